@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CounselingConfig(AppConfig):
+    name = "counseling"
+    label = "counseling"
+    verbose_name = _("心理咨询")

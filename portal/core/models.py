@@ -1,0 +1,113 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import BodyBlock, stream_text
+from .segmentation import segment_for_index
+
+
+class BasePage(Page):
+    """What every public page type shares: Chinese search text, a section label
+    for search results and the image used for sharing (OpenGraph)."""
+
+    section_name = _("网站")
+
+    search_fields = Page.search_fields + [index.SearchField("search_segmented")]
+
+    class Meta:
+        abstract = True
+
+    def search_text_parts(self):
+        """The texts a resident might search for; page types add their own."""
+        return [self.title, self.search_description]
+
+    def search_segmented(self):
+        return segment_for_index(*self.search_text_parts())
+
+    def get_meta_image(self):
+        return None
+
+    def get_meta_description(self):
+        return self.search_description
+
+
+class StandardPage(BasePage):
+    """About, privacy notice, accessibility statement and other plain pages."""
+
+    intro = models.TextField(_("导语"), blank=True, help_text=_("显示在标题下方的一两句话。"))
+    body = StreamField(BodyBlock(), verbose_name=_("正文"), blank=True)
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    parent_page_types = ["home.HomePage", "core.StandardPage"]
+    subpage_types = ["core.StandardPage"]
+
+    class Meta:
+        verbose_name = _("普通页面")
+        verbose_name_plural = _("普通页面")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [self.intro, stream_text(self.body)]
+
+    def get_meta_description(self):
+        return self.search_description or self.intro
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    """Contact details, hotlines and filing numbers shown in every page footer."""
+
+    organisation = models.CharField(_("单位名称"), max_length=100, default="青岛市崂山区金家岭街道办事处")
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
+    phone = models.CharField(_("服务电话"), max_length=40, blank=True)
+    email = models.EmailField(_("联系邮箱"), blank=True)
+    office_hours = models.CharField(
+        _("办公时间"), max_length=100, blank=True, help_text=_("例如:工作日 9:00–17:00")
+    )
+    counselling_hotline = models.CharField(
+        _("心理援助热线"), max_length=40, default="12356", help_text=_("全国统一心理援助热线。")
+    )
+    report_hotline = models.CharField(
+        _("扫黑除恶举报电话"), max_length=40, blank=True, help_text=_("本地公安机关的举报电话。")
+    )
+    icp_number = models.CharField(
+        _("ICP 备案号"), max_length=60, blank=True, help_text=_("例如:鲁ICP备XXXXXXXX号")
+    )
+    police_record_number = models.CharField(
+        _("公安机关备案号"), max_length=60, blank=True, help_text=_("例如:鲁公网安备 XXXXXXXXXXXXXX号")
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("organisation"),
+                FieldPanel("address"),
+                FieldPanel("postcode"),
+                FieldPanel("phone"),
+                FieldPanel("email"),
+                FieldPanel("office_hours"),
+            ],
+            heading=_("联系方式"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("counselling_hotline"), FieldPanel("report_hotline")],
+            heading=_("热线电话"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("icp_number"), FieldPanel("police_record_number")],
+            heading=_("备案信息"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("站点信息")
+
+    @property
+    def police_record_code(self):
+        """The digits of the 公安备案 number, which the national record site links by."""
+        return "".join(ch for ch in self.police_record_number if ch.isdigit())

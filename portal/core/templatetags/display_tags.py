@@ -1,0 +1,29 @@
+from django import template
+from django.template.defaultfilters import filesizeformat
+
+register = template.Library()
+
+
+@register.filter
+def file_format(document):
+    """The upper-case extension of a document, such as PDF."""
+    return (document.file_extension or "").upper()
+
+
+@register.filter
+def file_size(document):
+    """A human-readable file size; reads the stored size, not the disk."""
+    size = document.file_size
+    return filesizeformat(size) if size else ""
+
+
+@register.filter
+def duration_display(seconds):
+    """Minutes and seconds in Chinese, e.g. 12 分 5 秒."""
+    if not seconds:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} 小时 {minutes} 分"
+    return f"{minutes} 分 {secs} 秒" if secs else f"{minutes} 分钟"
