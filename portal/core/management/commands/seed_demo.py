@@ -1,0 +1,57 @@
+import secrets
+from io import StringIO
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import BaseCommand, call_command
+from django.db import transaction
+
+import counseling.demo
+import portal.campaigns.demo
+import portal.news.demo
+import portal.talks.demo
+from portal.core import demo
+
+PASSWORD_FILE = Path(settings.BASE_DIR) / ".admin-password"
+
+
+class Command(BaseCommand):
+    help = "创建(或补全)演示站点内容;可重复运行,结果相同。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-admin", action="store_true", help="不创建管理员账号")
+
+    def handle(self, *args, no_admin=False, **options):
+        with transaction.atomic():
+            home = demo.seed_home()
+            demo.seed_pages(home)
+            counseling.demo.seed()
+            portal.news.demo.seed(home)
+            portal.talks.demo.seed(home)
+            portal.campaigns.demo.seed(home)
+        call_command("update_index", stdout=StringIO(), stderr=StringIO())
+        self.stdout.write(self.style.SUCCESS("演示内容已就绪。"))
+        if not no_admin:
+            self.report_admin_login()
+
+    def report_admin_login(self):
+        """Create the demo superuser with a generated password on first run and
+        say how to log in; the password is kept in a private local file."""
+        User = get_user_model()
+        user = User.objects.filter(username="admin").first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "admin@jinjialing.example", password)
+            PASSWORD_FILE.write_text(password + "\n")
+            PASSWORD_FILE.chmod(0o600)
+        elif PASSWORD_FILE.exists():
+            password = PASSWORD_FILE.read_text().strip()
+        else:
+            password = None
+        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+        self.stdout.write(f"管理后台:{base}/admin/  用户名:admin")
+        if password:
+            self.stdout.write(f"密码:{password}(保存在 {PASSWORD_FILE.name},仅本机可读)")
+        else:
+            self.stdout.write("密码:请运行 python manage.py changepassword admin 重新设置。")
