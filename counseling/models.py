@@ -25,9 +25,14 @@ class Room(index.Indexed, models.Model):
         _("所属管区"), max_length=40, blank=True, help_text=_("位于街道办事处的咨询室留空。")
     )
     address = models.CharField(_("地址"), max_length=200)
-    directions = models.TextField(_("到达方式"), blank=True, help_text=_("公交线路、楼层、入口等。"))
+    directions = models.TextField(
+        _("到达方式"), blank=True, help_text=_("公交线路、楼层、入口等。")
+    )
     opening_hours = models.CharField(
-        _("开放时间说明"), max_length=120, blank=True, help_text=_("例如:周一至周五 9:00–12:00,14:00–17:00")
+        _("开放时间说明"),
+        max_length=120,
+        blank=True,
+        help_text=_("例如:周一至周五 9:00–12:00,14:00–17:00"),
     )
     accessibility = models.TextField(
         _("无障碍说明"), blank=True, help_text=_("例如:一楼,无台阶,可通行轮椅。")

@@ -61,7 +61,9 @@ class StandardPage(BasePage):
 class SiteSettings(BaseSiteSetting):
     """Contact details, hotlines and filing numbers shown in every page footer."""
 
-    organisation = models.CharField(_("单位名称"), max_length=100, default="青岛市崂山区金家岭街道办事处")
+    organisation = models.CharField(
+        _("单位名称"), max_length=100, default="青岛市崂山区金家岭街道办事处"
+    )
     address = models.CharField(_("地址"), max_length=200, blank=True)
     postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
     phone = models.CharField(_("服务电话"), max_length=40, blank=True)
@@ -79,7 +81,10 @@ class SiteSettings(BaseSiteSetting):
         _("ICP 备案号"), max_length=60, blank=True, help_text=_("例如:鲁ICP备XXXXXXXX号")
     )
     police_record_number = models.CharField(
-        _("公安机关备案号"), max_length=60, blank=True, help_text=_("例如:鲁公网安备 XXXXXXXXXXXXXX号")
+        _("公安机关备案号"),
+        max_length=60,
+        blank=True,
+        help_text=_("例如:鲁公网安备 XXXXXXXXXXXXXX号"),
     )
 
     panels = [

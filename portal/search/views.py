@@ -24,7 +24,9 @@ def search(request):
     terms = segment_query(query)
     results_page = None
     if terms:
-        results = searchable_pages().specific().search(terms, operator="and", order_by_relevance=True)
+        results = (
+            searchable_pages().specific().search(terms, operator="and", order_by_relevance=True)
+        )
         paginator = Paginator(results, RESULTS_PER_PAGE)
         try:
             results_page = paginator.page(request.GET.get("page", 1))

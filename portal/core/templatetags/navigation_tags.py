@@ -17,7 +17,11 @@ def main_menu(context):
     request = context["request"]
     root = _site_root(request)
     current = context.get("page")
-    items = list(root.get_children().live().in_menu().only("title", "url_path", "path", "depth")) if root else []
+    items = (
+        list(root.get_children().live().in_menu().only("title", "url_path", "path", "depth"))
+        if root
+        else []
+    )
     return {
         "root": root,
         "items": items,
@@ -31,7 +35,11 @@ def breadcrumbs(context):
     page = context.get("page")
     ancestors = []
     if page is not None and page.depth > 2:
-        ancestors = list(Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path", "depth"))
+        ancestors = list(
+            Page.objects.ancestor_of(page)
+            .filter(depth__gte=2)
+            .only("title", "url_path", "path", "depth")
+        )
     return {"ancestors": ancestors, "page": page, "request": context["request"]}
 
 
@@ -44,4 +52,6 @@ def footer_pages(context):
     root = _site_root(request)
     if root is None:
         return []
-    return list(StandardPage.objects.child_of(root).live().only("title", "url_path", "path", "depth"))
+    return list(
+        StandardPage.objects.child_of(root).live().only("title", "url_path", "path", "depth")
+    )
