@@ -1,0 +1,343 @@
+"""Recorded counselling talks (心理讲座): the talk index, the talk pages and the
+speakers who give them. Media files live in wagtailmedia; each talk adds WebVTT
+captions and a transcript so the talk can be followed without sound."""
+
+import mimetypes
+import os
+
+from django.contrib.auth.models import Group
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag, TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField
+from wagtail.images import get_image_model
+from wagtail.models import PageViewRestriction
+from wagtail.search import index
+from wagtailmedia.edit_handlers import MediaChooserPanel
+
+from portal.core.groups import GRID_WORKERS
+from portal.core.models import BasePage
+
+TALKS_PER_PAGE = 12
+
+# Browsers recognise these names more reliably than what mimetypes guesses
+# (audio/x-wav, or nothing for .opus on a machine without /etc/mime.types).
+MEDIA_CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/ogg",
+    "wav": "audio/wav",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+    "ogv": "video/ogg",
+}
+
+
+class Speaker(models.Model):
+    """A counsellor or lecturer, usually from the partner counselling institution."""
+
+    name = models.CharField(_("姓名"), max_length=40)
+    title = models.CharField(
+        _("职称与单位"),
+        max_length=120,
+        blank=True,
+        help_text=_("例如:国家二级心理咨询师,某某心理咨询中心。"),
+    )
+    bio = models.TextField(
+        _("简介"), blank=True, help_text=_("两三句话介绍专长与从业经历,显示在讲座页面。")
+    )
+    photo = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("照片"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("本人同意公开的正面照片,建议正方形。"),
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("title"), FieldPanel("bio"), FieldPanel("photo")]
+
+    class Meta:
+        verbose_name = _("主讲人")
+        verbose_name_plural = _("主讲人")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}({self.title})" if self.title else self.name
+
+
+class TalkPageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "talks.TalkPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+def public_talks():
+    """Live talks anyone may watch, newest recording first, with what a card needs:
+    poster renditions, speaker and tags in a fixed number of queries."""
+    return (
+        TalkPage.objects.live()
+        .public()
+        .select_related("poster", "speaker", "media")
+        .prefetch_related(
+            Prefetch("poster", queryset=get_image_model().objects.prefetch_renditions()),
+            "tags",
+        )
+        .order_by("-recorded_on", "-first_published_at", "-pk")
+    )
+
+
+def featured_talks(limit=3):
+    """The featured (精选) talks shown on the home page."""
+    return list(public_talks().filter(featured=True)[:limit])
+
+
+def staff_talks_for(user):
+    """Talks restricted to staff groups that this user belongs to (all of them for
+    a superuser): grid workers find their talks on the index once logged in."""
+    if not user.is_authenticated:
+        return TalkPage.objects.none()
+    restrictions = PageViewRestriction.objects.filter(restriction_type=PageViewRestriction.GROUPS)
+    if not user.is_superuser:
+        restrictions = restrictions.filter(groups__in=user.groups.all())
+    paths = list(restrictions.values_list("page__path", flat=True).distinct())
+    if not paths:
+        return TalkPage.objects.none()
+    within = Q()
+    for page_path in paths:
+        within |= Q(path__startswith=page_path)
+    return (
+        TalkPage.objects.live()
+        .filter(within)
+        .select_related("poster", "speaker", "media")
+        .prefetch_related(
+            Prefetch("poster", queryset=get_image_model().objects.prefetch_renditions()),
+            "tags",
+        )
+        .order_by("-recorded_on", "-first_published_at", "-pk")
+    )
+
+
+def restrict_to_staff(talk_page):
+    """Limit a talk to logged-in members of the grid workers' group (网格员)
+    using Wagtail's page privacy. Running it again changes nothing."""
+    group, _created = Group.objects.get_or_create(name=GRID_WORKERS)
+    restriction = PageViewRestriction.objects.filter(
+        page=talk_page, restriction_type=PageViewRestriction.GROUPS
+    ).first()
+    if restriction is None:
+        restriction = PageViewRestriction.objects.create(
+            page=talk_page, restriction_type=PageViewRestriction.GROUPS
+        )
+    restriction.groups.add(group)
+    return restriction
+
+
+class TalkIndexPage(BasePage):
+    """Lists the public talks, newest recording first, with a topic filter."""
+
+    intro = models.TextField(
+        _("导语"), blank=True, help_text=_("显示在讲座列表上方,介绍讲座来源与收看方式。")
+    )
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["talks.TalkPage"]
+
+    section_name = _("心理讲座")
+
+    class Meta:
+        verbose_name = _("心理讲座列表")
+        verbose_name_plural = _("心理讲座列表")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [self.intro]
+
+    def get_meta_description(self):
+        return self.search_description or self.intro
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        talks = public_talks().child_of(self)
+        topics = Tag.objects.filter(
+            talks_talkpagetag_items__content_object__in=talks.values("pk")
+        ).distinct()
+        current_tag = None
+        tag_slug = request.GET.get("tag")
+        if tag_slug:
+            current_tag = Tag.objects.filter(slug=tag_slug).first()
+            talks = talks.filter(tags__slug=tag_slug) if current_tag else talks.none()
+        context.update(
+            talks=Paginator(talks, TALKS_PER_PAGE).get_page(request.GET.get("page")),
+            topics=topics.order_by("name"),
+            current_tag=current_tag,
+            tag_slug=tag_slug or "",
+            staff_talks=staff_talks_for(request.user).child_of(self),
+        )
+        return context
+
+
+class TalkPage(RoutablePageMixin, BasePage):
+    """One recorded talk: the player with captions, a transcript readable without
+    playing anything, the speaker and where to get help."""
+
+    class Audience(models.TextChoices):
+        RESIDENTS = "residents", _("面向居民")
+        STAFF = "staff", _("面向网格员和社区干部")
+
+    summary = models.TextField(
+        _("内容简介"),
+        help_text=_("两三句话说明讲座讲什么、适合谁听,显示在列表卡片和页面顶部。"),
+    )
+    media = models.ForeignKey(
+        "wagtailmedia.Media",
+        verbose_name=_("音视频文件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("讲座录音或录像,建议 MP4/WebM 视频或 MP3/M4A 音频。"),
+    )
+    poster = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("封面图"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("播放前显示的画面,也用于列表卡片和分享,建议 16:9。"),
+    )
+    speaker = models.ForeignKey(
+        Speaker,
+        verbose_name=_("主讲人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="talks",
+    )
+    recorded_on = models.DateField(_("录制日期"), help_text=_("列表按录制日期从新到旧排列。"))
+    duration_seconds = models.PositiveIntegerField(
+        _("时长(秒)"),
+        null=True,
+        blank=True,
+        help_text=_("音视频文件已填写时长时可留空;否则请填写,例如 45 分钟填 2700。"),
+    )
+    audience = models.CharField(
+        _("面向对象"),
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.RESIDENTS,
+        help_text=_("面向网格员和社区干部的讲座,还须在“隐私”设置中限定为“网格员”用户组可见。"),
+    )
+    featured = models.BooleanField(
+        _("精选"), default=False, help_text=_("勾选后在首页“精选讲座”中展示(仅限公开讲座)。")
+    )
+    tags = ClusterTaggableManager(
+        through=TalkPageTag,
+        blank=True,
+        verbose_name=_("话题标签"),
+        help_text=_("例如:睡眠、考试焦虑、家庭沟通。用于列表筛选。"),
+    )
+    captions = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=_("字幕文件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("WebVTT 格式(.vtt)的中文字幕,供听障人士和不便开声音的观众使用。"),
+    )
+    transcript = RichTextField(
+        _("文字稿"),
+        blank=True,
+        features=["h3", "bold", "ol", "ul", "link"],
+        help_text=_("讲座的完整文字稿,不播放也能阅读。"),
+    )
+
+    content_panels = BasePage.content_panels + [
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                MediaChooserPanel("media"),
+                FieldPanel("poster"),
+                FieldPanel("captions"),
+                FieldPanel("duration_seconds"),
+            ],
+            heading=_("音视频与字幕"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("speaker"),
+                FieldRowPanel([FieldPanel("recorded_on"), FieldPanel("audience")]),
+                FieldPanel("tags"),
+                FieldPanel("featured"),
+            ],
+            heading=_("讲座信息"),
+        ),
+        FieldPanel("transcript"),
+    ]
+
+    search_fields = BasePage.search_fields + [index.FilterField("featured")]
+
+    parent_page_types = ["talks.TalkIndexPage"]
+    subpage_types = []
+
+    section_name = _("心理讲座")
+
+    class Meta:
+        verbose_name = _("心理讲座")
+        verbose_name_plural = _("心理讲座")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [
+            self.summary,
+            strip_tags(self.transcript),
+            self.speaker.name if self.speaker else "",
+            " ".join(tag.name for tag in self.tags.all()),
+        ]
+
+    def get_meta_image(self):
+        return self.poster
+
+    def get_meta_description(self):
+        return self.search_description or self.summary
+
+    @property
+    def duration(self):
+        """Seconds: the media file's own duration when known, else the editor's."""
+        if self.media and self.media.duration:
+            return self.media.duration
+        return self.duration_seconds
+
+    @property
+    def media_content_type(self):
+        if not self.media:
+            return ""
+        extension = self.media.file_extension.lower()
+        guessed = mimetypes.guess_type(self.media.filename)[0]
+        return MEDIA_CONTENT_TYPES.get(extension) or guessed or "application/octet-stream"
+
+    @path("captions.vtt", name="captions")
+    def serve_captions(self, request):
+        """Captions are served from the talk's own address, so the track is
+        same-origin, typed text/vtt (which browsers require of a <track>) and
+        covered by the page's privacy setting."""
+        if not self.captions or os.path.splitext(self.captions.filename)[1].lower() != ".vtt":
+            raise Http404
+        with self.captions.file.open("rb") as captions_file:
+            content = captions_file.read()
+        response = HttpResponse(content, content_type="text/vtt; charset=utf-8")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
