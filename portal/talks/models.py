@@ -8,7 +8,7 @@ import os
 from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +18,6 @@ from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
-from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction
 from wagtail.search import index
 from wagtailmedia.edit_handlers import MediaChooserPanel
@@ -90,10 +89,7 @@ def public_talks():
         TalkPage.objects.live()
         .public()
         .select_related("poster", "speaker", "media")
-        .prefetch_related(
-            Prefetch("poster", queryset=get_image_model().objects.prefetch_renditions()),
-            "tags",
-        )
+        .prefetch_related("poster__renditions", "tags")
         .order_by("-recorded_on", "-first_published_at", "-pk")
     )
 
@@ -121,10 +117,7 @@ def staff_talks_for(user):
         TalkPage.objects.live()
         .filter(within)
         .select_related("poster", "speaker", "media")
-        .prefetch_related(
-            Prefetch("poster", queryset=get_image_model().objects.prefetch_renditions()),
-            "tags",
-        )
+        .prefetch_related("poster__renditions", "tags")
         .order_by("-recorded_on", "-first_published_at", "-pk")
     )
 
@@ -329,7 +322,28 @@ class TalkPage(RoutablePageMixin, BasePage):
         guessed = mimetypes.guess_type(self.media.filename)[0]
         return MEDIA_CONTENT_TYPES.get(extension) or guessed or "application/octet-stream"
 
-    @path("captions.vtt", name="captions")
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        self._load_shown_relations()
+        return context
+
+    def _load_shown_relations(self):
+        """Load what the template shows in one joined query instead of one per
+        relation. Objects are copied only where the ids match, so the preview of
+        a draft still shows the draft's own choices."""
+        shown = (
+            TalkPage.objects.filter(pk=self.pk)
+            .select_related("media", "captions", "poster", "speaker__photo")
+            .prefetch_related("poster__renditions", "speaker__photo__renditions")
+            .first()
+        )
+        if shown is None:
+            return
+        for name in ("media", "captions", "poster", "speaker"):
+            if getattr(shown, f"{name}_id") == getattr(self, f"{name}_id"):
+                setattr(self, name, getattr(shown, name))
+
+    @path("captions/", name="captions")
     def serve_captions(self, request):
         """Captions are served from the talk's own address, so the track is
         same-origin, typed text/vtt (which browsers require of a <track>) and

@@ -1,0 +1,334 @@
+"""Recorded counselling talks: the player and its captions, the transcript, the
+help notice, staff-only talks behind page privacy, the index and the demo."""
+
+import datetime
+import io
+import itertools
+import wave
+from pathlib import Path
+
+import html5lib
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.cache import caches
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import PageViewRestriction
+from wagtailmedia.models import get_media_model
+
+from portal.core.groups import GRID_WORKERS
+from portal.talks import demo
+from portal.talks.models import (
+    Speaker,
+    TalkIndexPage,
+    TalkPage,
+    featured_talks,
+    restrict_to_staff,
+)
+from tests.factories import make_document, make_image
+
+ASSETS = Path(demo.__file__).resolve().parent / "demo_assets"
+WEBVTT = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\n先听对方把话说完。\n".encode()
+NS = {"h": "http://www.w3.org/1999/xhtml"}
+slugs = (f"talk-{n}" for n in itertools.count())
+
+
+def parse(response):
+    return html5lib.parse(response.content.decode(), namespaceHTMLElements=True)
+
+
+def make_media(kind="video"):
+    Media = get_media_model()
+    if kind == "video":
+        media = Media(title="测试视频", type="video", duration=3.0, width=160, height=90)
+        media.file.save("talk.webm", ContentFile((ASSETS / "talk-demo-1.webm").read_bytes()))
+    else:
+        media = Media(title="测试录音", type="audio", duration=0)
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(1)
+            wav.setframerate(8000)
+            wav.writeframes(bytes([128]) * 8000)
+        media.file.save("talk.wav", ContentFile(buffer.getvalue()))
+    return media
+
+
+@pytest.fixture
+def talk_index(home):
+    index = TalkIndexPage(title="心理讲座", slug="talks", intro="专业机构录制的讲座。")
+    home.add_child(instance=index)
+    return index
+
+
+@pytest.fixture
+def speaker():
+    return Speaker.objects.create(name="周静怡", title="国家二级心理咨询师")
+
+
+def add_talk(index, title, *, speaker=None, recorded_on=None, tags=(), media="video", **fields):
+    talk = TalkPage(
+        title=title,
+        slug=next(slugs),
+        summary=f"{title}的内容简介。",
+        recorded_on=recorded_on or datetime.date(2026, 5, 1),
+        speaker=speaker,
+        media=make_media(media) if media else None,
+        poster=make_image(title=f"{title}封面", size=(320, 180)),
+        captions=make_document(title=f"{title}字幕", content=WEBVTT, name="captions.vtt"),
+        transcript="<p>睡前一小时少看手机,每天尽量在同一时间起床。</p>",
+        **fields,
+    )
+    talk.tags.add(*tags)
+    index.add_child(instance=talk)
+    return talk
+
+
+@pytest.fixture
+def talk(talk_index, speaker):
+    return add_talk(talk_index, "睡眠与压力", speaker=speaker, tags=["睡眠", "压力管理"])
+
+
+@pytest.fixture
+def staff_talk(talk_index, speaker):
+    talk = add_talk(
+        talk_index,
+        "网格员压力疏导",
+        speaker=speaker,
+        tags=["网格员"],
+        audience=TalkPage.Audience.STAFF,
+        recorded_on=datetime.date(2026, 10, 1),
+    )
+    restrict_to_staff(talk)
+    return talk
+
+
+@pytest.fixture
+def grid_worker(db):
+    user = User.objects.create_user("wangge", password="not-used-in-tests")
+    user.groups.add(Group.objects.get_or_create(name=GRID_WORKERS)[0])
+    return user
+
+
+def test_video_talk_has_player_with_captions_and_no_autoplay(client, talk):
+    response = client.get(talk.url)
+    assert response.status_code == 200
+    tree = parse(response)
+    video = tree.find(".//h:video", NS)
+    assert video is not None
+    assert "controls" in video.attrib
+    assert video.get("preload") == "metadata"
+    assert "autoplay" not in video.attrib
+    assert video.get("poster", "").endswith(".jpg")
+    source = video.find("h:source", NS)
+    assert source.get("src") == talk.media.url
+    assert source.get("type") == "video/webm"
+    track = video.find("h:track", NS)
+    assert track.get("kind") == "captions"
+    assert track.get("srclang") == "zh"
+    assert track.get("label") == "中文字幕"
+    assert "default" in track.attrib
+    assert track.get("src").startswith(talk.url)
+    downloads = [a.get("href") for a in tree.iterfind(".//h:figcaption//h:a", NS)]
+    assert talk.media.url in downloads
+
+
+def test_audio_talk_uses_audio_element_with_browser_type(client, talk_index):
+    talk = add_talk(talk_index, "老年人情绪调适", media="audio", duration_seconds=1800)
+    tree = parse(client.get(talk.url))
+    audio = tree.find(".//h:audio", NS)
+    assert audio is not None and "autoplay" not in audio.attrib
+    assert audio.find("h:source", NS).get("type") == "audio/wav"
+    assert tree.find(".//h:video", NS) is None
+    assert "30 分钟" in client.get(talk.url).content.decode()
+
+
+def test_transcript_is_readable_in_details_without_playing(client, talk):
+    tree = parse(client.get(talk.url))
+    details = tree.find(".//h:details", NS)
+    assert details.find("h:summary", NS).text.strip() == "文字稿"
+    assert "同一时间起床" in "".join(details.itertext())
+
+
+def test_talk_page_shows_hotline_emergency_numbers_and_booking(client, talk):
+    html = client.get(talk.url).content.decode()
+    assert 'href="tel:12356"' in html
+    assert "110" in html and "120" in html
+    tree = parse(client.get(talk.url))
+    booking = [
+        a for a in tree.iterfind(".//h:a", NS) if a.get("href") == reverse("counseling:rooms")
+    ]
+    assert booking and "预约心理咨询" in "".join(booking[0].itertext())
+
+
+def test_captions_are_served_same_origin_as_webvtt(client, talk):
+    track_src = parse(client.get(talk.url)).find(".//h:track", NS).get("src")
+    response = client.get(track_src)
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == "text/vtt"
+    assert "attachment" not in response.get("Content-Disposition", "")
+    assert response.content.startswith(b"WEBVTT")
+    assert "先听对方把话说完" in response.content.decode()
+
+
+def test_captions_route_is_404_without_captions(client, talk):
+    talk.captions = None
+    talk.save()
+    assert client.get(talk.url + "captions/").status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_login_for_staff_talk(client, staff_talk):
+    response = client.get(staff_talk.url)
+    assert response.status_code == 302
+    assert "login" in response["Location"] and f"next={staff_talk.url}" in response["Location"]
+    assert "网格员压力疏导" not in response.content.decode()
+    assert client.get(staff_talk.url + "captions/").status_code == 302
+
+
+def test_grid_worker_can_watch_staff_talk(client, staff_talk, grid_worker):
+    client.force_login(grid_worker)
+    response = client.get(staff_talk.url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "网格员压力疏导" in html and "<video" in html
+    assert client.get(staff_talk.url + "captions/").status_code == 200
+
+
+def test_logged_in_user_outside_the_group_cannot_watch_staff_talk(client, staff_talk):
+    client.force_login(User.objects.create_user("jumin"))
+    assert client.get(staff_talk.url).status_code == 302
+
+
+def test_restrict_to_staff_is_idempotent(staff_talk):
+    restrict_to_staff(staff_talk)
+    restriction = PageViewRestriction.objects.get(page=staff_talk)
+    assert restriction.restriction_type == PageViewRestriction.GROUPS
+    assert list(restriction.groups.values_list("name", flat=True)) == [GRID_WORKERS]
+
+
+def card_titles(response):
+    tree = parse(response)
+    section = tree.find(".//h:section[@aria-labelledby='talk-list-heading']", NS)
+    return ["".join(h.itertext()).strip() for h in section.iterfind(".//h:h3", NS)]
+
+
+def test_index_lists_public_talks_newest_recording_first(client, talk_index, talk, staff_talk):
+    newer = add_talk(talk_index, "家庭沟通", recorded_on=datetime.date(2026, 7, 1))
+    response = client.get(talk_index.url)
+    assert response.status_code == 200
+    assert card_titles(response) == [newer.title, talk.title]
+    assert staff_talk.title not in response.content.decode()
+
+
+def test_index_shows_staff_talks_to_grid_workers_only(client, talk_index, staff_talk, grid_worker):
+    assert staff_talk.title not in client.get(talk_index.url).content.decode()
+    client.force_login(grid_worker)
+    html = client.get(talk_index.url).content.decode()
+    assert "工作人员专题讲座" in html and staff_talk.title in html
+
+
+def test_index_filters_by_topic(client, talk_index, talk):
+    add_talk(talk_index, "青少年考试焦虑", tags=["考试焦虑"])
+    response = client.get(talk_index.url, {"tag": "考试焦虑"})
+    assert card_titles(response) == ["青少年考试焦虑"]
+    response = client.get(talk_index.url, {"tag": "no-such-topic"})
+    assert response.status_code == 200 and card_titles(response) == []
+
+
+def test_index_paginates_and_survives_bad_page_numbers(client, talk_index):
+    for day in range(1, 14):
+        add_talk(talk_index, f"讲座{day:02d}", recorded_on=datetime.date(2026, 1, day), media=None)
+    assert len(card_titles(client.get(talk_index.url))) == 12
+    assert card_titles(client.get(talk_index.url, {"page": 2})) == ["讲座01"]
+    for bad in ["abc", "0", "-3", "999", "1.5"]:
+        assert client.get(talk_index.url, {"page": bad}).status_code == 200
+
+
+def test_featured_talks_are_public_featured_and_newest_first(talk_index, staff_talk):
+    add_talk(talk_index, "旧的精选", featured=True, recorded_on=datetime.date(2025, 1, 1))
+    add_talk(talk_index, "新的精选", featured=True, recorded_on=datetime.date(2026, 9, 1))
+    add_talk(talk_index, "普通讲座", recorded_on=datetime.date(2026, 10, 1))
+    staff_talk.featured = True
+    staff_talk.save()
+    assert [t.title for t in featured_talks()] == ["新的精选", "旧的精选"]
+    assert len(featured_talks(limit=1)) == 1
+
+
+def test_search_text_covers_summary_transcript_speaker_and_topics(talk):
+    text = " ".join(talk.search_text_parts())
+    for expected in ["内容简介", "同一时间起床", "周静怡", "睡眠", "压力管理"]:
+        assert expected in text
+    assert talk.get_meta_image() == talk.poster
+
+
+def test_duration_prefers_the_media_file(talk_index):
+    video = add_talk(talk_index, "有时长的视频", duration_seconds=600)
+    audio = add_talk(talk_index, "无时长的录音", media="audio", duration_seconds=600)
+    assert video.duration == 3.0
+    assert audio.duration == 600
+
+
+def count_queries(client, url):
+    client.get(url)  # create any missing renditions first
+    caches["renditions"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_index_query_count_does_not_grow_with_talks(client, talk_index, speaker):
+    for n in range(3):
+        add_talk(talk_index, f"讲座甲{n}", speaker=speaker, tags=["睡眠", f"话题{n}"])
+    few = count_queries(client, talk_index.url)
+    for n in range(4):
+        add_talk(talk_index, f"讲座乙{n}", speaker=speaker, tags=["家庭", f"主题{n}", "沟通"])
+    many = count_queries(client, talk_index.url)
+    assert few == many
+    assert many <= 20
+
+
+def test_talk_page_query_count_is_small_and_fixed(client, talk_index, speaker):
+    speaker.photo = make_image(title="主讲人照片", size=(200, 200))
+    speaker.save()
+    one = add_talk(talk_index, "一个话题", speaker=speaker, tags=["睡眠"])
+    several = add_talk(
+        talk_index, "多个话题", speaker=speaker, tags=["睡眠", "压力", "家庭", "沟通"]
+    )
+    assert count_queries(client, one.url) == count_queries(client, several.url)
+    assert count_queries(client, several.url) <= 20
+
+
+def test_seed_twice_builds_the_same_site(client, home):
+    demo.seed(home)
+    models = [TalkPage, TalkIndexPage, Speaker, get_media_model(), PageViewRestriction]
+    models += [get_image_model(), get_document_model()]
+    counts = {model: model.objects.count() for model in models}
+    demo.seed(home)
+    assert {model: model.objects.count() for model in models} == counts
+    assert counts[TalkPage] == 6 and counts[Speaker] == 4
+
+    index = TalkIndexPage.objects.get(slug="talks")
+    assert index.show_in_menus
+    public = TalkPage.objects.live().public()
+    assert public.count() == 4
+    assert set(TalkPage.objects.not_public().values_list("slug", flat=True)) == {
+        "grid-worker-stress-relief",
+        "talking-with-agitated-residents",
+    }
+    for talk in TalkPage.objects.select_related("media", "captions"):
+        assert talk.poster_id and talk.captions_id and talk.transcript
+        assert talk.media.duration > 0
+        with talk.media.file.open("rb") as media_file:
+            head = media_file.read(12)
+        assert head[:4] in (b"RIFF", b"\x1aE\xdf\xa3") or head[4:8] == b"ftyp"
+        if talk.media.type == "audio":
+            with talk.media.file.open("rb") as media_file, wave.open(media_file) as wav:
+                assert talk.media.duration == wav.getnframes() / wav.getframerate()
+    captions = client.get(public.first().url + "captions/")
+    assert captions.status_code == 200 and captions.content.startswith(b"WEBVTT")
+    assert len(featured_talks()) == 3
