@@ -1,0 +1,353 @@
+"""Policy news (政策新闻): categories, tags, the news index with its archive and
+RSS feed, and the news page itself."""
+
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import Tag, TaggedItemBase
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.images import get_image_model
+from wagtail.images.models import Filter
+from wagtail.models import Orderable
+
+from portal.core.blocks import BodyBlock, stream_text
+from portal.core.models import BasePage
+
+NEWS_PER_PAGE = 10
+RELATED_NEWS_LIMIT = 3
+
+# The renditions templates/includes/news_card.html asks for with
+# {% picture ... format-{avif,webp,jpeg} fill-{400x225,800x450} %}; listings
+# prefetch exactly these so a card costs no query of its own.
+CARD_IMAGE_SPECS = Filter.expand_spec(["format-{avif,webp,jpeg}", "fill-{400x225,800x450}"])
+
+
+class NewsCategory(models.Model):
+    """A column of the news section, such as 通知公告 or 政策解读."""
+
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    slug = models.SlugField(
+        _("网址名称"),
+        max_length=40,
+        unique=True,
+        help_text=_("用于筛选链接的英文或拼音短名,例如 tongzhi。"),
+    )
+    description = models.TextField(
+        _("说明"), blank=True, help_text=_("这个栏目收录哪类新闻,一两句话即可。")
+    )
+    sort_order = models.PositiveSmallIntegerField(
+        _("排序"), default=0, help_text=_("数字越小越靠前。")
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldPanel("sort_order"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("新闻分类")
+        verbose_name_plural = _("新闻分类")
+
+    def __str__(self):
+        return self.name
+
+
+class NewsPageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "news.NewsPage", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+    class Meta:
+        verbose_name = _("新闻标签")
+        verbose_name_plural = _("新闻标签")
+
+
+def card_renditions_prefetch():
+    """Prefetch the featured image renditions a news card shows."""
+    rendition_model = get_image_model().get_rendition_model()
+    return Prefetch(
+        "featured_image__renditions",
+        queryset=rendition_model.objects.filter(filter_spec__in=CARD_IMAGE_SPECS),
+        to_attr="prefetched_renditions",
+    )
+
+
+def news_for_listing(queryset):
+    """Everything a news card shows, fetched in a fixed number of queries."""
+    return (
+        queryset.select_related("category", "featured_image")
+        .prefetch_related("tags", card_renditions_prefetch())
+        .order_by("-date", "-first_published_at", "-pk")
+    )
+
+
+def latest_news(limit=5):
+    """The newest live public news across the site, ready for
+    templates/includes/news_card.html."""
+    queryset = (
+        NewsPage.objects.live()
+        .public()
+        .select_related("category", "featured_image")
+        .prefetch_related(card_renditions_prefetch())
+        .order_by("-date", "-first_published_at", "-pk")
+    )
+    return list(queryset[:limit])
+
+
+class NewsIndexPage(RoutablePageMixin, BasePage):
+    """The news section: a paginated list filterable by category, tag and
+    year, and an RSS feed of the newest items."""
+
+    intro = models.TextField(_("导语"), blank=True, help_text=_("显示在新闻列表上方的一两句介绍。"))
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["news.NewsPage"]
+
+    section_name = _("政策新闻")
+
+    class Meta:
+        verbose_name = _("新闻栏目")
+        verbose_name_plural = _("新闻栏目")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [self.intro]
+
+    def get_meta_description(self):
+        return self.search_description or self.intro
+
+    def visible_news(self):
+        """Live news under this index that anyone may read. Build it once per
+        request: each ``public()`` call costs a query."""
+        return NewsPage.objects.child_of(self).live().public()
+
+    def feed_url(self, request=None):
+        return self.get_url(request) + self.reverse_subpage("feed")
+
+    @path("")
+    def news_list(self, request):
+        return self.render_listing(request)
+
+    @path("<int:year>/")
+    def year_archive(self, request, year):
+        return self.render_listing(request, year=year)
+
+    @path("feed/")
+    def feed(self, request):
+        from .feeds import NewsFeed
+
+        return NewsFeed(self)(request)
+
+    def render_listing(self, request, year=None):
+        visible = self.visible_news()
+        years = [d.year for d in visible.dates("date", "year", order="DESC")]
+        news = visible
+        if year is not None:
+            if year not in years:
+                raise Http404
+            news = news.filter(date__year=year)
+        category = tag = None
+        if slug := request.GET.get("category"):
+            category = NewsCategory.objects.filter(slug=slug).first()
+            if category is None:
+                raise Http404
+            news = news.filter(category=category)
+        if name := request.GET.get("tag"):
+            tag = Tag.objects.filter(name=name).first()
+            if tag is None:
+                raise Http404
+            news = news.filter(tags=tag)
+        # get_page() falls back to the first page for junk and to the last
+        # page for numbers past the end, so a stale link never breaks.
+        page_obj = Paginator(news_for_listing(news), NEWS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        context = {
+            "page_obj": page_obj,
+            "news_list": page_obj.object_list,
+            "categories": NewsCategory.objects.all(),
+            "tags": used_tags(visible),
+            "years": years,
+            "active_category": category,
+            "active_tag": tag,
+            "year": year,
+            "feed_url": self.feed_url(request),
+        }
+        return self.render(request, context_overrides=context)
+
+
+def used_tags(news, limit=20):
+    """The tags on ``news``, most used first."""
+    return (
+        Tag.objects.filter(news_newspagetag_items__content_object__in=news.values("pk"))
+        .annotate(uses=models.Count("news_newspagetag_items"))
+        .order_by("-uses", "name")[:limit]
+    )
+
+
+class NewsPage(BasePage):
+    """One news item or policy notice. An official document carries its
+    issuing office (发文机关) and document number (文号)."""
+
+    date = models.DateField(
+        _("发布日期"),
+        default=timezone.localdate,
+        help_text=_("新闻或文件的发布日期,列表按此排序。"),
+    )
+    category = models.ForeignKey(
+        NewsCategory,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="news_pages",
+        help_text=_("新闻所属栏目。"),
+    )
+    tags = ClusterTaggableManager(
+        through=NewsPageTag,
+        blank=True,
+        verbose_name=_("标签"),
+        help_text=_("几个关键词,居民可按标签查找同类新闻。"),
+    )
+    intro = models.TextField(
+        _("导语"), blank=True, help_text=_("一两句话概括新闻要点,显示在列表和标题下方。")
+    )
+    featured_image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("题图"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("显示在列表和正文上方,建议横幅 16:9;请在图片库中填写图片描述。"),
+    )
+    body = StreamField(BodyBlock(), verbose_name=_("正文"), blank=True)
+    issuing_office = models.CharField(
+        _("发文机关"),
+        max_length=100,
+        blank=True,
+        help_text=_("正式文件的发文单位,例如:金家岭街道办事处。普通新闻留空。"),
+    )
+    document_number = models.CharField(
+        _("文号"),
+        max_length=60,
+        blank=True,
+        help_text=_("正式文件的文号,例如:崂金政发〔2025〕3号。普通新闻留空。"),
+    )
+
+    content_panels = BasePage.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("date"), FieldPanel("category"), FieldPanel("tags")],
+            heading=_("分类与日期"),
+        ),
+        FieldPanel("intro"),
+        FieldPanel("featured_image"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [FieldPanel("issuing_office"), FieldPanel("document_number")],
+            heading=_("文件信息"),
+        ),
+        InlinePanel(
+            "related_news_links",
+            label=_("相关新闻"),
+            heading=_("相关新闻"),
+            help_text=_("不选择时,自动显示同一分类中最新的三条新闻。"),
+        ),
+    ]
+
+    parent_page_types = ["news.NewsIndexPage"]
+    subpage_types = []
+
+    section_name = _("政策新闻")
+
+    class Meta:
+        verbose_name = _("新闻")
+        verbose_name_plural = _("新闻")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [
+            self.intro,
+            stream_text(self.body),
+            self.issuing_office,
+            self.document_number,
+            self.category.name if self.category else "",
+            *self.tags.names(),
+        ]
+
+    def get_meta_image(self):
+        return self.featured_image_with_renditions
+
+    def get_meta_description(self):
+        return self.search_description or self.intro
+
+    @cached_property
+    def featured_image_with_renditions(self):
+        """The featured image with all its renditions in one query, so the
+        picture in the page and the sharing image need no lookups of their own."""
+        if self.featured_image_id is None:
+            return None
+        images = get_image_model().objects.prefetch_renditions()
+        return images.filter(pk=self.featured_image_id).first()
+
+    @cached_property
+    def news_index(self):
+        return NewsIndexPage.objects.parent_of(self).first()
+
+    def related_news(self):
+        """The editor's chosen related news, or else the latest in the same
+        category; never this page itself."""
+        chosen_ids = [link.news_id for link in self.related_news_links.all() if link.news_id]
+        candidates = NewsPage.objects.live().public().exclude(pk=self.pk)
+        if chosen_ids:
+            by_id = {news.pk: news for news in candidates.filter(pk__in=chosen_ids)}
+            return [by_id[pk] for pk in chosen_ids if pk in by_id]
+        if self.category_id is None:
+            return []
+        return list(
+            candidates.filter(category_id=self.category_id).order_by(
+                "-date", "-first_published_at", "-pk"
+            )[:RELATED_NEWS_LIMIT]
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        index = self.news_index
+        context.update(
+            news_index=index,
+            index_url=index.get_url(request) if index else None,
+            feed_url=index.feed_url(request) if index else None,
+            page_tags=list(self.tags.all()),
+            related_news=self.related_news(),
+        )
+        return context
+
+
+class NewsPageRelatedNews(Orderable):
+    """A news item an editor links from another as further reading."""
+
+    page = ParentalKey(NewsPage, on_delete=models.CASCADE, related_name="related_news_links")
+    news = models.ForeignKey(
+        NewsPage,
+        verbose_name=_("新闻"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("选择一条相关新闻。"),
+    )
+
+    panels = [PageChooserPanel("news", "news.NewsPage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("相关新闻")
+        verbose_name_plural = _("相关新闻")
