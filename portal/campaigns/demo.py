@@ -101,7 +101,7 @@ def draw_poster(background, accent, slogan_lines, motif):
     if font is not None:
         _centred_lines(draw, slogan_lines, font, 500, width, (255, 255, 255))
         small = _font(26)
-        _centred_lines(draw, ["金家岭街道宣"], small, height - 90, width, (255, 255, 255))
+        _centred_lines(draw, ["金家岭街道"], small, height - 90, width, (255, 255, 255))
     return _jpeg(image)
 
 

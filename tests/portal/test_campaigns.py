@@ -240,6 +240,18 @@ def test_home_banner_partial_loads_everything_in_the_query_that_found_it(rf, ind
     assert f'href="{page.url}#report"' in html
 
 
+def test_home_page_shows_the_current_campaign_banner_only_while_flagged(client, index):
+    page = make_campaign(index, items=1, banner_text="发现线索请找 12337 平台")
+    assert "发现线索请找 12337 平台" not in client.get("/").content.decode()
+
+    page.is_current = True
+    page.save_revision().publish()
+    html = client.get("/").content.decode()
+    assert 'class="campaign-banner"' in html
+    assert "发现线索请找 12337 平台" in html
+    assert f'href="{page.url}#report"' in html
+
+
 def count_queries(client, url):
     client.get(url)  # creates any missing renditions
     caches["renditions"].clear()
