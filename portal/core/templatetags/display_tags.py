@@ -26,4 +26,6 @@ def duration_display(seconds):
     hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours} 小时 {minutes} 分"
+    if not minutes:
+        return f"{secs} 秒"
     return f"{minutes} 分 {secs} 秒" if secs else f"{minutes} 分钟"
