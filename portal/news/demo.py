@@ -40,10 +40,10 @@ IMAGES = {
     "grid": ((28, 86, 140), (255, 214, 102), "grid", "网格治理"),
     "housing": ((150, 58, 46), (255, 236, 210), "houses", "出租房屋治理"),
     "counselling": ((34, 120, 110), (232, 246, 240), "circles", "心理咨询室"),
-    "elderly": ((196, 120, 40), (255, 247, 230), "sun", "关爱老年人"),
+    "elderly": ((164, 96, 28), (255, 247, 230), "sun", "关爱老年人"),
     "safety": ((40, 52, 90), (230, 64, 64), "shield", "扫黑除恶 平安建设"),
     "talk": ((88, 60, 128), (240, 230, 255), "circles", "心理健康讲座"),
-    "meal": ((120, 140, 50), (250, 250, 225), "sun", "长者食堂"),
+    "meal": ((92, 112, 38), (250, 250, 225), "sun", "长者食堂"),
     "fire": ((176, 40, 36), (255, 200, 80), "shield", "消防安全"),
 }
 
@@ -685,7 +685,7 @@ def _font(size):
     return None
 
 
-def _draw_motif(draw, motif, accent, size):
+def _draw_motif(draw, motif, background, accent, size):
     width, height = size
     if motif == "grid":
         for x in range(0, width, 75):
@@ -694,21 +694,23 @@ def _draw_motif(draw, motif, accent, size):
             draw.line([(0, y), (width, y)], fill=accent, width=3)
         draw.rectangle([(675, 225), (825, 375)], fill=accent)
     elif motif == "houses":
-        for i, x in enumerate(range(120, width, 260)):
-            top = 260 + (i % 2) * 60
-            draw.rectangle([(x, top + 90), (x + 170, 560)], fill=accent)
+        for i, x in enumerate(range(120, width - 100, 260)):
+            top = 200 + (i % 2) * 60
+            draw.rectangle([(x, top + 90), (x + 170, 480)], fill=accent)
             draw.polygon([(x - 20, top + 90), (x + 85, top), (x + 190, top + 90)], fill=accent)
+            draw.rectangle([(x + 60, top + 150), (x + 110, top + 200)], fill=background)
     elif motif == "circles":
-        for i, radius in enumerate((300, 220, 140, 60)):
-            box = [(780 - radius, 340 - radius), (780 + radius, 340 + radius)]
-            draw.ellipse(box, outline=accent, width=10 if i else 0, fill=None if i else accent)
+        for radius in (230, 160, 90):
+            box = [(860 - radius, 260 - radius), (860 + radius, 260 + radius)]
+            draw.ellipse(box, outline=accent, width=10)
+        draw.ellipse([(825, 225), (895, 295)], fill=accent)
     elif motif == "sun":
-        draw.ellipse([(760, 120), (1040, 400)], fill=accent)
-        for y in range(470, height, 60):
+        draw.ellipse([(780, 70), (1020, 310)], fill=accent)
+        for y in range(360, 500, 45):
             draw.line([(0, y), (width, y)], fill=accent, width=6)
     elif motif == "shield":
         draw.polygon(
-            [(840, 100), (1020, 170), (1000, 420), (840, 560), (680, 420), (660, 170)],
+            [(860, 60), (1020, 120), (1000, 330), (860, 470), (720, 330), (700, 120)],
             fill=accent,
         )
 
@@ -718,7 +720,7 @@ def _image_bytes(key):
     size = (1200, 675)
     canvas = PILImage.new("RGB", size, background)
     draw = ImageDraw.Draw(canvas)
-    _draw_motif(draw, motif, accent, size)
+    _draw_motif(draw, motif, background, accent, size)
     font = _font(72)
     if font is not None:
         draw.rectangle([(0, 520), (size[0], size[1])], fill=background)
@@ -763,6 +765,7 @@ def _document(key):
     if document is None:
         document = Document(title=title)
         document.file.save(f"{key}.pdf", ContentFile(_pdf_bytes(title, number)), save=False)
+        document._set_document_file_metadata()
         document.save()
     return document
 

@@ -188,7 +188,7 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
         return self.render(request, context_overrides=context)
 
 
-def used_tags(news, limit=20):
+def used_tags(news, limit=12):
     """The tags on ``news``, most used first."""
     return (
         Tag.objects.filter(news_newspagetag_items__content_object__in=news.values("pk"))

@@ -356,3 +356,16 @@ def test_seed_builds_the_section_and_is_idempotent(client, home):
     assert client.get(index.url + "feed/").status_code == 200
     with_document = NewsPage.objects.get(slug="grid-service-priorities-2026")
     assert "download" in client.get(with_document.url).text
+
+
+def test_editors_can_open_the_news_form_and_category_list(
+    client, index, notices, django_user_model
+):
+    admin = django_user_model.objects.create_superuser("editor", "editor@example.com", "pw")
+    client.force_login(admin)
+    form = client.get(f"/admin/pages/add/news/newspage/{index.pk}/")
+    assert form.status_code == 200
+    for label in ("发文机关", "文号", "相关新闻", "题图"):
+        assert label in form.text
+    categories = client.get("/admin/snippets/news/newscategory/")
+    assert categories.status_code == 200 and "通知公告" in categories.text
