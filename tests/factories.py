@@ -21,6 +21,7 @@ def make_image(title="测试图片", size=(640, 360), colour=(200, 40, 40), desc
     PILImage.new("RGB", size, colour).save(buffer, "JPEG")
     image = get_image_model()(title=title, description=description or title)
     image.file = ImageFile(io.BytesIO(buffer.getvalue()), name="test.jpg")
+    image._set_image_file_metadata()  # as the admin upload form does
     image.save()
     return image
 
@@ -28,5 +29,6 @@ def make_image(title="测试图片", size=(640, 360), colour=(200, 40, 40), desc
 def make_document(title="测试文件", content=PDF_BYTES, name="file.pdf"):
     document = get_document_model()(title=title)
     document.file.save(name, ContentFile(content), save=False)
+    document._set_document_file_metadata()  # as the admin upload form does
     document.save()
     return document

@@ -12,8 +12,8 @@ def file_format(document):
 
 @register.filter
 def file_size(document):
-    """A human-readable file size; reads the stored size, not the disk."""
-    size = document.file_size
+    """A human-readable file size; the stored size, measured once if missing."""
+    size = document.get_file_size()
     return filesizeformat(size) if size else ""
 
 
