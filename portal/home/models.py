@@ -41,5 +41,5 @@ class HomePage(BasePage):
         from portal.home.sections import home_sections
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(home_sections())
+        context.update(home_sections(self))
         return context
