@@ -47,6 +47,8 @@ def test_standard_page_renders_body_and_meta(client, about):
     assert '<link rel="canonical" href="http://localhost/about/">' in html
     assert '<meta property="og:title" content="走进金家岭">' in html
     assert "<title>走进金家岭 | 金家岭街道</title>" in html
+    assert '<html lang="zh-Hans">' in html
+    assert '<form class="search-form" role="search" action="/search/" method="get">' in html
     parse(response)
 
 
