@@ -3,6 +3,8 @@ from wagtail.models import Page, Site
 
 register = template.Library()
 
+LINK_FIELDS = ("title", "url_path", "path", "depth", "show_in_menus", "content_type")
+
 
 def _site_root(request):
     """The current site's root page, looked up once per request."""
@@ -12,19 +14,23 @@ def _site_root(request):
     return request._site_root_page
 
 
+def _top_level_pages(request):
+    """The live children of the site root, fetched once for the menu and the footer."""
+    if not hasattr(request, "_top_level_pages"):
+        root = _site_root(request)
+        request._top_level_pages = (
+            list(root.get_children().live().only(*LINK_FIELDS)) if root else []
+        )
+    return request._top_level_pages
+
+
 @register.inclusion_tag("tags/main_menu.html", takes_context=True)
 def main_menu(context):
     request = context["request"]
-    root = _site_root(request)
     current = context.get("page")
-    items = (
-        list(root.get_children().live().in_menu().only("title", "url_path", "path", "depth"))
-        if root
-        else []
-    )
     return {
-        "root": root,
-        "items": items,
+        "root": _site_root(request),
+        "items": [page for page in _top_level_pages(request) if page.show_in_menus],
         "current_path": current.path if current else "",
         "request": request,
     }
@@ -36,9 +42,7 @@ def breadcrumbs(context):
     ancestors = []
     if page is not None and page.depth > 2:
         ancestors = list(
-            Page.objects.ancestor_of(page)
-            .filter(depth__gte=2)
-            .only("title", "url_path", "path", "depth")
+            Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path")
         )
     return {"ancestors": ancestors, "page": page, "request": context["request"]}
 
@@ -48,10 +52,6 @@ def footer_pages(context):
     """Plain pages under the site root (about, privacy, accessibility) for the footer."""
     from portal.core.models import StandardPage
 
-    request = context["request"]
-    root = _site_root(request)
-    if root is None:
-        return []
-    return list(
-        StandardPage.objects.child_of(root).live().only("title", "url_path", "path", "depth")
-    )
+    return [
+        page for page in _top_level_pages(context["request"]) if page.specific_class is StandardPage
+    ]

@@ -1,0 +1,85 @@
+"""Every public page type of the demo site: valid HTML, Chinese, self-hosted assets,
+few queries. The section tests prove that the counts do not grow with content."""
+
+import re
+from io import StringIO
+
+import html5lib
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.campaigns.models import CampaignPage
+from portal.news.models import NewsPage
+from portal.talks.models import TalkPage
+
+pytestmark = pytest.mark.django_db
+
+QUERY_BUDGET = 20
+# Anything the browser loads by itself: media, scripts, frames, stylesheets and icons.
+ASSET_ATTRIBUTES = re.compile(
+    r'<(?:img|script|source|track|video|audio|iframe)\b[^>]*?\b(?:src|srcset|poster)="([^"]+)"'
+    r'|<link rel="(?:stylesheet|icon|preload)"[^>]*?\bhref="([^"]+)"'
+)
+
+
+@pytest.fixture
+def demo_urls(db):
+    call_command("seed_demo", "--no-admin", stdout=StringIO())
+    news = NewsPage.objects.live().filter(document_number__gt="").first()
+    return {
+        "home": "/",
+        "news index": "/news/",
+        "news filtered": f"/news/?category={news.category.slug}",
+        "news year": f"/news/{news.date.year}/",
+        "news page": news.url,
+        "talk index": "/talks/",
+        "talk page": TalkPage.objects.live().public().first().url,
+        "campaign index": "/saohei/",
+        "campaign page": CampaignPage.objects.live().first().url,
+        "standard page": "/accessibility/",
+        "search": "/search/?q=心理",
+        "counselling rooms": "/counseling/",
+    }
+
+
+def test_every_public_page_is_valid_chinese_html_with_own_assets(client, demo_urls):
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    for name, url in demo_urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        parser.parse(html)  # raises on any markup error
+        assert '<html lang="zh-Hans">' in html, name
+        assert html.count("<h1") == 1, name
+        assert 'name="viewport"' in html, name
+        assets = ["".join(match) for match in ASSET_ATTRIBUTES.findall(html)]
+        assert any("site.css" in asset for asset in assets), name
+        for asset in assets:
+            for candidate in asset.split(","):
+                address = candidate.strip().split(" ")[0]
+                assert address.startswith("/") and not address.startswith("//"), (name, address)
+
+
+def test_every_public_page_renders_in_few_queries(client, demo_urls):
+    counts = {}
+    for name, url in demo_urls.items():
+        client.get(url)  # renditions are made on the first view
+        caches["renditions"].clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        counts[name] = len(queries)
+    assert max(counts.values()) <= QUERY_BUDGET, counts
+
+
+def test_admin_speaks_chinese(client, db):
+    admin = get_user_model().objects.create_superuser(
+        "boss", "boss@example.com", "a-long-password-1"
+    )
+    client.force_login(admin)
+    html = client.get("/admin/").content.decode()
+    assert 'lang="zh-hans"' in html.lower()
+    assert "仪表板" in html or "控制面板" in html
