@@ -1,7 +1,32 @@
+"""The counselling module's data: rooms, counsellors, their weekly times (kept as
+django-scheduler events), closures, holiday openings, bookings and the records
+around them (outgoing messages, staff access log)."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from schedule.models import Calendar, Event, Rule
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+WEEKDAYS = [
+    ("MO", _("周一")),
+    ("TU", _("周二")),
+    ("WE", _("周三")),
+    ("TH", _("周四")),
+    ("FR", _("周五")),
+    ("SA", _("周六")),
+    ("SU", _("周日")),
+]
+WEEKDAY_CODES = [code for code, _label in WEEKDAYS]
 
 
 class RoomQuerySet(models.QuerySet):
@@ -11,7 +36,8 @@ class RoomQuerySet(models.QuerySet):
 
 class Room(index.Indexed, models.Model):
     """One of the six counselling rooms: at the sub-district office or in a
-    management district (管区)."""
+    management district (管区). Its opening hours and duty shifts live in its
+    own django-scheduler calendar."""
 
     class Location(models.TextChoices):
         OFFICE = "office", _("街道办事处")
@@ -32,7 +58,9 @@ class Room(index.Indexed, models.Model):
         _("开放时间说明"),
         max_length=120,
         blank=True,
-        help_text=_("例如:周一至周五 9:00–12:00,14:00–17:00"),
+        help_text=_(
+            "给居民看的简短说明,例如:周一至周五 9:00–12:00,14:00–17:00。可预约的时段由下方的开放时间和值班安排决定。"
+        ),
     )
     accessibility = models.TextField(
         _("无障碍说明"), blank=True, help_text=_("例如:一楼,无台阶,可通行轮椅。")
@@ -45,6 +73,45 @@ class Room(index.Indexed, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    session_minutes = models.PositiveSmallIntegerField(
+        _("每次咨询时长(分钟)"),
+        default=50,
+        validators=[MinValueValidator(15), MaxValueValidator(180)],
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("间隔(分钟)"),
+        default=10,
+        validators=[MaxValueValidator(60)],
+        help_text=_("两次咨询之间留出的整理时间。"),
+    )
+    min_notice_hours = models.PositiveSmallIntegerField(
+        _("最少提前(小时)"),
+        default=2,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text=_("居民至少要提前多少小时预约。"),
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("最多提前(天)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("居民最多可以预约多少天以内的时段。"),
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        _("每日预约上限"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("每天最多接受的预约数;留空表示不限(以时段数为准)。"),
+    )
+    calendar = models.OneToOneField(
+        Calendar,
+        verbose_name=_("日程"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="room",
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("开放中"), default=True)
@@ -67,6 +134,16 @@ class Room(index.Indexed, models.Model):
             heading=_("到访信息"),
         ),
         FieldPanel("photo"),
+        MultiFieldPanel(
+            [
+                FieldPanel("session_minutes"),
+                FieldPanel("buffer_minutes"),
+                FieldPanel("min_notice_hours"),
+                FieldPanel("horizon_days"),
+                FieldPanel("daily_cap"),
+            ],
+            heading=_("预约规则"),
+        ),
         MultiFieldPanel([FieldPanel("sort_order"), FieldPanel("is_active")], heading=_("显示")),
     ]
 
@@ -79,3 +156,374 @@ class Room(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self.calendar_id is None:
+            self.calendar = Calendar.objects.create(name=self.name, slug=f"room-{self.pk}")
+            super().save(update_fields=["calendar"])
+
+
+class Counsellor(models.Model):
+    """A counsellor from the partner institution who takes duty shifts."""
+
+    name = models.CharField(_("姓名"), max_length=40)
+    title = models.CharField(
+        _("资质"), max_length=80, blank=True, help_text=_("例如:国家二级心理咨询师")
+    )
+    bio = models.TextField(_("简介"), blank=True)
+    is_active = models.BooleanField(_("在岗"), default=True)
+
+    class Meta:
+        verbose_name = _("咨询师")
+        verbose_name_plural = _("咨询师")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WeeklyTimes(models.Model):
+    """A weekly time band (some weekdays, a start and an end time, from a date,
+    optionally until a date), stored as a recurring django-scheduler Event so the
+    scheduler owns time. Several bands make lunch breaks and split shifts."""
+
+    weekdays = models.CharField(
+        _("星期"), max_length=20, help_text=_("逗号分隔的星期代码,由后台的星期勾选框填写。")
+    )
+    start_time = models.TimeField(_("开始时间"))
+    end_time = models.TimeField(_("结束时间"))
+    starts_on = models.DateField(_("起始日期"), default=datetime.date.today)
+    ends_on = models.DateField(
+        _("截止日期"), null=True, blank=True, help_text=_("留空表示长期有效。")
+    )
+    event = models.OneToOneField(
+        Event, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.weekdays = ",".join(code for code in WEEKDAY_CODES if code in self.weekday_codes)
+        self.event = self._write_event()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        event = self.event
+        result = super().delete(*args, **kwargs)
+        if event is not None:
+            event.delete()
+        return result
+
+    def clean(self):
+        super().clean()
+        codes = self.weekday_codes
+        if not codes or any(code not in WEEKDAY_CODES for code in codes):
+            raise ValidationError({"weekdays": _("请至少选择一天。")})
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": _("结束时间必须晚于开始时间。")})
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("截止日期不能早于起始日期。")})
+
+    @property
+    def weekday_codes(self):
+        return [code for code in (self.weekdays or "").split(",") if code]
+
+    def weekday_display(self):
+        labels = dict(WEEKDAYS)
+        return "、".join(str(labels[code]) for code in self.weekday_codes if code in labels)
+
+    weekday_display.short_description = _("星期")
+
+    def event_title(self):
+        raise NotImplementedError
+
+    def _write_event(self):
+        """Write the band as a DAILY rule limited by weekday: django-scheduler 0.12
+        keeps only the start weekday of a WEEKLY rule with a weekday list."""
+        rule, _created = Rule.objects.get_or_create(
+            frequency="DAILY",
+            params=f"byweekday:{self.weekdays}",
+            defaults={"name": f"每周 {self.weekdays}"[:32], "description": self.weekday_display()},
+        )
+        event = self.event or Event()
+        event.calendar = self.room.calendar
+        event.title = self.event_title()[:255]
+        event.rule = rule
+        event.start = datetime.datetime.combine(self.starts_on, self.start_time, LOCAL_TZ)
+        event.end = datetime.datetime.combine(self.starts_on, self.end_time, LOCAL_TZ)
+        event.end_recurring_period = (
+            datetime.datetime.combine(
+                self.ends_on + datetime.timedelta(days=1), datetime.time(), LOCAL_TZ
+            )
+            if self.ends_on
+            else None
+        )
+        event.save()
+        return event
+
+
+class OpeningHours(WeeklyTimes):
+    room = models.ForeignKey(
+        Room, verbose_name=_("咨询室"), on_delete=models.CASCADE, related_name="opening_bands"
+    )
+
+    class Meta:
+        verbose_name = _("开放时间")
+        verbose_name_plural = _("开放时间")
+        ordering = ["room", "start_time"]
+
+    def __str__(self):
+        return f"{self.room}:{self.weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def event_title(self):
+        return f"开放 {self}"
+
+
+class DutyShift(WeeklyTimes):
+    room = models.ForeignKey(
+        Room, verbose_name=_("咨询室"), on_delete=models.CASCADE, related_name="duty_shifts"
+    )
+    counsellor = models.ForeignKey(
+        Counsellor, verbose_name=_("咨询师"), on_delete=models.CASCADE, related_name="duty_shifts"
+    )
+
+    class Meta:
+        verbose_name = _("值班安排")
+        verbose_name_plural = _("值班安排")
+        ordering = ["room", "start_time"]
+
+    def __str__(self):
+        return (
+            f"{self.counsellor} @ {self.room}:{self.weekday_display()} "
+            f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        )
+
+    def event_title(self):
+        return f"值班 {self}"
+
+
+class Closure(models.Model):
+    """A one-off closure of one room, or of every room when no room is given."""
+
+    room = models.ForeignKey(
+        Room,
+        verbose_name=_("咨询室"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        help_text=_("留空表示所有咨询室都关闭。"),
+    )
+    starts_at = models.DateTimeField(_("开始"))
+    ends_at = models.DateTimeField(_("结束"))
+    reason = models.CharField(
+        _("原因"), max_length=100, help_text=_("会显示给居民,例如:设备检修。")
+    )
+
+    class Meta:
+        verbose_name = _("临时关闭")
+        verbose_name_plural = _("临时关闭")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="closure_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        where = self.room or _("全部咨询室")
+        return f"{where}:{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} {self.reason}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("结束时间必须晚于开始时间。")})
+
+
+class HolidayOpening(models.Model):
+    """A statutory holiday on which a coordinator opens a room after all."""
+
+    room = models.ForeignKey(
+        Room, verbose_name=_("咨询室"), on_delete=models.CASCADE, related_name="holiday_openings"
+    )
+    date = models.DateField(_("日期"))
+    note = models.CharField(_("备注"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日开放")
+        verbose_name_plural = _("节假日开放")
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "date"], name="one_holiday_opening_per_room_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.room}:{self.date:%Y-%m-%d}"
+
+
+class BookingQuerySet(models.QuerySet):
+    def blocking(self):
+        """Bookings that hold their time in the room."""
+        return self.filter(status__in=Booking.BLOCKING_STATUSES)
+
+    def upcoming(self, now=None):
+        return self.filter(status=Booking.Status.CONFIRMED, starts_at__gte=now or timezone.now())
+
+
+class Booking(models.Model):
+    """A resident's session in a room. Only counseling.booking writes these."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("已确认")
+        CANCELLED = "cancelled", _("居民已取消")
+        LATE_CANCEL = "late_cancel", _("居民逾期取消")
+        STAFF_CANCELLED = "staff_cancelled", _("工作人员已取消")
+        ATTENDED = "attended", _("已到访")
+        NO_SHOW = "no_show", _("未到访")
+
+    class VisitType(models.TextChoices):
+        FIRST = "first", _("首次咨询")
+        FOLLOW_UP = "follow_up", _("再次咨询")
+
+    BLOCKING_STATUSES = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+
+    reference = models.CharField(_("预约编号"), max_length=8, unique=True)
+    room = models.ForeignKey(
+        Room, verbose_name=_("咨询室"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    counsellor = models.ForeignKey(
+        Counsellor,
+        verbose_name=_("咨询师"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bookings",
+    )
+    starts_at = models.DateTimeField(_("开始时间"), db_index=True)
+    ends_at = models.DateTimeField(_("结束时间"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.CONFIRMED, db_index=True
+    )
+    name = models.CharField(_("称呼"), max_length=40)
+    mobile = models.CharField(_("手机号码"), max_length=11, db_index=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    visit_type = models.CharField(
+        _("咨询类型"), max_length=10, choices=VisitType.choices, default=VisitType.FIRST
+    )
+    note = models.TextField(_("困扰简述"), blank=True)
+    note_consent_at = models.DateTimeField(_("同意保存简述的时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    reminder_sent_at = models.DateTimeField(_("提醒发送时间"), null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="booking_ends_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_start")]
+
+    def __str__(self):
+        return f"{self.reference_display} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def reference_display(self):
+        """Two groups of four digits, easy to read aloud: 2041 7736."""
+        return f"{self.reference[:4]} {self.reference[4:]}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def is_upcoming(self):
+        return self.is_active and self.starts_at > timezone.now()
+
+
+class Notification(models.Model):
+    """An outgoing message kept until it is delivered, so a mail or SMS outage
+    delays it but never loses it."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("预约确认")
+        REMINDER = "reminder", _("前一天提醒")
+        CANCELLATION = "cancellation", _("取消通知")
+        MOVED = "moved", _("改约通知")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("预约"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
+        )
+
+
+class BookingAccessLog(models.Model):
+    """Who looked at or exported residents' booking data, and when. Written by the
+    admin views; nobody can edit it."""
+
+    class Action(models.TextChoices):
+        LIST = "list", _("查看列表")
+        VIEW = "view", _("查看详情")
+        EXPORT = "export", _("导出")
+        CHANGE = "change", _("更改状态")
+        SCHEDULE = "schedule", _("查看日程")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("工作人员"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("用户名"), max_length=150)
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    booking_references = models.TextField(_("涉及的预约"), blank=True)
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("预约数据访问记录")
+        verbose_name_plural = _("预约数据访问记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "wagtail.admin",
     "wagtail",
     "wagtailmedia",
+    "schedule",
+    "django_tasks",
+    "django_tasks_db",
     "modelcluster",
     "taggit",
     "django.contrib.admin",
@@ -160,7 +163,13 @@ WAGTAILMEDIA = {
 WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Messages run at once in development and tests; production sets TASK_BACKEND to
+# django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    }
+}
 
 # Demo and admin mail goes to the console unless production configures SMTP.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,214 @@
+"""The only code that creates, cancels or moves bookings. Each change re-checks
+the slot inside a transaction that holds the room: a row lock on PostgreSQL
+(where an exclusion constraint also refuses overlapping rows) and the write lock
+of SQLite's IMMEDIATE transactions."""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .availability import Availability, Refusal
+from .models import Booking, Notification, Room
+from .notifications import notify
+
+REFERENCE_DIGITS = 8
+
+
+class BookingRefused(Exception):
+    """A booking change that cannot be made; `message` is for the resident."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def max_upcoming_per_mobile():
+    return getattr(settings, "COUNSELING_MAX_UPCOMING_PER_MOBILE", 2)
+
+
+def cancel_cutoff_hours():
+    return getattr(settings, "COUNSELING_CANCEL_CUTOFF_HOURS", 2)
+
+
+def cancel_cutoff():
+    return datetime.timedelta(hours=cancel_cutoff_hours())
+
+
+def refusal_message(refusal, room):
+    if refusal is Refusal.TOO_SOON:
+        return ngettext(
+            "这个时段太近了,请至少提前 %(hours)d 小时预约。",
+            "这个时段太近了,请至少提前 %(hours)d 小时预约。",
+            room.min_notice_hours,
+        ) % {"hours": room.min_notice_hours}
+    if refusal is Refusal.TOO_FAR:
+        return _("只能预约 %(days)d 天以内的时段,请选择更近的日期。") % {"days": room.horizon_days}
+    return {
+        Refusal.CLOSED: _("咨询室这一天不开放,请选择其他日期。"),
+        Refusal.DAY_FULL: _("这一天的预约已满,请选择其他日期。"),
+        Refusal.TAKEN: _("这个时段刚刚被别人预约了,请选择其他时段。"),
+        Refusal.NOT_A_SLOT: _("请选择页面上列出的可预约时段。"),
+    }[refusal]
+
+
+def new_reference():
+    """Eight digits, read aloud in two groups of four."""
+    while True:
+        reference = "".join(secrets.choice("0123456789") for _ in range(REFERENCE_DIGITS))
+        if reference[0] != "0" and not Booking.objects.filter(reference=reference).exists():
+            return reference
+
+
+def _locked_room(room):
+    return Room.objects.select_for_update().get(pk=room.pk)
+
+
+def _free_slot(room, start, now, exclude_booking=None):
+    availability = Availability([room], now, exclude_booking=exclude_booking)
+    refusal = availability.explain(room, start)
+    if refusal is not None:
+        raise BookingRefused(refusal.value, refusal_message(refusal, room))
+    return next(slot for slot in availability.slots(room) if slot.start == start)
+
+
+def _check_mobile_limit(mobile, now, exclude_booking=None):
+    upcoming = Booking.objects.upcoming(now).filter(mobile=mobile)
+    if exclude_booking is not None:
+        upcoming = upcoming.exclude(pk=exclude_booking.pk)
+    limit = max_upcoming_per_mobile()
+    if upcoming.count() >= limit:
+        raise BookingRefused(
+            "too_many",
+            ngettext(
+                "这个手机号码已有 %(count)d 个未到期的预约,请先完成或取消后再预约。",
+                "这个手机号码已有 %(count)d 个未到期的预约,请先完成或取消后再预约。",
+                limit,
+            )
+            % {"count": limit},
+        )
+
+
+def _save_or_refuse(booking, room, **kwargs):
+    """Save inside a savepoint; the database's overlap guard is the last word."""
+    try:
+        with transaction.atomic():
+            booking.save(**kwargs)
+    except IntegrityError as overlap:
+        raise BookingRefused(Refusal.TAKEN.value, refusal_message(Refusal.TAKEN, room)) from overlap
+
+
+def create_booking(
+    *, room, starts_at, name, mobile, visit_type, email="", note="", note_consent=False, now=None
+):
+    """Book `starts_at` in `room` for a resident, or raise BookingRefused."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        room = _locked_room(room)
+        _check_mobile_limit(mobile, now)
+        slot = _free_slot(room, starts_at, now)
+        booking = Booking(
+            reference=new_reference(),
+            room=room,
+            counsellor_id=slot.counsellor_id,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            name=name,
+            mobile=mobile,
+            email=email,
+            visit_type=visit_type,
+            note=note if note_consent else "",
+            note_consent_at=now if note_consent and note else None,
+        )
+        _save_or_refuse(booking, room)
+        notify(booking, Notification.Kind.CONFIRMATION)
+    return booking
+
+
+def find_booking(reference, mobile):
+    """A resident's booking by reference code and mobile, or None."""
+    reference = "".join(ch for ch in reference if ch.isdigit())
+    return (
+        Booking.objects.select_related("room")
+        .filter(reference=reference, mobile=mobile, personal_data_erased_at__isnull=True)
+        .first()
+    )
+
+
+def cancel_by_resident(booking, now=None):
+    """Cancel before the appointment; within the cut-off it is recorded as late."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != Booking.Status.CONFIRMED:
+            raise BookingRefused("not_active", _("这个预约已经取消或已结束,无需再取消。"))
+        if booking.starts_at <= now:
+            raise BookingRefused("started", _("预约时间已过,无法在线取消。"))
+        late = booking.starts_at - now < cancel_cutoff()
+        booking.status = Booking.Status.LATE_CANCEL if late else Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+        notify(booking, Notification.Kind.CANCELLATION)
+    return booking
+
+
+def cancel_by_staff(booking, reason, now=None):
+    """A coordinator cancels; the resident is told, with the reason."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != Booking.Status.CONFIRMED:
+            raise BookingRefused("not_active", _("只能取消已确认的预约。"))
+        booking.status = Booking.Status.STAFF_CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = reason
+        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        notify(booking, Notification.Kind.CANCELLATION)
+    return booking
+
+
+def move_booking(booking, starts_at, room=None, now=None):
+    """Move a confirmed booking to another free slot (in the same or another room)
+    before the cut-off."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        target = _locked_room(room or booking.room)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status != Booking.Status.CONFIRMED:
+            raise BookingRefused("not_active", _("这个预约已经取消或已结束,不能改约。"))
+        if booking.starts_at - now < cancel_cutoff():
+            raise BookingRefused(
+                "too_late_to_move",
+                _("距离预约时间已不足 %(hours)d 小时,无法在线改约,请致电咨询室。")
+                % {"hours": cancel_cutoff_hours()},
+            )
+        slot = _free_slot(target, starts_at, now, exclude_booking=booking)
+        booking.room = target
+        booking.starts_at, booking.ends_at = slot.start, slot.end
+        booking.counsellor_id = slot.counsellor_id
+        booking.reminder_sent_at = None
+        _save_or_refuse(booking, target)
+        notify(booking, Notification.Kind.MOVED)
+    return booking
+
+
+def record_outcome(booking, status):
+    """Mark a confirmed booking attended or no-show."""
+    if status not in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
+        raise ValueError(status)
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status not in (
+            Booking.Status.CONFIRMED,
+            Booking.Status.ATTENDED,
+            Booking.Status.NO_SHOW,
+        ):
+            raise BookingRefused("not_active", _("已取消的预约不能标记到访情况。"))
+        booking.status = status
+        booking.save(update_fields=["status", "updated_at"])
+    return booking

@@ -1,0 +1,31 @@
+"""Pluggable SMS sending. The default backend writes messages to the console;
+production names a backend class in COUNSELING_SMS_BACKEND that talks to the
+provider the sub-district contracts."""
+
+import sys
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class SmsError(Exception):
+    """Raised by a backend when the message was not accepted."""
+
+
+class ConsoleBackend:
+    def send(self, mobile, text):
+        sys.stdout.write(f"[短信] {mobile[:3]}****{mobile[-4:]}: {text}\n")
+
+
+class MemoryBackend:
+    """Keeps messages in a list, for tests."""
+
+    outbox = []
+
+    def send(self, mobile, text):
+        self.outbox.append((mobile, text))
+
+
+def get_backend():
+    path = getattr(settings, "COUNSELING_SMS_BACKEND", "counseling.sms.ConsoleBackend")
+    return import_string(path)()
