@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .availability import Availability, Refusal
-from .models import Booking, Notification, Room
+from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
 
 REFERENCE_DIGITS = 8
@@ -212,3 +212,51 @@ def record_outcome(booking, status):
         booking.status = status
         booking.save(update_fields=["status", "updated_at"])
     return booking
+
+
+def send_reminders(now=None):
+    """Queue the day-before reminder for each confirmed booking on the next local
+    day that has not had one; a second run finds nothing left to send."""
+    now = now or timezone.now()
+    tomorrow = timezone.localtime(now, LOCAL_TZ).date() + datetime.timedelta(days=1)
+    day_start = datetime.datetime.combine(tomorrow, datetime.time(), LOCAL_TZ)
+    day_end = day_start + datetime.timedelta(days=1)
+    sent = 0
+    with transaction.atomic():
+        due = Booking.objects.select_for_update().filter(
+            status=Booking.Status.CONFIRMED,
+            starts_at__gte=day_start,
+            starts_at__lt=day_end,
+            reminder_sent_at__isnull=True,
+            personal_data_erased_at__isnull=True,
+        )
+        for booking in due.select_related("room"):
+            notify(booking, Notification.Kind.REMINDER)
+            booking.reminder_sent_at = now
+            booking.save(update_fields=["reminder_sent_at", "updated_at"])
+            sent += 1
+    return sent
+
+
+ERASED_NAME = "已删除"
+
+
+def erase_personal_data(before, now=None):
+    """Erase the resident's details from bookings that ended before `before`,
+    keeping room, times, status and visit type for anonymous statistics, and
+    delete the message records created before then. Returns (bookings, messages)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        erased = Booking.objects.filter(
+            ends_at__lt=before, personal_data_erased_at__isnull=True
+        ).update(
+            name=ERASED_NAME,
+            mobile="",
+            email="",
+            note="",
+            cancel_reason="",
+            personal_data_erased_at=now,
+            updated_at=now,
+        )
+        messages, _by_model = Notification.objects.filter(created_at__lt=before).delete()
+    return erased, messages

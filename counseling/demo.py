@@ -1,6 +1,13 @@
-"""Demo data for the counselling module: the six rooms."""
+"""Demo data for the counselling module: the six rooms, their opening hours, the
+counsellors on duty for the coming weeks and a few bookings."""
 
-from .models import Room
+import datetime
+
+from django.utils import timezone
+
+from .availability import Availability
+from .booking import create_booking
+from .models import LOCAL_TZ, Booking, Counsellor, DutyShift, OpeningHours, Room
 
 ROOMS = [
     {
@@ -61,7 +68,108 @@ ROOMS = [
 ]
 
 
-def seed():
+COUNSELLORS = [
+    ("刘静", "国家二级心理咨询师"),
+    ("陈晓东", "国家二级心理咨询师"),
+    ("赵丽华", "注册心理师"),
+    ("孙文博", "国家三级心理咨询师"),
+    ("周敏", "国家二级心理咨询师"),
+    ("吴海燕", "社会工作师、国家三级心理咨询师"),
+]
+
+# Per room, in ROOMS order: the weekdays and the time bands of its opening hours
+# (two bands make a lunch break), matching the opening_hours text residents read,
+# and the counsellors who share its duty by weekday.
+TIMETABLES = [
+    ("MO,TU,WE,TH,FR", [("09:00", "12:00"), ("14:00", "17:30")], ["刘静", "陈晓东"]),
+    ("TU,TH", [("09:00", "12:00"), ("14:00", "17:00")], ["赵丽华"]),
+    ("MO,WE,FR", [("14:00", "17:30")], ["孙文博"]),
+    ("TU,WE,TH,FR,SA", [("09:00", "12:00")], ["周敏", "赵丽华"]),
+    ("MO,TU,WE,TH,FR", [("14:00", "18:00")], ["吴海燕", "孙文博"]),
+    ("WE,TH,FR", [("09:00", "12:00"), ("14:00", "17:00")], ["陈晓东"]),
+]
+
+DUTY_WEEKS = 12
+
+RESIDENTS = [
+    ("张女士", "13800000001", ""),
+    ("李先生", "13800000002", "li.demo@example.com"),
+    ("王阿姨", "13800000003", ""),
+    ("小陈", "13800000004", ""),
+]
+
+
+def _time(text):
+    return datetime.time.fromisoformat(text)
+
+
+def seed_rooms():
+    rooms = []
     for order, data in enumerate(ROOMS):
         fields = {"location": Room.Location.DISTRICT, **data, "sort_order": order}
-        Room.objects.update_or_create(name=fields.pop("name"), defaults=fields)
+        room, _created = Room.objects.update_or_create(name=fields.pop("name"), defaults=fields)
+        rooms.append(room)
+    return rooms
+
+
+def seed_counsellors():
+    return {
+        name: Counsellor.objects.get_or_create(name=name, defaults={"title": title})[0]
+        for name, title in COUNSELLORS
+    }
+
+
+def seed_schedules(rooms, counsellors, today):
+    """Opening hours from today on, and duty shifts for the coming weeks with the
+    room's weekdays shared out among its counsellors in turn."""
+    for room, (weekdays, bands, names) in zip(rooms, TIMETABLES, strict=True):
+        if not room.opening_bands.exists():
+            for start, end in bands:
+                OpeningHours.objects.create(
+                    room=room,
+                    weekdays=weekdays,
+                    start_time=_time(start),
+                    end_time=_time(end),
+                    starts_on=today,
+                )
+        if not room.duty_shifts.exists():
+            codes = weekdays.split(",")
+            for turn, name in enumerate(names):
+                for start, end in bands:
+                    DutyShift.objects.create(
+                        room=room,
+                        counsellor=counsellors[name],
+                        weekdays=",".join(codes[turn :: len(names)]),
+                        start_time=_time(start),
+                        end_time=_time(end),
+                        starts_on=today,
+                        ends_on=today + datetime.timedelta(weeks=DUTY_WEEKS),
+                    )
+
+
+def seed_bookings(rooms, now):
+    """A few bookings in the first free slots, made through the booking service
+    like a resident's; only on a site that has none yet."""
+    if Booking.objects.exists():
+        return
+    availability = Availability(rooms, now)
+    for room, (name, mobile, email) in zip(rooms, RESIDENTS, strict=False):
+        slots = availability.slots(room)
+        if slots:
+            create_booking(
+                room=room,
+                starts_at=slots[len(slots) // 3].start,
+                name=name,
+                mobile=mobile,
+                email=email,
+                visit_type=Booking.VisitType.FIRST,
+                now=now,
+            )
+
+
+def seed():
+    now = timezone.now()
+    rooms = seed_rooms()
+    counsellors = seed_counsellors()
+    seed_schedules(rooms, counsellors, timezone.localtime(now, LOCAL_TZ).date())
+    seed_bookings(rooms, now)
