@@ -167,7 +167,9 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English
 # django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+        "BACKEND": os.environ.get(
+            "TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        )
     }
 }
 
