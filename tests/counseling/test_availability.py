@@ -1,0 +1,348 @@
+"""Free slots: the pure computation on plain values, then the loader on real
+django-scheduler events, holidays from chinesecalendar and bookings."""
+
+import datetime
+
+import pytest
+
+from counseling import booking as service
+from counseling.availability import (
+    Availability,
+    DayKind,
+    Interval,
+    Refusal,
+    RoomRules,
+    apply_calendar,
+    day_kind,
+    explain,
+    free_slots,
+    staffed_intervals,
+)
+from counseling.models import (
+    LOCAL_TZ,
+    Booking,
+    Closure,
+    Counsellor,
+    DutyShift,
+    HolidayOpening,
+    OpeningHours,
+    Room,
+)
+
+MONDAY = datetime.date(2026, 9, 14)
+NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
+MAKEUP_SUNDAY = datetime.date(2026, 9, 20)  # 调休上班 before the National Day week
+NATIONAL_DAY = datetime.date(2026, 10, 1)
+MID_AUTUMN = datetime.date(2026, 9, 25)  # a Friday
+SINCE = datetime.date(2026, 1, 1)
+
+
+def at(day, hhmm):
+    return datetime.datetime.combine(day, datetime.time.fromisoformat(hhmm), LOCAL_TZ)
+
+
+def band(day, start, end, tag=None):
+    return Interval(at(day, start), at(day, end), tag)
+
+
+def starts(slots):
+    return [slot.start.astimezone(LOCAL_TZ).strftime("%H:%M") for slot in slots]
+
+
+def pure(rules, *, opening, duty=None, closures=(), bookings=(), kinds=None, now=NOW, **extra):
+    return free_slots(
+        rules,
+        opening=opening,
+        duty=opening if duty is None else duty,
+        closures=list(closures),
+        bookings=list(bookings),
+        kinds=kinds or {},
+        now=now,
+        **extra,
+    )
+
+
+RULES = RoomRules(room_id=1)
+
+
+class TestPureComputation:
+    def test_a_band_is_cut_into_sessions_a_buffer_apart(self):
+        slots = pure(RULES, opening=[band(MONDAY, "09:00", "12:00")])
+        assert starts(slots) == ["09:00", "10:00", "11:00"]
+        assert slots[0].end - slots[0].start == datetime.timedelta(minutes=50)
+
+    def test_lunch_break_between_two_bands_is_never_offered(self):
+        opening = [band(MONDAY, "09:00", "12:00"), band(MONDAY, "14:00", "17:30")]
+        slots = pure(RULES, opening=opening)
+        assert starts(slots) == ["09:00", "10:00", "11:00", "14:00", "15:00", "16:00"]
+
+    def test_only_hours_with_a_counsellor_on_duty_are_offered(self):
+        slots = pure(
+            RULES,
+            opening=[band(MONDAY, "09:00", "17:30")],
+            duty=[band(MONDAY, "10:00", "12:00", tag=7)],
+        )
+        assert starts(slots) == ["10:00", "11:00"]
+        assert {slot.counsellor_id for slot in slots} == {7}
+
+    def test_duty_outside_opening_hours_offers_nothing(self):
+        slots = pure(
+            RULES, opening=[band(MONDAY, "09:00", "12:00")], duty=[band(MONDAY, "14:00", "17:00")]
+        )
+        assert slots == []
+
+    def test_overlapping_shifts_still_give_one_session_at_a_time(self):
+        pieces = staffed_intervals(
+            [band(MONDAY, "09:00", "12:00")],
+            [band(MONDAY, "09:00", "11:00", tag=1), band(MONDAY, "10:00", "12:00", tag=2)],
+        )
+        assert pieces == [band(MONDAY, "09:00", "11:00"), band(MONDAY, "11:00", "12:00")]
+        assert [piece.tag for piece in pieces] == [1, 2]
+
+    def test_a_booking_blocks_its_slot_and_the_buffer_around_it(self):
+        opening = [band(MONDAY, "09:00", "12:00")]
+        # Placed off the grid (as staff may do): the 10-minute buffer on either
+        # side reaches both neighbouring sessions.
+        booked = [band(MONDAY, "10:30", "11:20")]
+        assert starts(pure(RULES, opening=opening, bookings=booked)) == ["09:00"]
+        wider = RoomRules(room_id=1, buffer=datetime.timedelta(minutes=40))
+        # With a 40-minute buffer the grid is 90 minutes: 09:00, 10:30.
+        assert starts(pure(wider, opening=[band(MONDAY, "09:00", "12:00")])) == ["09:00", "10:30"]
+        assert starts(pure(wider, opening=opening, bookings=[band(MONDAY, "10:00", "10:50")])) == []
+
+    def test_slots_inside_the_minimum_notice_are_not_offered(self):
+        now = at(MONDAY, "08:00")
+        slots = pure(RULES, opening=[band(MONDAY, "09:00", "12:00")], now=now)
+        assert starts(slots) == ["10:00", "11:00"]  # 09:00 is only an hour away
+
+    def test_days_beyond_the_horizon_are_not_offered(self):
+        rules = RoomRules(room_id=1, horizon_days=2)
+        days = [MONDAY + datetime.timedelta(days=n) for n in range(5)]
+        slots = pure(rules, opening=[band(day, "09:00", "10:00") for day in days])
+        assert sorted({slot.day for slot in slots}) == days[:3]
+
+    def test_a_day_at_its_cap_offers_nothing_while_other_days_stay_open(self):
+        rules = RoomRules(room_id=1, daily_cap=1)
+        tuesday = MONDAY + datetime.timedelta(days=1)
+        opening = [band(MONDAY, "09:00", "12:00"), band(tuesday, "09:00", "12:00")]
+        slots = pure(rules, opening=opening, bookings=[band(MONDAY, "09:00", "09:50")])
+        assert {slot.day for slot in slots} == {tuesday}
+
+    def test_closures_remove_the_slots_they_touch(self):
+        opening = [band(MONDAY, "09:00", "12:00")]
+        slots = pure(RULES, opening=opening, closures=[band(MONDAY, "10:30", "11:00")])
+        assert starts(slots) == ["09:00", "11:00"]
+
+    def test_explain_names_each_reason(self):
+        opening = [band(MONDAY, "09:00", "12:00")]
+        rules = RoomRules(room_id=1, horizon_days=3, daily_cap=2)
+        tuesday = MONDAY + datetime.timedelta(days=1)
+        inputs = {
+            "opening": opening + [band(tuesday, "09:00", "12:00")],
+            "duty": opening + [band(tuesday, "09:00", "12:00")],
+            "closures": [],
+            "bookings": [band(MONDAY, "10:00", "10:50")],
+            "kinds": {},
+            "now": at(MONDAY, "08:00"),
+        }
+        assert explain(rules, at(MONDAY, "09:00"), **inputs) is Refusal.TOO_SOON
+        assert explain(rules, at(MONDAY, "11:00"), **inputs) is None
+        assert explain(rules, at(MONDAY, "10:00"), **inputs) is Refusal.TAKEN
+        assert explain(rules, at(MONDAY, "10:30"), **inputs) is Refusal.NOT_A_SLOT
+        wednesday = MONDAY + datetime.timedelta(days=2)
+        assert explain(rules, at(wednesday, "10:00"), **inputs) is Refusal.CLOSED
+        assert explain(rules, at(MONDAY + datetime.timedelta(days=5), "10:00"), **inputs) is (
+            Refusal.TOO_FAR
+        )
+        inputs["bookings"].append(band(tuesday, "09:00", "09:50"))
+        inputs["bookings"].append(band(tuesday, "10:00", "10:50"))
+        assert explain(rules, at(tuesday, "11:00"), **inputs) is Refusal.DAY_FULL
+
+
+class TestChineseCalendar:
+    def test_day_kinds_come_from_chinesecalendar(self):
+        assert day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
+        assert day_kind(MAKEUP_SUNDAY) is DayKind.MAKEUP_WORKDAY
+        assert day_kind(MID_AUTUMN) is DayKind.HOLIDAY
+        assert day_kind(MONDAY) is DayKind.ORDINARY
+        assert day_kind(datetime.date(2026, 9, 19)) is DayKind.ORDINARY  # a plain Saturday
+
+    def test_a_holiday_closes_unless_the_room_is_opened(self):
+        intervals = [band(NATIONAL_DAY, "09:00", "12:00")]
+        kinds = {NATIONAL_DAY: DayKind.HOLIDAY}
+        assert apply_calendar(intervals, NATIONAL_DAY, NATIONAL_DAY, kinds) == []
+        opened = apply_calendar(intervals, NATIONAL_DAY, NATIONAL_DAY, kinds, {NATIONAL_DAY})
+        assert opened == intervals
+
+    def test_a_makeup_sunday_keeps_mondays_timetable(self):
+        following_monday = MAKEUP_SUNDAY + datetime.timedelta(days=1)
+        intervals = [band(following_monday, "14:00", "17:00")]
+        kinds = {MAKEUP_SUNDAY: DayKind.MAKEUP_WORKDAY}
+        kept = apply_calendar(intervals, MAKEUP_SUNDAY, following_monday, kinds)
+        assert band(MAKEUP_SUNDAY, "14:00", "17:00") in kept
+        assert intervals[0] in kept
+
+
+# Through the loader: real rooms, events and rules in the database.
+
+
+def make_room(name="测试咨询室", **rules):
+    return Room.objects.create(name=name, address="测试路 1 号", **rules)
+
+
+def open_room(room, weekdays, *bands, counsellor=None, starts_on=SINCE, ends_on=None):
+    """Opening hours and a counsellor on duty for the same bands."""
+    counsellor = counsellor or Counsellor.objects.create(name=f"咨询师{room.pk}")
+    for start, end in bands:
+        times = {
+            "weekdays": weekdays,
+            "start_time": datetime.time.fromisoformat(start),
+            "end_time": datetime.time.fromisoformat(end),
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+        }
+        OpeningHours.objects.create(room=room, **times)
+        DutyShift.objects.create(room=room, counsellor=counsellor, **times)
+    return counsellor
+
+
+def days_with_slots(room, now=NOW):
+    return Availability([room], now).days(room)
+
+
+@pytest.mark.django_db
+class TestLoader:
+    def test_a_band_on_several_weekdays_gives_slots_on_each_of_them(self):
+        room = make_room()
+        open_room(room, "MO,WE,FR", ("09:00", "12:00"))
+        days = days_with_slots(room)
+        assert days[:3] == [MONDAY, MONDAY.replace(day=16), MONDAY.replace(day=18)]
+        # Every Monday, Wednesday and Friday within the horizon but the
+        # Mid-Autumn holiday, plus the make-up Sunday on Monday's timetable.
+        expected = {
+            MONDAY + datetime.timedelta(days=n) for n in range(15) if n % 7 in (0, 2, 4)
+        } - {MID_AUTUMN} | {MAKEUP_SUNDAY}
+        assert set(days) == expected
+
+    def test_lunch_break_and_duty_within_opening_hours(self):
+        room = make_room()
+        OpeningHours.objects.create(
+            room=room, weekdays="TU", start_time=datetime.time(9), end_time=datetime.time(12),
+            starts_on=SINCE,
+        )  # fmt: skip
+        OpeningHours.objects.create(
+            room=room, weekdays="TU", start_time=datetime.time(14), end_time=datetime.time(17, 30),
+            starts_on=SINCE,
+        )  # fmt: skip
+        counsellor = Counsellor.objects.create(name="值班咨询师")
+        DutyShift.objects.create(
+            room=room, counsellor=counsellor, weekdays="TU", start_time=datetime.time(10),
+            end_time=datetime.time(16), starts_on=SINCE,
+        )  # fmt: skip
+        tuesday = MONDAY + datetime.timedelta(days=1)
+        slots = Availability([room], NOW).slots_on(room, tuesday)
+        assert starts(slots) == ["10:00", "11:00", "14:00", "15:00"]
+        assert {slot.counsellor_id for slot in slots} == {counsellor.pk}
+
+    def test_slots_are_in_shanghai_time(self):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "10:00"))
+        slot = Availability([room], NOW).slots_on(room, MONDAY)[0]
+        assert slot.start == datetime.datetime(2026, 9, 14, 1, 0, tzinfo=datetime.UTC)
+
+    def test_duty_shifts_end_on_their_last_day(self):
+        room = make_room()
+        open_room(room, "MO,TU,WE,TH,FR", ("09:00", "12:00"), ends_on=MONDAY.replace(day=16))
+        assert days_with_slots(room) == [MONDAY, MONDAY.replace(day=15), MONDAY.replace(day=16)]
+
+    def test_national_day_is_closed_unless_a_coordinator_opens_the_room(self):
+        room = make_room()
+        open_room(room, "MO,TU,WE,TH,FR,SA,SU", ("09:00", "12:00"))
+        now = datetime.datetime(2026, 9, 28, 7, 0, tzinfo=LOCAL_TZ)
+        assert NATIONAL_DAY not in days_with_slots(room, now)
+        assert Availability([room], now).explain(room, at(NATIONAL_DAY, "09:00")) is (
+            Refusal.CLOSED
+        )
+        HolidayOpening.objects.create(room=room, date=NATIONAL_DAY, note="值班开放")
+        assert NATIONAL_DAY in days_with_slots(room, now)
+        assert datetime.date(2026, 10, 2) not in days_with_slots(room, now)
+
+    def test_a_makeup_workday_follows_its_stand_in_weekdays_timetable(self):
+        room = make_room()
+        open_room(room, "MO", ("14:00", "16:00"))
+        slots = Availability([room], NOW).slots_on(room, MAKEUP_SUNDAY)
+        assert starts(slots) == ["14:00", "15:00"]
+        assert MAKEUP_SUNDAY + datetime.timedelta(days=1) in days_with_slots(room)
+
+    def test_closure_of_one_room_and_of_all_rooms(self):
+        first, second = make_room("一号室"), make_room("二号室")
+        for room in (first, second):
+            open_room(room, "MO,TU", ("09:00", "12:00"))
+        tuesday = MONDAY + datetime.timedelta(days=1)
+        Closure.objects.create(
+            room=first, starts_at=at(MONDAY, "00:00"), ends_at=at(tuesday, "00:00"), reason="检修"
+        )
+        availability = Availability([first, second], NOW)
+        assert MONDAY not in availability.days(first)
+        assert MONDAY in availability.days(second)
+        Closure.objects.create(
+            starts_at=at(tuesday, "10:00"), ends_at=at(tuesday, "11:00"), reason="全员培训"
+        )
+        availability = Availability([first, second], NOW)
+        assert starts(availability.slots_on(first, tuesday)) == ["09:00", "11:00"]
+        assert starts(availability.slots_on(second, tuesday)) == ["09:00", "11:00"]
+
+    def test_a_cancelled_occurrence_removes_that_days_band(self):
+        room = make_room()
+        open_room(room, "MO,TU", ("09:00", "12:00"))
+        event = room.opening_bands.get().event
+        event.get_occurrence(at(MONDAY, "09:00")).cancel()
+        assert MONDAY not in days_with_slots(room)
+        assert MONDAY + datetime.timedelta(days=1) in days_with_slots(room)
+
+    def test_horizon_and_notice_follow_the_rooms_settings(self):
+        room = make_room(horizon_days=3, min_notice_hours=27)
+        open_room(room, "MO,TU,WE,TH,FR,SA,SU", ("09:00", "12:00"))
+        days = days_with_slots(room)
+        assert days == [MONDAY + datetime.timedelta(days=n) for n in (1, 2, 3)]
+        tuesday_slots = Availability([room], NOW).slots_on(room, days[0])
+        assert starts(tuesday_slots) == ["10:00", "11:00"]  # 09:00 is 26 hours away
+
+    def test_daily_cap_and_cancelled_bookings_freeing_their_slot(self):
+        room = make_room(daily_cap=1)
+        open_room(room, "MO,TU", ("09:00", "12:00"))
+        booking = service.create_booking(
+            room=room,
+            starts_at=at(MONDAY, "10:00"),
+            name="张女士",
+            mobile="13800000001",
+            visit_type=Booking.VisitType.FIRST,
+            now=NOW,
+        )
+        assert MONDAY not in days_with_slots(room)
+        assert Availability([room], NOW).explain(room, at(MONDAY, "11:00")) is Refusal.DAY_FULL
+        service.cancel_by_resident(booking, now=NOW)
+        assert starts(Availability([room], NOW).slots_on(room, MONDAY)) == [
+            "09:00",
+            "10:00",
+            "11:00",
+        ]
+
+    def test_queries_do_not_grow_with_rooms_or_bookings(self, django_assert_num_queries):
+        rooms = [make_room(f"{n}号室") for n in range(6)]
+        for number, room in enumerate(rooms):
+            open_room(room, "MO,TU,WE,TH,FR", ("09:00", "12:00"), ("14:00", "17:00"))
+            service.create_booking(
+                room=room,
+                starts_at=at(MONDAY, "14:00"),
+                name="居民",
+                mobile=f"1380000{number:04d}",
+                visit_type=Booking.VisitType.FIRST,
+                now=NOW,
+            )
+        rooms = list(Room.objects.all())
+        with django_assert_num_queries(6):
+            availability = Availability(rooms, NOW)
+        with django_assert_num_queries(0):
+            for room in rooms:
+                assert availability.next_free_day(room) == MONDAY

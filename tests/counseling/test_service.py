@@ -1,0 +1,219 @@
+"""The booking service: the one writer of bookings, re-checking every slot."""
+
+import datetime
+import re
+
+import pytest
+
+from counseling import booking as service
+from counseling.booking import BookingRefused
+from counseling.models import LOCAL_TZ, Booking, Closure, Counsellor, DutyShift, OpeningHours, Room
+
+MONDAY = datetime.date(2026, 9, 14)
+TUESDAY = MONDAY + datetime.timedelta(days=1)
+NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
+
+
+def at(day, hhmm):
+    return datetime.datetime.combine(day, datetime.time.fromisoformat(hhmm), LOCAL_TZ)
+
+
+def make_room(name="测试咨询室"):
+    """A room open Monday to Friday 9:00–12:00 with a counsellor on duty."""
+    room = Room.objects.create(name=name, address=f"{name}地址")
+    counsellor = Counsellor.objects.create(name=f"{name}咨询师")
+    times = {
+        "weekdays": "MO,TU,WE,TH,FR",
+        "start_time": datetime.time(9),
+        "end_time": datetime.time(12),
+        "starts_on": datetime.date(2026, 1, 1),
+    }
+    OpeningHours.objects.create(room=room, **times)
+    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
+    return room
+
+
+@pytest.fixture
+def room(db):
+    return make_room()
+
+
+def book(room, starts_at, mobile="13800000001", now=NOW, **fields):
+    return service.create_booking(
+        room=room,
+        starts_at=starts_at,
+        name=fields.pop("name", "张女士"),
+        mobile=mobile,
+        visit_type=fields.pop("visit_type", Booking.VisitType.FIRST),
+        now=now,
+        **fields,
+    )
+
+
+def refused(code, call, *args, **kwargs):
+    with pytest.raises(BookingRefused) as caught:
+        call(*args, **kwargs)
+    assert caught.value.code == code
+    assert re.search(r"[\u4e00-\u9fff]", caught.value.message), "the resident reads Chinese"
+    return caught.value
+
+
+class TestCreate:
+    def test_stores_the_booking_in_the_slot_with_the_counsellor_on_duty(self, room):
+        booking = book(room, at(MONDAY, "10:00"), email="a@example.com")
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CONFIRMED
+        assert (booking.starts_at, booking.ends_at) == (at(MONDAY, "10:00"), at(MONDAY, "10:50"))
+        assert booking.counsellor.name == "测试咨询室咨询师"
+        assert (booking.name, booking.mobile, booking.email) == (
+            "张女士",
+            "13800000001",
+            "a@example.com",
+        )
+
+    def test_reference_is_eight_digits_unique_and_read_in_two_groups(self, room):
+        bookings = [
+            book(room, at(day, start), mobile=f"1380000{n:04d}")
+            for n, (day, start) in enumerate(
+                (day, start) for day in (MONDAY, TUESDAY) for start in ("09:00", "10:00", "11:00")
+            )
+        ]
+        references = [b.reference for b in bookings]
+        assert all(re.fullmatch(r"[1-9]\d{7}", ref) for ref in references)
+        assert len(set(references)) == len(references)
+        assert bookings[0].reference_display == f"{references[0][:4]} {references[0][4:]}"
+
+    def test_note_is_kept_only_with_its_own_consent(self, room):
+        without = book(room, at(MONDAY, "09:00"), note="睡不好", note_consent=False)
+        with_consent = book(
+            room, at(MONDAY, "10:00"), mobile="13800000002", note="睡不好", note_consent=True
+        )
+        without.refresh_from_db()
+        with_consent.refresh_from_db()
+        assert (without.note, without.note_consent_at) == ("", None)
+        assert (with_consent.note, with_consent.note_consent_at) == ("睡不好", NOW)
+
+    def test_a_taken_slot_is_refused_and_nothing_is_stored(self, room):
+        book(room, at(MONDAY, "10:00"))
+        refused("taken", book, room, at(MONDAY, "10:00"), mobile="13900000000")
+        assert Booking.objects.count() == 1
+
+    def test_too_soon_too_far_and_not_a_slot_are_refused(self, room):
+        refused("too_soon", book, room, at(MONDAY, "08:30"))
+        refused("too_far", book, room, at(MONDAY + datetime.timedelta(days=16), "09:00"))
+        refused("not_a_slot", book, room, at(MONDAY, "09:30"))
+        refused("closed", book, room, at(MONDAY + datetime.timedelta(days=5), "09:00"))
+        assert not Booking.objects.exists()
+
+    def test_a_closure_added_after_the_page_was_shown_is_refused(self, room):
+        from counseling.availability import Availability
+
+        shown = Availability([room], NOW).slots_on(room, TUESDAY)
+        assert at(TUESDAY, "10:00") in [slot.start for slot in shown]
+        Closure.objects.create(
+            room=room, starts_at=at(TUESDAY, "00:00"), ends_at=at(TUESDAY, "23:59"), reason="停电"
+        )
+        refused("closed", book, room, at(TUESDAY, "10:00"))
+        assert not Booking.objects.exists()
+
+    def test_a_mobile_holds_at_most_the_configured_number_of_upcoming_bookings(
+        self, room, settings
+    ):
+        settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
+        first = book(room, at(MONDAY, "09:00"))
+        book(room, at(MONDAY, "10:00"))
+        refused("too_many", book, room, at(MONDAY, "11:00"))
+        assert Booking.objects.count() == 2
+        book(room, at(MONDAY, "11:00"), mobile="13800000009")  # another mobile may book
+        service.cancel_by_resident(first, now=NOW)
+        assert book(room, at(TUESDAY, "09:00")).status == Booking.Status.CONFIRMED
+
+    def test_a_cancelled_booking_frees_its_slot(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        service.cancel_by_resident(booking, now=NOW)
+        again = book(room, at(MONDAY, "10:00"), mobile="13900000000")
+        assert again.starts_at == booking.starts_at
+
+
+class TestCancel:
+    def test_before_the_cut_off_is_an_ordinary_cancellation(self, room):
+        booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CANCELLED
+        assert booking.cancelled_at == NOW
+
+    def test_within_the_cut_off_is_recorded_as_late(self, room, settings):
+        settings.COUNSELING_CANCEL_CUTOFF_HOURS = 2
+        booking = book(room, at(MONDAY, "10:00"))
+        late = service.cancel_by_resident(booking, now=at(MONDAY, "08:30"))
+        assert late.status == Booking.Status.LATE_CANCEL
+
+    def test_a_cancelled_or_past_booking_cannot_be_cancelled(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        refused("started", service.cancel_by_resident, booking, now=at(MONDAY, "10:00"))
+        service.cancel_by_resident(booking, now=NOW)
+        refused("not_active", service.cancel_by_resident, booking, now=NOW)
+
+    def test_staff_cancellation_keeps_the_reason(self, room):
+        booking = service.cancel_by_staff(
+            book(room, at(MONDAY, "10:00")), "咨询师临时有事", now=NOW
+        )
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.STAFF_CANCELLED
+        assert booking.cancel_reason == "咨询师临时有事"
+
+
+class TestMove:
+    def test_moves_to_another_free_slot_and_frees_the_old_one(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        moved = service.move_booking(booking, at(TUESDAY, "11:00"), now=NOW)
+        moved.refresh_from_db()
+        assert (moved.starts_at, moved.ends_at) == (at(TUESDAY, "11:00"), at(TUESDAY, "11:50"))
+        assert moved.reference == booking.reference
+        assert book(room, at(MONDAY, "10:00"), mobile="13900000000")
+
+    def test_moves_within_the_same_morning_past_its_own_buffer(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        moved = service.move_booking(booking, at(MONDAY, "11:00"), now=NOW)
+        assert moved.starts_at == at(MONDAY, "11:00")
+
+    def test_moves_to_another_room(self, room):
+        other = make_room("另一咨询室")
+        booking = book(room, at(MONDAY, "10:00"))
+        moved = service.move_booking(booking, at(MONDAY, "10:00"), room=other, now=NOW)
+        moved.refresh_from_db()
+        assert moved.room == other
+        assert moved.counsellor.name == "另一咨询室咨询师"
+
+    def test_a_taken_slot_or_a_late_move_is_refused_and_nothing_changes(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        book(room, at(TUESDAY, "10:00"), mobile="13900000000")
+        refused("taken", service.move_booking, booking, at(TUESDAY, "10:00"), now=NOW)
+        refused(
+            "too_late_to_move",
+            service.move_booking,
+            booking,
+            at(TUESDAY, "11:00"),
+            now=at(MONDAY, "09:00"),
+        )
+        booking.refresh_from_db()
+        assert booking.starts_at == at(MONDAY, "10:00")
+
+    def test_a_moved_booking_gets_a_new_reminder(self, room):
+        booking = book(room, at(TUESDAY, "10:00"))
+        assert service.send_reminders(now=NOW) == 1
+        moved = service.move_booking(booking, at(TUESDAY, "11:00"), now=NOW)
+        assert moved.reminder_sent_at is None
+
+
+class TestOutcome:
+    def test_attended_and_no_show_are_recorded(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        assert service.record_outcome(booking, Booking.Status.ATTENDED).status == "attended"
+        assert service.record_outcome(booking, Booking.Status.NO_SHOW).status == "no_show"
+
+    def test_a_cancelled_booking_has_no_outcome(self, room):
+        booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
+        refused("not_active", service.record_outcome, booking, Booking.Status.ATTENDED)
+        with pytest.raises(ValueError):
+            service.record_outcome(booking, Booking.Status.CANCELLED)
