@@ -1,7 +1,55 @@
-from django.urls import path
+import datetime
+
+from django.urls import path, register_converter
 
 from . import views
 
 app_name = "counseling"
 
-urlpatterns = [path("", views.room_list, name="rooms")]
+
+class DayConverter:
+    """A calendar day as YYYY-MM-DD; an impossible date is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value):
+        return datetime.date.fromisoformat(value)
+
+    def to_url(self, value):
+        return value.isoformat()
+
+
+class TimeConverter:
+    """A time of day as HHMM."""
+
+    regex = r"\d{4}"
+
+    def to_python(self, value):
+        return datetime.time(int(value[:2]), int(value[2:]))
+
+    def to_url(self, value):
+        return f"{value:%H%M}"
+
+
+register_converter(DayConverter, "day")
+register_converter(TimeConverter, "hhmm")
+
+urlpatterns = [
+    path("", views.room_list, name="rooms"),
+    path("done/", views.done, name="done"),
+    path("<int:room_id>/", views.room_days, name="days"),
+    path("<int:room_id>/<day:day>/", views.day_slots, name="slots"),
+    path("<int:room_id>/<day:day>/<hhmm:time>/", views.book, name="book"),
+]
+
+# Mounted at the neutral /yuyue/ (see counseling.manage_urls): links in messages
+# point there, so they do not name the service.
+manage_urlpatterns = [
+    path("", views.lookup, name="lookup"),
+    path("booking/", views.detail, name="detail"),
+    path("cancel/", views.cancel, name="cancel"),
+    path("move/", views.move_days, name="move_days"),
+    path("move/<day:day>/", views.move_slots, name="move_slots"),
+    path("yuyue.ics", views.calendar_file, name="ics"),
+    path("leave/", views.leave, name="leave"),
+]

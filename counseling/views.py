@@ -1,13 +1,409 @@
-from django.shortcuts import render
-from django.utils.translation import gettext as _
+"""The residents' side of the counselling rooms: the room list, booking in four
+short steps (room, day, time, form) and managing a booking with its reference and
+mobile. Views only ask `availability` and `booking`; the rules live there.
 
-from .models import Room
+Pages that carry a form or personal data are never cached; personal data never
+appears in a URL: after booking or looking a booking up, its id sits in the
+session."""
+
+import datetime
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import ratelimit
+from .availability import Availability, DayKind
+from .booking import (
+    BookingRefused,
+    cancel_by_resident,
+    cancel_cutoff,
+    cancel_cutoff_hours,
+    create_booking,
+    find_booking,
+    move_booking,
+    refusal_message,
+)
+from .forms import BookingForm, LookupForm, SlotChoiceForm, slot_label
+from .ics import booking_calendar
+from .models import LOCAL_TZ, Booking, Room
+
+SESSION_KEY = "yuyue_booking"
+WEEKDAY_NAMES = "一二三四五六日"
+NOT_FOUND = gettext_lazy("没有找到这个预约,请核对预约编号和手机号码")
+
+
+def weekday(day):
+    return _("周%(day)s") % {"day": WEEKDAY_NAMES[day.weekday()]}
+
+
+def day_label(day):
+    return _("%(month)d月%(day)d日 %(weekday)s") % {
+        "month": day.month,
+        "day": day.day,
+        "weekday": weekday(day),
+    }
+
+
+def full_day_label(day):
+    return _("%(year)d年%(month)d月%(day)d日 %(weekday)s") % {
+        "year": day.year,
+        "month": day.month,
+        "day": day.day,
+        "weekday": weekday(day),
+    }
+
+
+def booking_when(booking):
+    start, end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
+    return f"{full_day_label(start.date())} {start:%H:%M}–{end:%H:%M}"
+
+
+def error_summary(form, *extra):
+    """(anchor, message) pairs for the summary at the top of a form page."""
+    items = [(None, message) for message in extra if message]
+    if form is not None:
+        items += [(None, error) for error in form.non_field_errors()]
+        for field in form:
+            items += [(field.id_for_label, error) for error in field.errors]
+    return items
+
+
+def rooms_available(room_id):
+    return get_object_or_404(Room.objects.for_listing(), pk=room_id)
+
+
+def slot_links(room, slots):
+    return [
+        {
+            "label": slot_label(slot),
+            "url": _slot_url(room, slot.start),
+        }
+        for slot in slots
+    ]
+
+
+def _slot_url(room, start):
+    local = timezone.localtime(start)
+    return reverse(
+        "counseling:book",
+        kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()},
+    )
 
 
 def room_list(request):
-    """The six counselling rooms, with how to reach them."""
+    """The six counselling rooms, how to reach them and their next free day."""
+    rooms = list(Room.objects.for_listing())
+    availability = Availability(rooms)
+    for room in rooms:
+        next_day = availability.next_free_day(room)
+        room.next_free_label = day_label(next_day) if next_day else ""
+    return render(
+        request, "counseling/room_list.html", {"rooms": rooms, "page_title": _("心理咨询室")}
+    )
+
+
+@never_cache
+def room_days(request, room_id):
+    """Step 2: the days of this room with a free time."""
+    room = rooms_available(room_id)
+    availability = Availability([room])
+    per_day = {}
+    for slot in availability.slots(room):
+        per_day[slot.day] = per_day.get(slot.day, 0) + 1
+    days = [
+        {"label": day_label(day), "count": count, "date": day} for day, count in per_day.items()
+    ]
     return render(
         request,
-        "counseling/room_list.html",
-        {"rooms": Room.objects.for_listing(), "page_title": _("心理咨询室")},
+        "counseling/room_days.html",
+        {"room": room, "days": days, "page_title": _("选择日期")},
     )
+
+
+@never_cache
+def day_slots(request, room_id, day):
+    """Step 3: the free times of one day."""
+    room = rooms_available(room_id)
+    availability = Availability([room])
+    slots = availability.slots_on(room, day)
+    return render(
+        request,
+        "counseling/day_slots.html",
+        {
+            "room": room,
+            "day": day,
+            "day_label": full_day_label(day),
+            "is_holiday": availability.day_kind(day) is DayKind.HOLIDAY,
+            "slots": slot_links(room, slots),
+            "page_title": _("选择时间"),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def book(request, room_id, day, time):
+    """Step 4: the resident's details for one slot; a POST books it."""
+    room = rooms_available(room_id)
+    starts_at = datetime.datetime.combine(day, time, LOCAL_TZ)
+    context = {
+        "room": room,
+        "day": day,
+        "when": f"{full_day_label(day)} {time:%H:%M}",
+        "page_title": _("填写预约信息"),
+    }
+    if request.method == "GET":
+        availability = Availability([room])
+        refusal = availability.explain(room, starts_at)
+        if refusal is not None:
+            return _render_refused(
+                request, context, None, refusal_message(refusal, room), availability, status=200
+            )
+        return _render_form(request, context, BookingForm())
+
+    form = BookingForm(request.POST)
+    if not ratelimit.attempt_from_client(request, "booking"):
+        return _render_form(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+    if form.is_robot:
+        return _render_form(
+            request, context, BookingForm(), _("提交没有成功,请刷新页面后重新填写。"), status=400
+        )
+    if not form.is_valid():
+        return _render_form(request, context, form, status=400)
+    data = form.cleaned_data
+    if not ratelimit.attempt_for_mobile("booking", data["mobile"]):
+        return _render_form(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+    try:
+        booking = create_booking(
+            room=room,
+            starts_at=starts_at,
+            name=data["name"].strip(),
+            mobile=data["mobile"],
+            email=data["email"],
+            visit_type=data["visit_type"],
+            note=data["note"].strip(),
+            note_consent=data["note_consent"],
+        )
+    except BookingRefused as refused:
+        return _render_refused(request, context, form, refused.message, Availability([room]))
+    _remember(request, booking)
+    return redirect("counseling:done")
+
+
+def _render_form(request, context, form, error="", status=200):
+    context = {**context, "form": form, "errors": error_summary(form, error)}
+    return render(request, "counseling/booking_form.html", context, status=status)
+
+
+def _render_refused(request, context, form, message, availability, status=400):
+    """The slot cannot be booked: say why and offer the day's other free times."""
+    room, day = context["room"], context["day"]
+    context = {
+        **context,
+        "refused": True,
+        "alternatives": slot_links(room, availability.slots_on(room, day)),
+    }
+    return _render_form(request, context, form, message, status=status)
+
+
+def _remember(request, booking):
+    """Keep the booking in this browser's session only (a new session key, so a
+    session id seen before cannot reach it)."""
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = booking.pk
+
+
+def _session_booking(request):
+    pk = request.session.get(SESSION_KEY)
+    if pk is None:
+        return None
+    return (
+        Booking.objects.select_related("room")
+        .filter(pk=pk, personal_data_erased_at__isnull=True)
+        .first()
+    )
+
+
+def _booking_context(booking, **extra):
+    return {
+        "booking": booking,
+        "room": booking.room,
+        "when": booking_when(booking),
+        **extra,
+    }
+
+
+@never_cache
+def done(request):
+    """The confirmation after booking, read from the session."""
+    booking = _session_booking(request)
+    if booking is None:
+        return redirect("yuyue:lookup")
+    return render(
+        request,
+        "counseling/booking_done.html",
+        _booking_context(booking, page_title=_("预约成功")),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup(request):
+    """Find a booking by its reference and mobile."""
+    context = {"page_title": _("查看或更改预约")}
+    if request.method == "GET":
+        return _render_lookup(request, context, LookupForm())
+    form = LookupForm(request.POST)
+    if not ratelimit.attempt_from_client(request, "lookup"):
+        return _render_lookup(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+    if not form.is_valid():
+        return _render_lookup(request, context, form, status=400)
+    if not ratelimit.attempt_for_mobile("lookup", form.cleaned_data["mobile"]):
+        return _render_lookup(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+    booking = find_booking(form.cleaned_data["reference"], form.cleaned_data["mobile"])
+    if booking is None:
+        return _render_lookup(request, context, form, NOT_FOUND, status=400)
+    _remember(request, booking)
+    return redirect("yuyue:detail")
+
+
+def _render_lookup(request, context, form, error="", status=200):
+    context = {**context, "form": form, "errors": error_summary(form, error)}
+    return render(request, "counseling/manage_lookup.html", context, status=status)
+
+
+def _managed(view):
+    """Manage views act on the booking kept in the session, or send to the lookup."""
+
+    def wrapped(request, *args, **kwargs):
+        booking = _session_booking(request)
+        if booking is None:
+            return redirect("yuyue:lookup")
+        return view(request, booking, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return never_cache(wrapped)
+
+
+@_managed
+def detail(request, booking):
+    """The booking: time, place, status, and what can be done with it."""
+    return render(
+        request,
+        "counseling/manage_detail.html",
+        _booking_context(booking, page_title=_("我的预约"), can_change=booking.is_upcoming),
+    )
+
+
+@_managed
+@require_http_methods(["GET", "POST"])
+def cancel(request, booking):
+    """Confirm, then cancel; within the cut-off it is recorded as late."""
+    error = ""
+    if request.method == "POST":
+        try:
+            booking = cancel_by_resident(booking)
+        except BookingRefused as refused:
+            error = refused.message
+        else:
+            if booking.status == Booking.Status.LATE_CANCEL:
+                messages.warning(
+                    request,
+                    _("预约已取消。因为离预约时间不足 %(hours)d 小时,这次取消记为逾期取消。")
+                    % {"hours": cancel_cutoff_hours()},
+                )
+            else:
+                messages.success(request, _("预约已取消。欢迎您需要时再来预约。"))
+            return redirect("yuyue:detail")
+    late = booking.is_upcoming and booking.starts_at - timezone.now() < cancel_cutoff()
+    return render(
+        request,
+        "counseling/manage_cancel.html",
+        _booking_context(
+            booking,
+            page_title=_("取消预约"),
+            late=late,
+            cutoff_hours=cancel_cutoff_hours(),
+            errors=error_summary(None, error),
+        ),
+        status=400 if error else 200,
+    )
+
+
+@_managed
+def move_days(request, booking):
+    """Moving, step 1: another day in the same room."""
+    if not booking.is_upcoming:
+        return redirect("yuyue:detail")
+    availability = Availability([booking.room], exclude_booking=booking)
+    per_day = {}
+    for slot in availability.slots(booking.room):
+        per_day[slot.day] = per_day.get(slot.day, 0) + 1
+    days = [
+        {"label": day_label(day), "count": count, "date": day} for day, count in per_day.items()
+    ]
+    return render(
+        request,
+        "counseling/manage_move_days.html",
+        _booking_context(booking, days=days, page_title=_("改约:选择日期")),
+    )
+
+
+@_managed
+@require_http_methods(["GET", "POST"])
+def move_slots(request, booking, day):
+    """Moving, step 2: a free time that day; a POST moves the booking."""
+    if not booking.is_upcoming:
+        return redirect("yuyue:detail")
+    room = booking.room
+    slots = Availability([room], exclude_booking=booking).slots_on(room, day)
+    form = SlotChoiceForm(request.POST or None, slots=slots)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = move_booking(booking, form.cleaned_data["start"])
+        except BookingRefused as refused:
+            error = refused.message
+            slots = Availability([room], exclude_booking=booking).slots_on(room, day)
+            form = SlotChoiceForm(slots=slots)
+        else:
+            messages.success(request, _("已改约到 %(when)s。") % {"when": booking_when(booking)})
+            return redirect("yuyue:detail")
+    return render(
+        request,
+        "counseling/manage_move_slots.html",
+        _booking_context(
+            booking,
+            form=form,
+            has_slots=bool(slots),
+            day_label=full_day_label(day),
+            errors=error_summary(form if form.is_bound else None, error),
+            page_title=_("改约:选择时间"),
+        ),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@_managed
+def calendar_file(request, booking):
+    """The booking as an .ics file, for this session's booking only."""
+    if booking.status not in Booking.BLOCKING_STATUSES:
+        raise Http404
+    response = HttpResponse(booking_calendar(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="yuyue.ics"'
+    return response
+
+
+@require_POST
+def leave(request):
+    """Forget the booking in this browser (for a shared phone)."""
+    request.session.pop(SESSION_KEY, None)
+    return redirect("yuyue:lookup")

@@ -1,0 +1,161 @@
+"""The resident's forms: a booking, a lookup by reference and mobile, a new slot.
+They check the shape of what was typed; whether a time can be booked is for
+counseling.booking to say."""
+
+import datetime
+import re
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Booking
+
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+mobile_validator = RegexValidator(
+    MOBILE_PATTERN, _("请输入 11 位中国大陆手机号码,以 1 开头,例如 13912345678。")
+)
+
+
+def normalise_mobile(value):
+    """Drop the spaces, dashes and +86 people type around a mobile number."""
+    digits = re.sub(r"[\s\-()()]", "", value or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+class MobileField(forms.CharField):
+    default_validators = [mobile_validator]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("手机号码"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "error_messages",
+            {"required": _("请填写手机号码。"), "max_length": _("手机号码太长了。")},
+        )
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "numeric", "autocomplete": "tel-national"})
+        attrs.pop("maxlength", None)
+        return attrs
+
+    def to_python(self, value):
+        return normalise_mobile(super().to_python(value))
+
+
+class HoneypotWidget(forms.TextInput):
+    """A field people never see or reach; only form-filling robots fill it."""
+
+    def __init__(self):
+        super().__init__(attrs={"tabindex": "-1", "autocomplete": "off"})
+
+
+class BookingForm(forms.Form):
+    name = forms.CharField(
+        label=_("称呼"),
+        max_length=20,
+        help_text=_("姓名或化名都可以,最多 20 个字。"),
+        error_messages={
+            "required": _("请填写称呼,姓名或化名都可以。"),
+            "max_length": _("称呼最多 20 个字。"),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    mobile = MobileField(help_text=_("用于确认预约和查找预约,不会公开。"))
+    email = forms.EmailField(
+        label=_("电子邮箱(选填)"),
+        required=False,
+        error_messages={"invalid": _("电子邮箱格式不对,例如 name@example.com;也可以不填。")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    visit_type = forms.ChoiceField(
+        label=_("这是您第几次来咨询?"),
+        choices=Booking.VisitType.choices,
+        initial=Booking.VisitType.FIRST,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择首次咨询或再次咨询。")},
+    )
+    note = forms.CharField(
+        label=_("想谈的困扰(选填)"),
+        required=False,
+        max_length=300,
+        help_text=_("可以不填。如果填写,请同时勾选下面的同意框,最多 300 字。"),
+        error_messages={"max_length": _("困扰简述最多 300 字。")},
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    note_consent = forms.BooleanField(
+        label=_("我同意咨询室保存上面的困扰简述,仅供咨询师准备使用,到期后删除。"),
+        required=False,
+    )
+    website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("note", "").strip() and not cleaned.get("note_consent"):
+            self.add_error(
+                "note_consent",
+                _("您填写了困扰简述,请勾选同意框;如不想保存简述,请把简述清空。"),
+            )
+        return cleaned
+
+    @property
+    def is_robot(self):
+        return bool(self.data.get(self.add_prefix("website")))
+
+
+class LookupForm(forms.Form):
+    reference = forms.CharField(
+        label=_("预约编号"),
+        max_length=20,
+        help_text=_("8 位数字,在确认短信或确认页上,例如 2041 7736。"),
+        error_messages={
+            "required": _("请填写预约编号。"),
+            "max_length": _("预约编号是 8 位数字。"),
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    mobile = MobileField(help_text=_("预约时填写的手机号码。"))
+
+    def clean_reference(self):
+        digits = re.sub(r"\D", "", self.cleaned_data["reference"])
+        if len(digits) != 8:
+            raise forms.ValidationError(_("预约编号是 8 位数字,例如 2041 7736。"))
+        return digits
+
+
+class SlotChoiceForm(forms.Form):
+    """Pick one of a day's free slots (to move a booking). Any well-formed time is
+    accepted here: the booking service says whether it is still free."""
+
+    start = forms.CharField(
+        label=_("新的时段"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择一个时段。")},
+    )
+
+    def __init__(self, *args, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].widget.choices = [
+            (slot.start.isoformat(), slot_label(slot)) for slot in slots
+        ]
+
+    def clean_start(self):
+        try:
+            start = datetime.datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError:
+            start = None
+        if start is None or start.tzinfo is None:
+            raise forms.ValidationError(_("请选择页面上列出的可预约时段。"))
+        return start
+
+
+def slot_label(slot):
+    start, end = timezone.localtime(slot.start), timezone.localtime(slot.end)
+    return f"{start:%H:%M}–{end:%H:%M}"

@@ -1,0 +1,57 @@
+"""Attempt limits for booking and lookup, per client address and per mobile,
+counted in the Django cache (Redis in production, so all app processes share it).
+
+The client address is REMOTE_ADDR. Behind the reverse proxy, the proxy must set
+it from X-Forwarded-For (for example nginx's real_ip module or gunicorn's
+--forwarded-allow-ips): a header the client sends cannot be trusted here.
+
+Limits come from settings.COUNSELING_RATE_LIMITS, a dict such as
+``{"booking": {"ip": (10, 3600), "mobile": (5, 3600)}}``: for each action and key,
+at most N attempts per window of S seconds. Missing entries keep the defaults."""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+DEFAULT_LIMITS = {
+    "booking": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
+    "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
+}
+
+
+def limit(action, kind):
+    configured = getattr(settings, "COUNSELING_RATE_LIMITS", {}).get(action, {})
+    return configured.get(kind, DEFAULT_LIMITS[action][kind])
+
+
+def client_address(request):
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _cache_key(action, kind, value, window):
+    # Hashed so that mobiles and addresses are not kept readable in the cache.
+    digest = hashlib.sha256(f"{action}:{kind}:{value}".encode()).hexdigest()[:32]
+    return f"counseling:rl:{digest}:{int(timezone.now().timestamp()) // window}"
+
+
+def attempt(action, kind, value):
+    """Count one attempt; False when it goes over the limit."""
+    allowed, window = limit(action, kind)
+    key = _cache_key(action, kind, value, window)
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count <= allowed
+
+
+def attempt_from_client(request, action):
+    return attempt(action, "ip", client_address(request))
+
+
+def attempt_for_mobile(action, mobile):
+    return attempt(action, "mobile", mobile)

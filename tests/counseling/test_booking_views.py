@@ -1,0 +1,482 @@
+"""The residents' booking flow through real requests, the real booking service and
+the real database: rooms → day → time → form → confirmation, the .ics file, every
+refusal as a clear message with nothing stored, and managing a booking at /yuyue/."""
+
+import datetime
+import re
+
+import html5lib
+import icalendar
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from counseling.availability import Availability
+from counseling.booking import create_booking
+from counseling.models import (
+    LOCAL_TZ,
+    WEEKDAY_CODES,
+    Booking,
+    Closure,
+    Counsellor,
+    DutyShift,
+    OpeningHours,
+    Room,
+)
+
+pytestmark = pytest.mark.django_db
+
+MOBILE = "13912345678"
+CRISIS = ("12356", "110", "120")
+
+
+@pytest.fixture(autouse=True)
+def quiet_and_fresh(settings):
+    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def open_every_day(room, counsellor):
+    every_day = ",".join(WEEKDAY_CODES)
+    since = timezone.localdate() - datetime.timedelta(days=1)
+    for model, extra in ((OpeningHours, {}), (DutyShift, {"counsellor": counsellor})):
+        model.objects.create(
+            room=room,
+            weekdays=every_day,
+            start_time=datetime.time(8),
+            end_time=datetime.time(20),
+            starts_on=since,
+            **extra,
+        )
+
+
+@pytest.fixture
+def room(db):
+    room = Room.objects.create(
+        name="云岭心理咨询室",
+        address="崂山区云岭路 18 号二楼 204 室",
+        directions="乘 104 路公交至云岭路站。",
+        opening_hours="每天 8:00–20:00",
+        accessibility="有电梯。",
+    )
+    open_every_day(room, Counsellor.objects.create(name="王老师"))
+    return room
+
+
+def free_slots(room, first_day=1):
+    """Free slots from `first_day` days ahead on (skipping today keeps clear of the notice)."""
+    today = timezone.localdate()
+    return [
+        slot for slot in Availability([room]).slots(room) if (slot.day - today).days >= first_day
+    ]
+
+
+def book_url(room, start):
+    local = start.astimezone(LOCAL_TZ)
+    return reverse(
+        "counseling:book",
+        kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()},
+    )
+
+
+def form_data(**overrides):
+    data = {
+        "name": "小李",
+        "mobile": MOBILE,
+        "email": "",
+        "visit_type": "first",
+        "note": "",
+        "website": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def book(client, room, start, **overrides):
+    return client.post(book_url(room, start), form_data(**overrides))
+
+
+def text(response):
+    return response.content.decode()
+
+
+def assert_crisis_notice(response):
+    html = text(response)
+    for number in CRISIS:
+        assert number in html
+
+
+def assert_valid_html(response):
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text(response))
+
+
+def test_resident_books_room_day_time_and_gets_a_reference(client, room):
+    rooms = client.get("/counseling/")
+    days_url = reverse("counseling:days", args=[room.pk])
+    assert f'href="{days_url}"' in text(rooms)
+    assert "最近可约:" in text(rooms)
+
+    days = client.get(days_url)
+    slot = free_slots(room)[0]
+    slots_url = reverse("counseling:slots", args=[room.pk, slot.day])
+    assert f'href="{slots_url}"' in text(days)
+
+    slots = client.get(slots_url)
+    assert f'href="{book_url(room, slot.start)}"' in text(slots)
+
+    form = client.get(book_url(room, slot.start))
+    assert form.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in text(form)
+
+    response = book(client, room, slot.start, email="li@example.com")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("counseling:done")
+    assert MOBILE not in response["Location"]
+
+    booking = Booking.objects.get()
+    assert (booking.room, booking.starts_at, booking.mobile) == (room, slot.start, MOBILE)
+    done = client.get(response["Location"])
+    html = text(done)
+    assert booking.reference_display in html
+    local = slot.start.astimezone(LOCAL_TZ)
+    weekday = "一二三四五六日"[local.weekday()]
+    assert f"{local.year}年{local.month}月{local.day}日 周{weekday} {local:%H:%M}" in html
+    assert room.address in html and room.directions in html
+    assert 'href="/yuyue/yuyue.ics"' in html and 'href="/yuyue/"' in html
+
+
+def test_every_booking_page_is_valid_html_with_crisis_notice_and_never_cached(client, room):
+    slot = free_slots(room)[0]
+    pages = [
+        reverse("counseling:days", args=[room.pk]),
+        reverse("counseling:slots", args=[room.pk, slot.day]),
+        book_url(room, slot.start),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_crisis_notice(response)
+        assert_valid_html(response)
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+        assert text(response).count("<h1") == 1
+
+    book(client, room, slot.start)
+    for url in ["/counseling/done/", "/yuyue/booking/", "/yuyue/cancel/", "/yuyue/move/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_crisis_notice(response)
+        assert_valid_html(response)
+        assert "no-store" in response["Cache-Control"]
+
+    rooms = client.get("/counseling/")
+    assert_crisis_notice(rooms)
+    assert "no-store" not in rooms.get("Cache-Control", "")
+
+
+def test_calendar_file_names_time_and_address_only(client, room):
+    slot = free_slots(room)[0]
+    book(client, room, slot.start)
+    booking = Booking.objects.get()
+
+    response = client.get("/yuyue/yuyue.ics")
+    assert response["Content-Type"].startswith("text/calendar")
+    assert 'filename="yuyue.ics"' in response["Content-Disposition"]
+    body = response.content.decode()
+    for word in ("心理", "咨询"):
+        assert word not in body
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == f"预约 {booking.reference_display}"
+    assert str(event["LOCATION"]) == room.address
+    start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+    assert (start, end) == (booking.starts_at, booking.ends_at)
+    assert str(start.tzinfo) == "Asia/Shanghai"
+    assert "TZID=Asia/Shanghai" in body
+
+
+def test_calendar_file_needs_the_session_that_booked_or_looked_up(client, room):
+    book(client, room, free_slots(room)[0].start)
+    stranger = type(client)()
+    response = stranger.get("/yuyue/yuyue.ics")
+    assert response.status_code == 302 and response["Location"] == "/yuyue/"
+    done = stranger.get("/counseling/done/")
+    assert Booking.objects.get().reference_display not in text(done)
+
+
+def test_slot_just_taken_shows_message_and_other_times_and_stores_nothing(client, room):
+    slot, other = free_slots(room)[:2]
+    create_booking(
+        room=room, starts_at=slot.start, name="先到", mobile="13800000000", visit_type="first"
+    )
+    response = book(client, room, slot.start)
+    html = text(response)
+    assert response.status_code == 400
+    assert "这个时段刚刚被别人预约了" in html
+    assert 'role="alert"' in html
+    assert f'href="{book_url(room, other.start)}"' in html
+    assert not Booking.objects.filter(mobile=MOBILE).exists()
+
+
+def test_too_soon_is_refused_with_a_clear_message(client, room):
+    slot = free_slots(room)[0]
+    Room.objects.filter(pk=room.pk).update(min_notice_hours=24 * 10)
+    response = book(client, room, slot.start)
+    assert response.status_code == 400
+    assert "这个时段太近了,请至少提前 240 小时预约。" in text(response)
+    assert not Booking.objects.exists()
+
+
+def test_too_far_ahead_is_refused_with_a_clear_message(client, room):
+    slot = free_slots(room, first_day=5)[0]
+    Room.objects.filter(pk=room.pk).update(horizon_days=2)
+    response = book(client, room, slot.start)
+    assert response.status_code == 400
+    assert "只能预约 2 天以内的时段" in text(response)
+    assert not Booking.objects.exists()
+
+
+def test_closed_day_is_refused_with_a_clear_message(client, room):
+    slot = free_slots(room)[0]
+    day_start = datetime.datetime.combine(slot.day, datetime.time(), LOCAL_TZ)
+    Closure.objects.create(
+        room=room,
+        starts_at=day_start,
+        ends_at=day_start + datetime.timedelta(days=1),
+        reason="检修",
+    )
+    response = book(client, room, slot.start)
+    assert response.status_code == 400
+    assert "咨询室这一天不开放" in text(response)
+    assert not Booking.objects.exists()
+    # Asking for the page of that slot says so too, and offers no form.
+    page = client.get(book_url(room, slot.start))
+    assert "咨询室这一天不开放" in text(page) and 'name="mobile"' not in text(page)
+
+
+def test_a_mobile_holding_the_maximum_upcoming_bookings_is_refused(client, room, settings):
+    settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
+    first, second, third = free_slots(room)[:3]
+    assert book(client, room, first.start).status_code == 302
+    assert book(client, room, second.start).status_code == 302
+    response = book(client, room, third.start)
+    assert response.status_code == 400
+    assert "这个手机号码已有 2 个未到期的预约" in text(response)
+    assert Booking.objects.count() == 2
+
+
+def test_note_without_its_own_consent_is_refused_and_nothing_stored(client, room):
+    slot = free_slots(room)[0]
+    response = book(client, room, slot.start, note="最近睡不好")
+    html = text(response)
+    assert response.status_code == 400
+    assert "请勾选同意框" in html
+    assert 'href="#id_note_consent"' in html
+    assert 'aria-describedby="id_note_consent_error"' in html
+    assert not Booking.objects.exists()
+
+    form = client.get(book_url(room, slot.start))
+    checkbox = re.search(r'<input[^>]*name="note_consent"[^>]*>', text(form)).group()
+    assert "checked" not in checkbox
+
+    response = book(client, room, slot.start, note="最近睡不好", note_consent="on")
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    assert booking.note == "最近睡不好" and booking.note_consent_at is not None
+
+
+def test_honeypot_filled_by_a_robot_stores_nothing(client, room):
+    slot = free_slots(room)[0]
+    form = text(client.get(book_url(room, slot.start)))
+    honeypot = re.search(r'<div class="hp-field"[^>]*>.*?</div>', form, re.S).group()
+    assert 'aria-hidden="true"' in honeypot
+    assert 'tabindex="-1"' in honeypot and 'autocomplete="off"' in honeypot
+
+    response = book(client, room, slot.start, website="http://spam.example")
+    assert response.status_code == 400
+    assert "提交没有成功" in text(response)
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("mobile", ["12345678901", "1391234567", "abc", "23912345678"])
+def test_invalid_mobile_gets_a_clear_message_linked_to_the_field(client, room, mobile):
+    response = book(client, room, free_slots(room)[0].start, mobile=mobile)
+    html = text(response)
+    assert response.status_code == 400
+    assert "请输入 11 位中国大陆手机号码" in html
+    assert 'href="#id_mobile"' in html and 'aria-invalid="true"' in html
+    assert not Booking.objects.exists()
+
+
+def test_mobile_typed_with_country_code_and_spaces_is_accepted(client, room):
+    assert (
+        book(client, room, free_slots(room)[0].start, mobile="+86 139 1234 5678").status_code == 302
+    )
+    assert Booking.objects.get().mobile == MOBILE
+
+
+def test_name_is_required_and_short(client, room):
+    start = free_slots(room)[0].start
+    assert "请填写称呼" in text(book(client, room, start, name=""))
+    assert "称呼最多 20 个字" in text(book(client, room, start, name="长" * 21))
+    assert not Booking.objects.exists()
+
+
+def looked_up(client, booking, mobile=MOBILE):
+    return client.post("/yuyue/", {"reference": booking.reference_display, "mobile": mobile})
+
+
+def make_booking(room, slot, mobile=MOBILE):
+    return create_booking(
+        room=room, starts_at=slot.start, name="小李", mobile=mobile, visit_type="first"
+    )
+
+
+def test_lookup_with_reference_and_mobile_shows_the_booking(client, room):
+    booking = make_booking(room, free_slots(room)[0])
+    response = looked_up(client, booking)
+    assert response.status_code == 302 and response["Location"] == "/yuyue/booking/"
+    html = text(client.get("/yuyue/booking/"))
+    assert booking.reference_display in html
+    assert room.address in html and "已确认" in html
+    assert 'href="/yuyue/cancel/"' in html and 'href="/yuyue/move/"' in html
+
+
+def test_lookup_failure_is_one_generic_message(client, room):
+    booking = make_booking(room, free_slots(room)[0])
+    wrong_mobile = looked_up(client, booking, mobile="13700000000")
+    wrong_code = client.post("/yuyue/", {"reference": "1234 5678", "mobile": MOBILE})
+    for response in (wrong_mobile, wrong_code):
+        assert "没有找到这个预约,请核对预约编号和手机号码" in text(response)
+    summaries = [
+        re.search(r'<div class="error-summary".*?</div>', text(response), re.S).group()
+        for response in (wrong_mobile, wrong_code)
+    ]
+    assert summaries[0] == summaries[1]
+    assert wrong_mobile.status_code == wrong_code.status_code
+    assert client.get("/yuyue/booking/")["Location"] == "/yuyue/"
+
+
+def test_cancel_asks_first_then_cancels(client, room):
+    booking = make_booking(room, free_slots(room, first_day=2)[0])
+    looked_up(client, booking)
+    confirm = client.get("/yuyue/cancel/")
+    assert "确认取消预约" in text(confirm) and "逾期" not in text(confirm)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+    response = client.post("/yuyue/cancel/")
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    html = text(client.get(response["Location"]))
+    assert "预约已取消" in html and "逾期" not in html
+    # The freed time can be booked again.
+    assert booking.starts_at in [slot.start for slot in free_slots(room)]
+
+
+def test_cancel_inside_the_cut_off_is_recorded_and_shown_as_late(client, room, settings):
+    settings.COUNSELING_CANCEL_CUTOFF_HOURS = 24 * 30
+    booking = make_booking(room, free_slots(room)[0])
+    looked_up(client, booking)
+    assert "现在取消会记为逾期取消" in text(client.get("/yuyue/cancel/"))
+    response = client.post("/yuyue/cancel/", follow=True)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.LATE_CANCEL
+    assert "记为逾期取消" in text(response)
+
+
+def test_move_to_another_day_and_time(client, room):
+    slots = free_slots(room, first_day=2)
+    booking = make_booking(room, slots[0])
+    target = next(slot for slot in slots if slot.day != slots[0].day)
+    looked_up(client, booking)
+
+    days = text(client.get("/yuyue/move/"))
+    day_url = reverse("yuyue:move_slots", args=[target.day])
+    assert f'href="{day_url}"' in days
+    times = text(client.get(day_url))
+    assert f'value="{target.start.isoformat()}"' in times
+
+    response = client.post(day_url, {"start": target.start.isoformat()})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert (booking.starts_at, booking.status) == (target.start, Booking.Status.CONFIRMED)
+    assert "已改约到" in text(client.get(response["Location"]))
+
+
+def test_move_to_a_taken_time_says_so_and_keeps_the_booking(client, room):
+    slots = free_slots(room, first_day=2)
+    booking = make_booking(room, slots[0])
+    taken = next(slot for slot in slots if slot.day != slots[0].day)
+    make_booking(room, taken, mobile="13800000000")
+    looked_up(client, booking)
+    response = client.post(
+        reverse("yuyue:move_slots", args=[taken.day]), {"start": taken.start.isoformat()}
+    )
+    assert response.status_code == 400
+    assert "这个时段刚刚被别人预约了" in text(response)
+    booking.refresh_from_db()
+    assert booking.starts_at == slots[0].start
+
+
+def test_booking_attempts_beyond_the_limit_get_429_and_store_nothing(client, room, settings):
+    settings.COUNSELING_RATE_LIMITS = {"booking": {"ip": (2, 3600)}}
+    start = free_slots(room)[0].start
+    for _attempt in range(2):
+        assert book(client, room, start, mobile="123").status_code == 400
+    response = book(client, room, start)
+    assert response.status_code == 429
+    assert "尝试次数过多,请稍后再试" in text(response)
+    assert not Booking.objects.exists()
+    # Another client address is counted on its own.
+    other_address = client.post(
+        book_url(room, start), form_data(mobile="123"), REMOTE_ADDR="10.0.0.9"
+    )
+    assert other_address.status_code == 400
+
+
+def test_booking_limit_per_mobile_applies_across_addresses(client, room, settings):
+    settings.COUNSELING_RATE_LIMITS = {"booking": {"mobile": (1, 3600)}}
+    first, second = free_slots(room)[:2]
+    assert book(client, room, first.start).status_code == 302
+    response = client.post(book_url(room, second.start), form_data(), REMOTE_ADDR="192.0.2.77")
+    assert response.status_code == 429
+    assert Booking.objects.count() == 1
+
+
+def test_lookup_attempts_beyond_the_limit_get_429(client, room, settings):
+    settings.COUNSELING_RATE_LIMITS = {"lookup": {"ip": (3, 900)}}
+    booking = make_booking(room, free_slots(room)[0])
+    for _attempt in range(3):
+        client.post("/yuyue/", {"reference": "1111 2222", "mobile": MOBILE})
+    response = looked_up(client, booking)
+    assert response.status_code == 429
+    assert "尝试次数过多,请稍后再试" in text(response)
+    assert client.get("/yuyue/booking/")["Location"] == "/yuyue/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/counseling/999/",
+        "/counseling/abc/",
+        "/counseling/{room}/2026-02-30/",
+        "/counseling/{room}/2026-13-01/",
+        "/counseling/{room}/20260201/",
+        "/counseling/{room}/2026-02-01/2561/",
+        "/counseling/{room}/2026-02-01/9am/",
+        "/yuyue/move/2026-99-01/",
+    ],
+)
+def test_bad_room_or_date_is_404_not_500(client, room, path):
+    assert client.get(path.format(room=room.pk)).status_code == 404
+
+
+def test_inactive_room_cannot_be_booked(client, room):
+    start = free_slots(room)[0].start
+    Room.objects.filter(pk=room.pk).update(is_active=False)
+    assert client.get(reverse("counseling:days", args=[room.pk])).status_code == 404
+    assert book(client, room, start).status_code == 404
+    assert not Booking.objects.exists()
