@@ -1,18 +1,322 @@
+"""The coordinators' admin under one menu, 心理咨询: rooms with their booking
+rules, counsellors, opening hours and duty shifts (weekday boxes and time
+pickers), closures, holiday openings, bookings, the week schedule and the
+read-only access log.
+
+Booking data and the access log have their own permission policies (admin_views):
+only coordinators and superusers see them. Bookings are a plain ModelViewSet, not a
+snippet, so there is no chooser, and they are not indexed for search, so Wagtail's
+global admin search never lists them."""
+
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permissions import register_permission_policy
 
-from .models import Room
+from . import admin_views
+from .admin_forms import WeeklyTimesForm
+from .models import (
+    Booking,
+    BookingAccessLog,
+    Closure,
+    Counsellor,
+    DutyShift,
+    HolidayOpening,
+    OpeningHours,
+    Room,
+)
+
+# Registered before any viewset asks for a policy, as Wagtail requires.
+register_permission_policy(Booking, admin_views.CoordinatorPermissionPolicy(Booking))
+register_permission_policy(
+    BookingAccessLog, admin_views.AccessLogPermissionPolicy(BookingAccessLog)
+)
 
 
-class RoomViewSet(SnippetViewSet):
+class CounselingViewSet(ModelViewSet):
+    """The schedule-setting viewsets: URLs under /admin/counseling/."""
+
+    add_to_admin_menu = False
+    copy_view_enabled = False
+
+    @property
+    def url_prefix(self):
+        return f"counseling/{self.model_name}"
+
+    @property
+    def url_namespace(self):
+        return f"counseling_{self.model_name}"
+
+    @property
+    def menu_name(self):
+        return f"counseling-{self.model_name}"
+
+
+class RoomViewSet(CounselingViewSet):
     model = Room
     icon = "home"
-    menu_label = _("心理咨询室")
-    add_to_admin_menu = True
-    menu_order = 300
-    list_display = ["name", "district", "address", "is_active"]
+    menu_label = _("咨询室")
+    list_display = [
+        "name",
+        "district",
+        "address",
+        "session_minutes",
+        "buffer_minutes",
+        "min_notice_hours",
+        "horizon_days",
+        "daily_cap",
+        "is_active",
+    ]
     list_filter = ["location", "is_active"]
+    search_fields = ["name", "address"]
 
 
-register_snippet(RoomViewSet)
+class CounsellorViewSet(CounselingViewSet):
+    model = Counsellor
+    icon = "user"
+    menu_label = _("咨询师")
+    form_fields = ["name", "title", "bio", "is_active"]
+    list_display = ["name", "title", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "title"]
+    search_backend_name = None
+
+
+def weekly_times_panels(*first):
+    return ObjectList(
+        [
+            *first,
+            FieldPanel("weekdays"),
+            FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")]),
+            MultiFieldPanel([FieldPanel("starts_on"), FieldPanel("ends_on")], heading=_("有效期")),
+        ],
+        base_form_class=WeeklyTimesForm,
+    )
+
+
+class OpeningHoursViewSet(CounselingViewSet):
+    model = OpeningHours
+    icon = "time"
+    menu_label = _("开放时间")
+    edit_handler = weekly_times_panels(FieldPanel("room"))
+    list_display = ["room", "weekday_display", "start_time", "end_time", "starts_on", "ends_on"]
+    list_filter = ["room"]
+
+
+class DutyShiftViewSet(CounselingViewSet):
+    model = DutyShift
+    icon = "user"
+    menu_label = _("值班安排")
+    edit_handler = weekly_times_panels(FieldPanel("room"), FieldPanel("counsellor"))
+    list_display = [
+        "counsellor",
+        "room",
+        "weekday_display",
+        "start_time",
+        "end_time",
+        "starts_on",
+        "ends_on",
+    ]
+    list_filter = ["room", "counsellor"]
+
+
+class ClosureViewSet(CounselingViewSet):
+    model = Closure
+    icon = "warning"
+    menu_label = _("临时关闭")
+    form_fields = ["room", "starts_at", "ends_at", "reason"]
+    list_display = ["reason", "room", "starts_at", "ends_at"]
+    list_filter = ["room"]
+
+
+class HolidayOpeningViewSet(CounselingViewSet):
+    model = HolidayOpening
+    icon = "date"
+    menu_label = _("节假日开放")
+    form_fields = ["room", "date", "note"]
+    list_display = ["date", "room", "note"]
+    list_filter = ["room"]
+
+
+class ReadOnlyViewSet(CounselingViewSet):
+    """Listing (and for bookings, detail and actions) only: no add, edit, delete,
+    copy, history or usage views exist, so those URLs are 404 for everyone."""
+
+    add_to_reference_index = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in ["add", "edit", "delete", "copy", "history", "usage"]:
+            view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+    def register_admin_url_finder(self):
+        pass
+
+
+class BookingViewSet(ReadOnlyViewSet):
+    model = Booking
+    icon = "list-ul"
+    menu_label = _("预约")
+    index_view_class = admin_views.BookingIndexView
+    inspect_view_class = admin_views.BookingInspectView
+    inspect_view_enabled = True
+    ordering = "starts_at"
+    list_per_page = 50
+    filterset_class = admin_views.BookingFilterSet
+    # Found by reference, name or mobile with database lookups, never through a
+    # search index that other staff could query.
+    search_fields = ["reference", "name", "mobile"]
+    search_backend_name = None
+    list_display = [
+        TitleColumn(
+            "reference",
+            label=_("预约编号"),
+            accessor="reference_display",
+            sort_key="reference",
+            url_name="counseling_booking:inspect",
+        ),
+        Column("room", label=_("咨询室"), sort_key="room"),
+        Column(
+            "starts_at", label=_("时间"), accessor=admin_views.local_times, sort_key="starts_at"
+        ),
+        Column("status", label=_("状态"), accessor="get_status_display", sort_key="status"),
+        Column("visit_type", label=_("咨询类型"), accessor="get_visit_type_display"),
+        Column("name", label=_("称呼")),
+    ]
+    list_export = [
+        "reference",
+        "room",
+        "starts_at",
+        "ends_at",
+        "counsellor",
+        "get_status_display",
+        "get_visit_type_display",
+        "name",
+    ]
+    export_headings = {
+        "reference": _("预约编号"),
+        "room": _("咨询室"),
+        "starts_at": _("开始时间"),
+        "ends_at": _("结束时间"),
+        "counsellor": _("咨询师"),
+        "get_status_display": _("状态"),
+        "get_visit_type_display": _("咨询类型"),
+        "name": _("称呼"),
+    }
+    inspect_view_fields = [
+        "reference_display",
+        "room",
+        "counsellor",
+        "starts_at",
+        "status",
+        "visit_type",
+        "name",
+        "mobile",
+        "email",
+        "note",
+        "created_at",
+        "cancelled_at",
+        "cancel_reason",
+        "personal_data_erased_at",
+    ]
+
+    def get_action_view_kwargs(self):
+        return {"inspect_url_name": self.get_url_name("inspect")}
+
+    def get_urlpatterns(self):
+        action_kwargs = self.get_action_view_kwargs()
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/", self.inspect_view, name="inspect"),
+            path(
+                "<int:pk>/cancel/",
+                admin_views.CancelBookingView.as_view(**action_kwargs),
+                name="cancel",
+            ),
+            path(
+                "<int:pk>/attended/",
+                admin_views.BookingOutcomeView.as_view(
+                    status=Booking.Status.ATTENDED, **action_kwargs
+                ),
+                name="attended",
+            ),
+            path(
+                "<int:pk>/no-show/",
+                admin_views.BookingOutcomeView.as_view(
+                    status=Booking.Status.NO_SHOW, **action_kwargs
+                ),
+                name="no_show",
+            ),
+        ]
+
+
+class BookingAccessLogViewSet(ReadOnlyViewSet):
+    model = BookingAccessLog
+    icon = "history"
+    menu_label = _("访问记录")
+    index_view_class = admin_views.AccessLogIndexView
+    ordering = "-at"
+    list_per_page = 50
+    list_display = ["at", "username", "action", "booking_references", "detail"]
+    list_filter = ["action", "username"]
+
+    @property
+    def url_prefix(self):
+        return "counseling/access-log"
+
+
+class CoordinatorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_views.can_see_bookings(request.user)
+
+
+class ScheduleViewSet(ViewSet):
+    """Each room's week: bands, duty, holidays, closures and bookings."""
+
+    name = "counseling_schedule"
+    url_prefix = "counseling/schedule"
+    icon = "calendar"
+    menu_label = _("日程")
+    menu_name = "counseling-schedule"
+    menu_item_class = CoordinatorMenuItem
+
+    def get_urlpatterns(self):
+        return [
+            path("", admin_views.ScheduleRoomsView.as_view(), name="index"),
+            path("<int:room_id>/", admin_views.ScheduleView.as_view(), name="room"),
+        ]
+
+
+class CounselingViewSetGroup(ViewSetGroup):
+    menu_label = _("心理咨询")
+    menu_name = "counseling"
+    menu_icon = "group"
+    menu_order = 300
+    items = (
+        BookingViewSet,
+        ScheduleViewSet,
+        RoomViewSet,
+        CounsellorViewSet,
+        OpeningHoursViewSet,
+        DutyShiftViewSet,
+        ClosureViewSet,
+        HolidayOpeningViewSet,
+        BookingAccessLogViewSet,
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_counseling_viewsets():
+    return CounselingViewSetGroup()

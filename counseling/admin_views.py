@@ -1,0 +1,445 @@
+"""Views and permission policies for the coordinators' side of the Wagtail admin.
+
+Residents' booking data is shown only to superusers and members of the
+心理咨询协调员 group, and every list, detail, schedule, export and status change
+is written to the access log (counseling.audit). Status changes go through
+counseling.booking, which holds the rules."""
+
+import datetime
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from portal.core.groups import COORDINATORS
+
+from . import audit
+from .admin_forms import CancelBookingForm
+from .availability import (
+    ONE_DAY,
+    DayKind,
+    apply_calendar,
+    day_kind,
+    days_between,
+    makeup_stand_in,
+    occurrences,
+)
+from .booking import BookingRefused, cancel_by_staff, record_outcome
+from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, HolidayOpening, Room
+
+WEEKDAY_LABELS = [label for _code, label in WEEKDAYS]
+
+
+def is_coordinator(user):
+    """Superusers and members of the coordinators group; cached on the user for
+    the request, since the admin asks several times per page."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    if not hasattr(user, "_counseling_coordinator"):
+        user._counseling_coordinator = user.groups.filter(name=COORDINATORS).exists()
+    return user._counseling_coordinator
+
+
+class CoordinatorPermissionPolicy(ModelPermissionPolicy):
+    """Model permissions, granted only to coordinators and superusers: a model
+    permission given to another group by mistake still reveals no booking."""
+
+    def user_has_permission(self, user, action):
+        return is_coordinator(user) and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        return (
+            super()
+            .users_with_any_permission(actions)
+            .filter(Q(is_superuser=True) | Q(groups__name=COORDINATORS))
+            .distinct()
+        )
+
+
+class AccessLogPermissionPolicy(CoordinatorPermissionPolicy):
+    """The access log can be read, never added to, edited or deleted through the
+    admin, not even by a superuser."""
+
+    READ_ONLY = {"view"}
+
+    def user_has_permission(self, user, action):
+        return action in self.READ_ONLY and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        return super().users_with_any_permission(set(actions) & self.READ_ONLY)
+
+
+def can_see_bookings(user):
+    return CoordinatorPermissionPolicy(Booking).user_has_any_permission(user, ["view", "change"])
+
+
+def local_times(booking):
+    start = timezone.localtime(booking.starts_at, LOCAL_TZ)
+    end = timezone.localtime(booking.ends_at, LOCAL_TZ)
+    weekday = WEEKDAY_LABELS[start.weekday()]
+    return f"{start:%Y-%m-%d} {weekday} {start:%H:%M}–{end:%H:%M}"
+
+
+def local_naive(value):
+    """Spreadsheets have no time zones: write the Shanghai wall-clock time."""
+    return timezone.localtime(value, LOCAL_TZ).replace(tzinfo=None) if value else None
+
+
+def local_text(value):
+    return f"{timezone.localtime(value, LOCAL_TZ):%Y-%m-%d %H:%M}" if value else ""
+
+
+def forbidden(request):
+    return TemplateResponse(
+        request,
+        "counseling/admin/forbidden.html",
+        {"page_title": _("没有权限")},
+        status=403,
+    )
+
+
+class ForbiddenResponseMixin:
+    """Answer 403 where booking data lives: Wagtail's admin otherwise turns a
+    PermissionDenied into a redirect to the dashboard."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied:
+            return forbidden(request)
+
+
+class BookingFilterSet(WagtailFilterSet):
+    room = ModelChoiceFilter(label=gettext_lazy("咨询室"), queryset=Room.objects.all())
+    starts_at = DateFromToRangeFilter(label=gettext_lazy("日期"), widget=DateRangePickerWidget)
+    status = ChoiceFilter(label=gettext_lazy("状态"), choices=Booking.Status.choices)
+
+    class Meta:
+        model = Booking
+        fields = ["room", "starts_at", "status"]
+
+
+class BookingIndexView(ForbiddenResponseMixin, IndexView):
+    """The bookings list and its CSV/XLSX export; both are logged."""
+
+    custom_field_preprocess = {
+        field: {"csv": local_text, "xlsx": local_naive} for field in ("starts_at", "ends_at")
+    }
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("room", "counsellor")
+
+    def get_filename(self):
+        return f"bookings-{timezone.localdate():%Y%m%d}"
+
+    @cached_property
+    def header_buttons(self):
+        return [
+            HeaderButton(_("日程"), url=reverse("counseling_schedule:index"), icon_name="calendar")
+        ]
+
+    def render_to_response(self, context, **response_kwargs):
+        shown = list(context["object_list"])
+        if self.is_export:
+            audit.record(
+                self.request.user,
+                audit.Action.EXPORT,
+                shown,
+                detail=f"{self.request.GET.get('export')} {self.request.GET.urlencode()}",
+            )
+        else:
+            audit.record(
+                self.request.user, audit.Action.LIST, shown, detail=self.request.GET.urlencode()
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+
+class BookingInspectView(ForbiddenResponseMixin, InspectView):
+    """One booking with the resident's contact details, and the status actions."""
+
+    template_name = "counseling/admin/booking_detail.html"
+    page_title = gettext_lazy("预约详情")
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(Booking.objects.select_related("room", "counsellor"), pk=self.pk)
+
+    def get_page_subtitle(self):
+        return self.object.reference_display
+
+    def get_reference_display_value(self):
+        return self.object.reference_display
+
+    def get_starts_at_display_value(self):
+        return local_times(self.object)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        booking = self.object
+        can_change = self.user_has_permission("change")
+        context.update(
+            booking=booking,
+            can_cancel=can_change and booking.status == Booking.Status.CONFIRMED,
+            can_record_outcome=can_change
+            and booking.status
+            in (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
+            and booking.personal_data_erased_at is None,
+            notifications=booking.notifications.order_by("created_at"),
+        )
+        audit.record(self.request.user, audit.Action.VIEW, [booking])
+        return context
+
+
+class AccessLogIndexView(ForbiddenResponseMixin, IndexView):
+    """The read-only access log."""
+
+
+class BookingActionMixin:
+    """Shared by the status actions: change permission on bookings, one booking."""
+
+    model = Booking
+    inspect_url_name = None
+
+    def dispatch(self, request, *args, **kwargs):
+        policy = CoordinatorPermissionPolicy(Booking)
+        if not policy.user_has_permission(request.user, "change"):
+            return forbidden(request)
+        self.booking = get_object_or_404(Booking.objects.select_related("room"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def detail_url(self):
+        return reverse(self.inspect_url_name, args=[self.booking.pk])
+
+
+class CancelBookingView(BookingActionMixin, WagtailAdminTemplateMixin, FormView):
+    """Cancel with a reason; the booking service tells the resident."""
+
+    form_class = CancelBookingForm
+    template_name = "counseling/admin/booking_cancel.html"
+    page_title = gettext_lazy("取消预约")
+    header_icon = "cross"
+
+    def get_page_subtitle(self):
+        return self.booking.reference_display
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            booking=self.booking, when=local_times(self.booking), detail_url=self.detail_url()
+        )
+        return context
+
+    def form_valid(self, form):
+        reason = form.cleaned_data["reason"]
+        try:
+            cancel_by_staff(self.booking, reason)
+        except BookingRefused as refused:
+            form.add_error(None, refused.message)
+            return self.form_invalid(form)
+        audit.record(
+            self.request.user, audit.Action.CHANGE, [self.booking], detail=f"取消:{reason}"
+        )
+        messages.success(
+            self.request,
+            _("预约 %(reference)s 已取消,已通知居民。")
+            % {"reference": self.booking.reference_display},
+        )
+        return HttpResponseRedirect(self.detail_url())
+
+
+class BookingOutcomeView(BookingActionMixin, View):
+    """Mark a booking attended or no-show (POST only)."""
+
+    http_method_names = ["post"]
+    status = None
+
+    def post(self, request, pk):
+        try:
+            record_outcome(self.booking, self.status)
+        except BookingRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            audit.record(
+                request.user,
+                audit.Action.CHANGE,
+                [self.booking],
+                detail=str(Booking.Status(self.status).label),
+            )
+            messages.success(
+                request,
+                _("预约 %(reference)s 已标记为“%(status)s”。")
+                % {
+                    "reference": self.booking.reference_display,
+                    "status": Booking.Status(self.status).label,
+                },
+            )
+        return HttpResponseRedirect(self.detail_url())
+
+
+class CoordinatorOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not can_see_bookings(request.user):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ScheduleRoomsView(CoordinatorOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Pick a room to see its week."""
+
+    template_name = "counseling/admin/schedule_rooms.html"
+    page_title = gettext_lazy("日程")
+    header_icon = "calendar"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(rooms=Room.objects.order_by("sort_order", "pk"), **kwargs)
+
+
+def parse_day(value, default):
+    day = parse_date(value or "") if value else None
+    return day or default
+
+
+class ScheduleView(CoordinatorOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """One room's week (?week=YYYY-MM-DD, any day of that week) or one day
+    (?day=YYYY-MM-DD): opening bands, duty shifts, holidays and make-up
+    workdays, closures and bookings."""
+
+    template_name = "counseling/admin/schedule.html"
+    page_title = gettext_lazy("日程")
+    header_icon = "calendar"
+
+    @cached_property
+    def room(self):
+        return get_object_or_404(Room, pk=self.kwargs["room_id"])
+
+    def get_page_subtitle(self):
+        return str(self.room)
+
+    def get_days(self):
+        today = timezone.localdate()
+        if "day" in self.request.GET:
+            return [parse_day(self.request.GET["day"], today)]
+        week_of = parse_day(self.request.GET.get("week"), today)
+        monday = week_of - datetime.timedelta(days=week_of.weekday())
+        return days_between(monday, monday + datetime.timedelta(days=6))
+
+    def get_context_data(self, **kwargs):
+        days = self.get_days()
+        schedule = room_schedule(self.room, days)
+        bookings = [booking for day in schedule for booking in day["bookings"]]
+        audit.record(
+            self.request.user,
+            audit.Action.SCHEDULE,
+            bookings,
+            detail=f"{self.room} {days[0]:%Y-%m-%d}–{days[-1]:%Y-%m-%d}",
+        )
+        monday = days[0] - datetime.timedelta(days=days[0].weekday())
+        return super().get_context_data(
+            room=self.room,
+            rooms=Room.objects.order_by("sort_order", "pk"),
+            days=schedule,
+            single_day=len(days) == 1,
+            week_start=monday,
+            previous_week=monday - datetime.timedelta(days=7),
+            next_week=monday + datetime.timedelta(days=7),
+            today=timezone.localdate(),
+            **kwargs,
+        )
+
+
+def _window(first, last):
+    """Local midnight before `first` to midnight after `last`."""
+    return (
+        datetime.datetime.combine(first, datetime.time(), LOCAL_TZ),
+        datetime.datetime.combine(last + ONE_DAY, datetime.time(), LOCAL_TZ),
+    )
+
+
+def room_schedule(room, days):
+    """What a room's days look like: the bands after holidays and make-up
+    workdays are applied (as availability applies them), closures and bookings.
+    Returns one dict per day."""
+    first, last = days[0], days[-1]
+    # One day either side: a make-up weekend day borrows a neighbouring weekday.
+    load_start, load_end = _window(first - ONE_DAY, last + ONE_DAY)
+    kinds = {day: day_kind(day) for day in days_between(first - ONE_DAY, last + ONE_DAY)}
+    opened_days = set(
+        HolidayOpening.objects.filter(room=room, date__range=(first, last)).values_list(
+            "date", flat=True
+        )
+    )
+    opening, duty = [], []
+    for band in room.opening_bands.select_related("event__rule"):
+        if band.event is not None:
+            opening += occurrences(band.event, load_start, load_end)
+    for shift in room.duty_shifts.select_related("event__rule"):
+        if shift.event is not None:
+            duty += occurrences(shift.event, load_start, load_end, tag=shift.counsellor_id)
+    opening = apply_calendar(opening, first, last, kinds, opened_days)
+    duty = apply_calendar(duty, first, last, kinds, opened_days)
+    counsellors = Counsellor.objects.in_bulk({interval.tag for interval in duty})
+
+    window_start, window_end = _window(first, last)
+    closures = list(
+        Closure.objects.filter(
+            Q(room=room) | Q(room__isnull=True),
+            starts_at__lt=window_end,
+            ends_at__gt=window_start,
+        )
+    )
+    bookings = defaultdict(list)
+    for booking in (
+        room.bookings.filter(starts_at__gte=window_start, starts_at__lt=window_end)
+        .select_related("counsellor")
+        .order_by("starts_at")
+    ):
+        bookings[timezone.localtime(booking.starts_at, LOCAL_TZ).date()].append(booking)
+
+    schedule = []
+    for day in days:
+        day_start, day_end = _window(day, day)
+        kind = kinds[day]
+        schedule.append(
+            {
+                "date": day,
+                "weekday": WEEKDAY_LABELS[day.weekday()],
+                "is_holiday": kind is DayKind.HOLIDAY,
+                "is_makeup": kind is DayKind.MAKEUP_WORKDAY,
+                "stand_in": WEEKDAY_LABELS[makeup_stand_in(day).weekday()]
+                if kind is DayKind.MAKEUP_WORKDAY
+                else "",
+                "holiday_opened": day in opened_days,
+                "opening": sorted(i for i in opening if i.day == day),
+                "duty": [
+                    (interval, counsellors.get(interval.tag))
+                    for interval in sorted(duty)
+                    if interval.day == day
+                ],
+                "closures": [
+                    closure
+                    for closure in closures
+                    if closure.starts_at < day_end and closure.ends_at > day_start
+                ],
+                "bookings": bookings[day],
+            }
+        )
+    return schedule

@@ -1,0 +1,557 @@
+"""The coordinators' admin: bookings list, detail, export, actions and schedule for
+coordinators only, every access logged, schedules edited with weekday boxes."""
+
+import csv
+import datetime
+import io
+import json
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from schedule.models import Event
+from wagtail import hooks
+
+from counseling import sms
+from counseling.availability import Availability
+from counseling.booking import create_booking
+from counseling.models import (
+    LOCAL_TZ,
+    Booking,
+    BookingAccessLog,
+    Closure,
+    Counsellor,
+    DutyShift,
+    HolidayOpening,
+    Notification,
+    OpeningHours,
+    Room,
+)
+from counseling.notifications import message_text
+from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
+
+# A Monday in an ordinary week (no holidays, no make-up workdays).
+NOW = datetime.datetime(2025, 3, 10, 8, 0, tzinfo=LOCAL_TZ)
+BOOKINGS_URL = "/admin/counseling/booking/"
+LOG_URL = "/admin/counseling/access-log/"
+
+
+def at(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), LOCAL_TZ)
+
+
+def make_room(name, counsellor, weekdays="MO,TU,WE,TH,FR", starts_on=datetime.date(2025, 3, 1)):
+    room = Room.objects.create(name=name, address=f"{name}地址")
+    for band in [(9, 12), (14, 17)]:  # a lunch break between two bands
+        start, end = (datetime.time(hour) for hour in band)
+        OpeningHours.objects.create(
+            room=room, weekdays=weekdays, start_time=start, end_time=end, starts_on=starts_on
+        )
+        DutyShift.objects.create(
+            room=room,
+            counsellor=counsellor,
+            weekdays=weekdays,
+            start_time=start,
+            end_time=end,
+            starts_on=starts_on,
+        )
+    return room
+
+
+def book(room, start, name, mobile, now=NOW):
+    return create_booking(
+        room=room,
+        starts_at=start,
+        name=name,
+        mobile=mobile,
+        visit_type=Booking.VisitType.FIRST,
+        now=now,
+    )
+
+
+@pytest.fixture
+def counsellor(db):
+    return Counsellor.objects.create(name="王老师", title="国家二级心理咨询师")
+
+
+@pytest.fixture
+def room(counsellor):
+    return make_room("街道咨询室", counsellor)
+
+
+@pytest.fixture
+def other_room(counsellor):
+    return make_room("第一管区咨询室", counsellor)
+
+
+@pytest.fixture
+def bookings(room, other_room):
+    monday, tuesday = NOW.date(), NOW.date() + datetime.timedelta(days=1)
+    return [
+        book(room, at(monday, 10), "张阿姨", "13800000001"),
+        book(room, at(tuesday, 9), "李师傅", "13800000002"),
+        book(room, at(tuesday, 14), "小赵", "13800000003"),
+        book(other_room, at(tuesday, 9), "刘大爷", "13800000004"),
+    ]
+
+
+def make_user(username, group=None, **extra):
+    user = get_user_model().objects.create_user(
+        username=username, password="a-long-test-password", **extra
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def coordinator(db):
+    return make_user("coordinator", COORDINATORS)
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+def logged(action):
+    return list(BookingAccessLog.objects.filter(action=action).order_by("pk"))
+
+
+def references(entry):
+    return set(entry.booking_references.split())
+
+
+# --- Coordinators: list, filter, detail, export -----------------------------------
+
+
+def test_coordinator_lists_bookings_and_the_references_shown_are_logged(
+    coordinator_client, coordinator, bookings
+):
+    response = coordinator_client.get(BOOKINGS_URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for booking in bookings:
+        assert booking.reference_display in html
+        assert booking.name in html
+    assert "13800000001" not in html  # phone numbers only on the detail page
+    [entry] = logged(BookingAccessLog.Action.LIST)
+    assert entry.user == coordinator and entry.username == "coordinator"
+    assert references(entry) == {booking.reference for booking in bookings}
+
+
+def test_filters_by_room_day_and_status_and_logs_only_what_was_shown(
+    coordinator_client, room, bookings
+):
+    Booking.objects.filter(pk=bookings[2].pk).update(status=Booking.Status.ATTENDED)
+
+    response = coordinator_client.get(
+        BOOKINGS_URL,
+        {
+            "room": room.pk,
+            "starts_at_from": "2025-03-11",
+            "starts_at_to": "2025-03-11",
+            "status": Booking.Status.CONFIRMED,
+        },
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert bookings[1].reference_display in html
+    for hidden in (bookings[0], bookings[2], bookings[3]):
+        assert hidden.reference_display not in html
+    [entry] = logged(BookingAccessLog.Action.LIST)
+    assert references(entry) == {bookings[1].reference}
+
+
+def test_coordinator_sees_one_booking_with_contact_details_and_it_is_logged(
+    coordinator_client, bookings
+):
+    booking = bookings[0]
+
+    response = coordinator_client.get(f"{BOOKINGS_URL}{booking.pk}/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert booking.reference_display in html
+    assert "13800000001" in html
+    assert "2025-03-10 周一 10:00–10:50" in html
+    [entry] = logged(BookingAccessLog.Action.VIEW)
+    assert references(entry) == {booking.reference}
+
+
+def test_csv_export_has_the_filtered_bookings_in_local_time_and_is_logged(
+    coordinator_client, room, bookings
+):
+    response = coordinator_client.get(BOOKINGS_URL, {"room": room.pk, "export": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["预约编号"] for row in rows] == [b.reference for b in bookings[:3]]
+    assert rows[0]["咨询室"] == "街道咨询室"
+    assert rows[0]["开始时间"] == "2025-03-10 10:00"
+    assert rows[0]["状态"] == "已确认"
+    assert rows[0]["称呼"] == "张阿姨"
+    assert rows[0]["咨询师"] == "王老师"
+    [entry] = logged(BookingAccessLog.Action.EXPORT)
+    assert references(entry) == {b.reference for b in bookings[:3]}
+    assert entry.detail.startswith("csv")
+
+
+def test_xlsx_export_opens_in_openpyxl_with_every_filtered_booking_and_is_logged(
+    coordinator_client, bookings
+):
+    response = coordinator_client.get(
+        BOOKINGS_URL, {"status": Booking.Status.CONFIRMED, "export": "xlsx"}
+    )
+
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    header, *rows = list(workbook.active.iter_rows(values_only=True))
+    assert header[:3] == ("预约编号", "咨询室", "开始时间")
+    assert sorted(row[0] for row in rows) == sorted(b.reference for b in bookings)
+    first = next(row for row in rows if row[0] == bookings[0].reference)
+    assert first[2] == datetime.datetime(2025, 3, 10, 10, 0)  # Shanghai wall-clock time
+    [entry] = logged(BookingAccessLog.Action.EXPORT)
+    assert references(entry) == {b.reference for b in bookings}
+    assert entry.detail.startswith("xlsx")
+
+
+# --- Everyone else: 403 wherever booking data lives ---------------------------------
+
+
+def booking_urls(booking, room):
+    detail = f"{BOOKINGS_URL}{booking.pk}/"
+    return [
+        ("get", BOOKINGS_URL),
+        ("get", f"{BOOKINGS_URL}results/"),
+        ("get", f"{BOOKINGS_URL}?export=csv"),
+        ("get", f"{BOOKINGS_URL}?export=xlsx"),
+        ("get", detail),
+        ("get", f"{detail}cancel/"),
+        ("post", f"{detail}cancel/"),
+        ("post", f"{detail}attended/"),
+        ("post", f"{detail}no-show/"),
+        ("get", "/admin/counseling/schedule/"),
+        ("get", f"/admin/counseling/schedule/{room.pk}/"),
+        ("get", LOG_URL),
+        ("get", f"{LOG_URL}results/"),
+    ]
+
+
+@pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
+def test_editors_and_reviewers_get_403_on_every_booking_url(client, group, room, bookings):
+    client.force_login(make_user("staff", group))
+    booking = bookings[0]
+
+    for method, url in booking_urls(booking, room):
+        data = {"reason": "不应生效"} if method == "post" else None
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 403, (method, url)
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert not BookingAccessLog.objects.exists()
+
+
+def test_a_booking_permission_given_outside_the_coordinators_group_reveals_nothing(
+    client, room, bookings
+):
+    from django.contrib.auth.models import Permission
+
+    editor = make_user("editor", EDITORS)
+    editor.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="counseling", codename__in=["view_booking", "change_booking"]
+        )
+    )
+    client.force_login(editor)
+
+    assert client.get(BOOKINGS_URL).status_code == 403
+    assert client.get(f"{BOOKINGS_URL}{bookings[0].pk}/").status_code == 403
+
+
+@pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
+def test_admin_search_menu_and_choosers_do_not_reveal_bookings(client, group, bookings):
+    client.force_login(make_user("staff", group))
+
+    search = client.get("/admin/pages/search/", {"q": bookings[0].reference})
+    home = client.get("/admin/")
+
+    assert search.status_code == 200
+    assert "张阿姨" not in search.content.decode()
+    assert "/admin/counseling/" not in search.content.decode()
+    search_areas = [area() for area in hooks.get_hooks("register_admin_search_area")]
+    assert not [area for area in search_areas if "/counseling/" in area.url]
+    assert "/admin/counseling/" not in home.content.decode()
+    assert client.get("/admin/snippets/counseling/booking/").status_code == 404
+    assert client.get("/admin/snippets/choose/counseling/booking/").status_code == 404
+
+
+def test_coordinators_see_the_counselling_menu(coordinator_client):
+    html = coordinator_client.get("/admin/").content.decode()
+
+    assert json.dumps("心理咨询")[1:-1] in html  # the sidebar is rendered from JSON
+    assert BOOKINGS_URL in html
+    assert "/admin/counseling/schedule/" in html
+
+
+# --- Actions ------------------------------------------------------------------------
+
+
+def test_cancel_with_a_reason_tells_the_resident_the_reason(
+    coordinator_client, bookings, settings, django_capture_on_commit_callbacks
+):
+    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    sms.MemoryBackend.outbox.clear()
+    booking = bookings[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(
+            f"{BOOKINGS_URL}{booking.pk}/cancel/", {"reason": "咨询师临时生病,请改约其他时间"}
+        )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{BOOKINGS_URL}{booking.pk}/"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.STAFF_CANCELLED
+    assert booking.cancel_reason == "咨询师临时生病,请改约其他时间"
+    notification = Notification.objects.get(booking=booking, kind=Notification.Kind.CANCELLATION)
+    assert "咨询师临时生病" in message_text(notification)
+    assert any(
+        mobile == "13800000001" and "咨询师临时生病" in text
+        for mobile, text in sms.MemoryBackend.outbox
+    )
+    [change] = logged(BookingAccessLog.Action.CHANGE)
+    assert references(change) == {booking.reference}
+    assert "咨询师临时生病" in change.detail
+
+
+def test_cancel_needs_a_reason(coordinator_client, bookings):
+    booking = bookings[0]
+
+    response = coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/cancel/", {"reason": ""})
+
+    assert response.status_code == 200
+    assert "必需字段" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert not Notification.objects.filter(kind=Notification.Kind.CANCELLATION).exists()
+
+
+def test_a_cancelled_booking_cannot_be_cancelled_again(coordinator_client, bookings):
+    booking = bookings[0]
+    coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/cancel/", {"reason": "设备检修"})
+
+    response = coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/cancel/", {"reason": "再取消"})
+
+    assert response.status_code == 200
+    assert "只能取消已确认的预约" in response.content.decode()
+    assert Notification.objects.filter(kind=Notification.Kind.CANCELLATION).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [("attended", Booking.Status.ATTENDED), ("no-show", Booking.Status.NO_SHOW)],
+)
+def test_mark_attended_or_no_show(coordinator_client, bookings, action, status):
+    booking = bookings[0]
+
+    assert coordinator_client.get(f"{BOOKINGS_URL}{booking.pk}/{action}/").status_code == 405
+    response = coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/{action}/")
+
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == status
+    [change] = logged(BookingAccessLog.Action.CHANGE)
+    assert references(change) == {booking.reference}
+
+
+def test_a_cancelled_booking_cannot_be_marked_attended(coordinator_client, bookings):
+    booking = bookings[0]
+    coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/cancel/", {"reason": "设备检修"})
+
+    response = coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/attended/", follow=True)
+
+    assert "已取消的预约不能标记到访情况" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.STAFF_CANCELLED
+
+
+def test_bookings_cannot_be_created_edited_or_deleted_in_the_admin(admin_client, bookings):
+    booking = bookings[0]
+    for url in ["new/", f"edit/{booking.pk}/", f"delete/{booking.pk}/", f"copy/{booking.pk}/"]:
+        assert admin_client.get(BOOKINGS_URL + url).status_code == 404
+        assert admin_client.post(BOOKINGS_URL + url, {"name": "x"}).status_code == 404
+    booking.refresh_from_db()
+    assert booking.name == "张阿姨"
+
+
+# --- Weekly times: weekday boxes and time pickers write django-scheduler events -------
+
+
+def test_opening_hours_and_duty_shifts_from_the_admin_form_open_slots(
+    coordinator_client, counsellor
+):
+    room = Room.objects.create(name="第二管区咨询室", address="第二管区")
+    assert Availability([room], NOW).days(room) == []
+    times = {"start_time": "09:00", "end_time": "12:00", "starts_on": "2025-03-01", "ends_on": ""}
+
+    opening = coordinator_client.post(
+        "/admin/counseling/openinghours/new/",
+        {"room": room.pk, "weekdays": ["WE", "MO"], **times},
+    )
+    duty = coordinator_client.post(
+        "/admin/counseling/dutyshift/new/",
+        {"room": room.pk, "counsellor": counsellor.pk, "weekdays": ["MO", "WE", "FR"], **times},
+    )
+
+    assert opening.status_code == 302 and duty.status_code == 302
+    band = OpeningHours.objects.get(room=room)
+    assert band.weekdays == "MO,WE"
+    event = Event.objects.get(pk=band.event_id)
+    assert event.calendar == room.calendar
+    assert event.rule.frequency == "DAILY"
+    assert event.rule.params == "byweekday:MO,WE"
+    days = Availability([room], NOW).days(room)
+    assert days and {day.weekday() for day in days} == {0, 2}  # staffed and open: Mon, Wed
+    assert len(Availability([room], NOW).slots_on(room, datetime.date(2025, 3, 12))) == 3
+
+
+def test_editing_a_band_shows_its_weekdays_ticked_and_rewrites_its_event(coordinator_client, room):
+    band = room.opening_bands.first()
+    edit_url = f"/admin/counseling/openinghours/edit/{band.pk}/"
+
+    html = coordinator_client.get(edit_url).content.decode()
+    assert html.count('type="checkbox" name="weekdays"') == 7
+    assert html.count("checked") >= 5
+
+    response = coordinator_client.post(
+        edit_url,
+        {
+            "room": room.pk,
+            "weekdays": ["SA"],
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "starts_on": "2025-03-01",
+            "ends_on": "",
+        },
+    )
+
+    assert response.status_code == 302
+    band.refresh_from_db()
+    assert band.weekdays == "SA"
+    assert band.event.rule.params == "byweekday:SA"
+    assert Event.objects.filter(pk=band.event_id).count() == 1
+
+
+def test_a_band_without_weekdays_is_refused_with_a_message(coordinator_client, room):
+    response = coordinator_client.post(
+        "/admin/counseling/openinghours/new/",
+        {"room": room.pk, "start_time": "09:00", "end_time": "12:00", "starts_on": "2025-03-01"},
+    )
+
+    assert response.status_code == 200
+    assert "请至少选择一天" in response.content.decode()
+    assert room.opening_bands.count() == 2
+
+
+# --- Schedule -----------------------------------------------------------------------
+
+
+def test_week_schedule_shows_bands_duty_holidays_closures_and_bookings(
+    coordinator_client, coordinator, room
+):
+    # Week of 28 April 2025: Labour Day from Thursday 1 May, opened on Friday 2 May.
+    # The room is open every day, so the holidays are what close it.
+    for band in [*room.opening_bands.all(), *room.duty_shifts.all()]:
+        band.weekdays = "MO,TU,WE,TH,FR,SA,SU"
+        band.save()
+    HolidayOpening.objects.create(room=room, date=datetime.date(2025, 5, 2))
+    Closure.objects.create(
+        room=room,
+        starts_at=at(datetime.date(2025, 4, 29), 14),
+        ends_at=at(datetime.date(2025, 4, 29), 17),
+        reason="设备检修",
+    )
+    booking = book(
+        room,
+        at(datetime.date(2025, 4, 28), 10),
+        "张阿姨",
+        "13800000001",
+        now=at(datetime.date(2025, 4, 28), 7),
+    )
+
+    response = coordinator_client.get(
+        f"/admin/counseling/schedule/{room.pk}/", {"week": "2025-04-30"}
+    )
+
+    assert response.status_code == 200
+    days = {day["date"]: day for day in response.context["days"]}
+    assert min(days) == datetime.date(2025, 4, 28) and len(days) == 7
+    assert days[datetime.date(2025, 5, 1)]["is_holiday"]
+    assert days[datetime.date(2025, 5, 1)]["opening"] == []
+    assert days[datetime.date(2025, 5, 2)]["holiday_opened"]
+    assert len(days[datetime.date(2025, 5, 2)]["opening"]) == 2
+    assert [c.reason for c in days[datetime.date(2025, 4, 29)]["closures"]] == ["设备检修"]
+    assert days[datetime.date(2025, 4, 28)]["bookings"] == [booking]
+    html = response.content.decode()
+    assert "【法定节假日】" in html and "已设为节假日开放" in html
+    assert "设备检修" in html
+    assert booking.reference_display in html
+    assert "09:00–12:00" in html and "14:00–17:00" in html and "王老师" in html
+    assert "张阿姨" not in html and "13800000001" not in html
+    [entry] = logged(BookingAccessLog.Action.SCHEDULE)
+    assert entry.user == coordinator and references(entry) == {booking.reference}
+
+
+def test_make_up_workday_is_marked_and_keeps_the_next_mondays_timetable(coordinator_client, room):
+    # Sunday 27 April 2025 is a make-up workday for Labour Day; the room opens
+    # on weekdays only, so it borrows Monday's bands.
+    response = coordinator_client.get(
+        f"/admin/counseling/schedule/{room.pk}/", {"day": "2025-04-27"}
+    )
+
+    assert response.status_code == 200
+    [day] = response.context["days"]
+    assert day["is_makeup"] and day["stand_in"] == "周一"
+    assert [(i.start.hour, i.end.hour) for i in day["opening"]] == [(9, 12), (14, 17)]
+    assert "【调休上班】按周一安排" in response.content.decode()
+
+
+# --- The access log -----------------------------------------------------------------
+
+
+def test_coordinators_read_the_access_log(coordinator_client, bookings):
+    coordinator_client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
+
+    response = coordinator_client.get(LOG_URL)
+
+    assert response.status_code == 200
+    assert bookings[0].reference in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["superuser", "coordinator"])
+def test_nobody_can_add_edit_or_delete_access_log_rows(client, who, bookings):
+    user = (
+        make_user("root", is_superuser=True, is_staff=True)
+        if who == "superuser"
+        else make_user("coordinator", COORDINATORS)
+    )
+    client.force_login(user)
+    client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
+    entry = BookingAccessLog.objects.get()
+
+    for url in ["new/", f"edit/{entry.pk}/", f"delete/{entry.pk}/", f"copy/{entry.pk}/"]:
+        assert client.get(LOG_URL + url).status_code == 404
+        assert client.post(LOG_URL + url, {"username": "someone-else"}).status_code == 404
+    assert client.post(LOG_URL, {"username": "someone-else"}).status_code == 405
+    assert client.get("/django-admin/").status_code == 404
+
+    entry.refresh_from_db()
+    assert entry.username == user.username
+    assert BookingAccessLog.objects.count() == 1
