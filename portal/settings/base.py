@@ -116,6 +116,10 @@ STATIC_ROOT = BASE_DIR / "static"
 STATIC_URL = "/static/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Talk recordings are served through the talk page so its privacy applies. When
+# nginx fronts the site, turn this on: Django then answers with X-Accel-Redirect
+# to the internal /media/ location and nginx sends the file (with Range support).
+MEDIA_ACCEL_REDIRECT = os.environ.get("MEDIA_ACCEL_REDIRECT", "false").lower() == "true"
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

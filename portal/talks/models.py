@@ -5,11 +5,14 @@ captions and a transcript so the talk can be followed without sound."""
 import mimetypes
 import os
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.encoding import iri_to_uri
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -18,7 +21,7 @@ from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
-from wagtail.models import PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 from wagtail.search import index
 from wagtailmedia.edit_handlers import MediaChooserPanel
 
@@ -26,6 +29,11 @@ from portal.core.groups import GRID_WORKERS
 from portal.core.models import BasePage
 
 TALKS_PER_PAGE = 12
+
+# The collection holding staff talks' captions and recordings. Its view
+# restriction keeps the documents' own download links (/documents/...) from
+# anyone outside the grid workers' group.
+STAFF_COLLECTION = "网格员讲座资料"
 
 # Browsers recognise these names more reliably than what mimetypes guesses
 # (audio/x-wav, or nothing for .opus on a machine without /etc/mime.types).
@@ -124,7 +132,9 @@ def staff_talks_for(user):
 
 def restrict_to_staff(talk_page):
     """Limit a talk to logged-in members of the grid workers' group (网格员)
-    using Wagtail's page privacy. Running it again changes nothing."""
+    using Wagtail's page privacy, and move its captions and recording into the
+    staff-only collection so their direct links are closed too. Running it
+    again changes nothing."""
     group, _created = Group.objects.get_or_create(name=GRID_WORKERS)
     restriction = PageViewRestriction.objects.filter(
         page=talk_page, restriction_type=PageViewRestriction.GROUPS
@@ -134,7 +144,30 @@ def restrict_to_staff(talk_page):
             page=talk_page, restriction_type=PageViewRestriction.GROUPS
         )
     restriction.groups.add(group)
+    collection = staff_collection()
+    for item in (talk_page.captions, talk_page.media):
+        if item is not None and item.collection_id != collection.pk:
+            item.collection = collection
+            item.save(update_fields=["collection"])
     return restriction
+
+
+def staff_collection():
+    """The collection for staff talks' files, viewable by grid workers only."""
+    group, _created = Group.objects.get_or_create(name=GRID_WORKERS)
+    root = Collection.get_first_root_node()
+    collection = root.get_children().filter(name=STAFF_COLLECTION).first()
+    if collection is None:
+        collection = root.add_child(name=STAFF_COLLECTION)
+    restriction = CollectionViewRestriction.objects.filter(
+        collection=collection, restriction_type=CollectionViewRestriction.GROUPS
+    ).first()
+    if restriction is None:
+        restriction = CollectionViewRestriction.objects.create(
+            collection=collection, restriction_type=CollectionViewRestriction.GROUPS
+        )
+    restriction.groups.add(group)
+    return collection
 
 
 class TalkIndexPage(BasePage):
@@ -232,7 +265,9 @@ class TalkPage(RoutablePageMixin, BasePage):
         max_length=20,
         choices=Audience.choices,
         default=Audience.RESIDENTS,
-        help_text=_("面向网格员和社区干部的讲座,还须在“隐私”设置中限定为“网格员”用户组可见。"),
+        help_text=_(
+            "选择“面向网格员和社区干部”后,保存时自动把讲座及其字幕限定为“网格员”用户组登录可见。"
+        ),
     )
     featured = models.BooleanField(
         _("精选"), default=False, help_text=_("勾选后在首页“精选讲座”中展示(仅限公开讲座)。")
@@ -322,6 +357,15 @@ class TalkPage(RoutablePageMixin, BasePage):
         guessed = mimetypes.guess_type(self.media.filename)[0]
         return MEDIA_CONTENT_TYPES.get(extension) or guessed or "application/octet-stream"
 
+    def save(self, *args, **kwargs):
+        """Choosing the staff audience is what restricts a talk: an editor cannot
+        publish a grid-worker talk to the public by forgetting the privacy
+        setting. Public talks keep whatever privacy an editor set by hand."""
+        result = super().save(*args, **kwargs)
+        if self.audience == self.Audience.STAFF:
+            restrict_to_staff(self)
+        return result
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         self._load_shown_relations()
@@ -354,4 +398,26 @@ class TalkPage(RoutablePageMixin, BasePage):
             content = captions_file.read()
         response = HttpResponse(content, content_type="text/vtt; charset=utf-8")
         response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @path("media/", name="media")
+    def serve_media(self, request):
+        """The recording, served from the talk's own address so the page's
+        privacy setting covers it (Wagtail checks it before routing). With
+        MEDIA_ACCEL_REDIRECT on, nginx sends the file from an internal location
+        and answers Range requests itself."""
+        if not self.media:
+            raise Http404
+        if settings.MEDIA_ACCEL_REDIRECT:
+            response = HttpResponse(content_type=self.media_content_type)
+            response["X-Accel-Redirect"] = iri_to_uri(self.media.file.url)
+        else:
+            try:
+                media_file = self.media.file.open("rb")
+            except FileNotFoundError as missing:
+                raise Http404 from missing
+            response = FileResponse(media_file, content_type=self.media_content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        if self.get_view_restrictions().exists():
+            patch_cache_control(response, private=True)
         return response

@@ -125,7 +125,7 @@ def test_video_talk_has_player_with_captions_and_no_autoplay(client, talk):
     assert "autoplay" not in video.attrib
     assert video.get("poster", "").endswith(".jpg")
     source = video.find("h:source", NS)
-    assert source.get("src") == talk.media.url
+    assert source.get("src") == talk.url + "media/"
     assert source.get("type") == "video/webm"
     track = video.find("h:track", NS)
     assert track.get("kind") == "captions"
@@ -134,7 +134,8 @@ def test_video_talk_has_player_with_captions_and_no_autoplay(client, talk):
     assert "default" in track.attrib
     assert track.get("src").startswith(talk.url)
     downloads = [a.get("href") for a in tree.iterfind(".//h:figcaption//h:a", NS)]
-    assert talk.media.url in downloads
+    assert talk.url + "media/" in downloads
+    assert talk.media.url not in response.content.decode()
 
 
 def test_audio_talk_uses_audio_element_with_browser_type(client, talk_index):
@@ -201,6 +202,64 @@ def test_grid_worker_can_watch_staff_talk(client, staff_talk, grid_worker):
 def test_logged_in_user_outside_the_group_cannot_watch_staff_talk(client, staff_talk):
     client.force_login(User.objects.create_user("jumin"))
     assert client.get(staff_talk.url).status_code == 302
+
+
+def media_bytes(media):
+    with media.file.open("rb") as media_file:
+        return media_file.read()
+
+
+def test_public_talk_media_is_served_from_the_talk_address(client, talk):
+    response = client.get(talk.url + "media/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/webm"
+    assert b"".join(response.streaming_content) == media_bytes(talk.media)
+
+
+def test_media_route_hands_the_file_to_nginx_when_accel_redirect_is_on(client, talk, settings):
+    settings.MEDIA_ACCEL_REDIRECT = True
+    response = client.get(talk.url + "media/")
+    assert response.status_code == 200
+    assert response["X-Accel-Redirect"] == talk.media.file.url
+    assert response["Content-Type"] == "video/webm"
+    assert response.content == b""
+
+
+def test_anonymous_visitor_gets_no_bytes_of_a_staff_talk(client, staff_talk):
+    secret = media_bytes(staff_talk.media)
+    for route in ("media/", "captions/"):
+        response = client.get(staff_talk.url + route)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+        assert not getattr(response, "streaming", False)
+        assert secret not in response.content and b"WEBVTT" not in response.content
+
+
+def test_grid_worker_gets_the_staff_talk_media_and_captions(client, staff_talk, grid_worker):
+    client.force_login(grid_worker)
+    response = client.get(staff_talk.url + "media/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == media_bytes(staff_talk.media)
+    assert "private" in response["Cache-Control"]
+    captions = client.get(staff_talk.url + "captions/")
+    assert captions.status_code == 200 and captions.content.startswith(b"WEBVTT")
+
+
+def test_staff_talk_captions_document_link_is_closed_to_anonymous(client, staff_talk, grid_worker):
+    document = staff_talk.captions
+    document.refresh_from_db()
+    assert document.collection.get_view_restrictions().exists()
+    response = client.get(document.url)
+    assert response.status_code != 200
+    assert b"WEBVTT" not in response.content
+    client.force_login(grid_worker)
+    response = client.get(document.url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"WEBVTT")
+
+
+def test_public_talk_captions_document_stays_open(client, talk):
+    assert client.get(talk.captions.url).status_code == 200
 
 
 def test_restrict_to_staff_is_idempotent(staff_talk):
