@@ -96,6 +96,10 @@ class BookingForm(forms.Form):
     )
     website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note_consent"].label_suffix = ""
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("note", "").strip() and not cleaned.get("note_consent"):

@@ -154,6 +154,7 @@ def test_every_booking_page_is_valid_html_with_crisis_notice_and_never_cached(cl
         reverse("counseling:days", args=[room.pk]),
         reverse("counseling:slots", args=[room.pk, slot.day]),
         book_url(room, slot.start),
+        "/yuyue/",
     ]
     for url in pages:
         response = client.get(url)
