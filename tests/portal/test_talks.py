@@ -18,6 +18,7 @@ from django.urls import reverse
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction
+from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
 from portal.core.groups import GRID_WORKERS
@@ -391,3 +392,45 @@ def test_seed_twice_builds_the_same_site(client, home):
     captions = client.get(public.first().url + "captions/")
     assert captions.status_code == 200 and captions.content.startswith(b"WEBVTT")
     assert len(featured_talks()) == 3
+
+
+def test_saving_a_staff_audience_talk_restricts_it_to_grid_workers(talk_index):
+    talk = add_talk(talk_index, "社区干部沟通培训", audience=TalkPage.Audience.STAFF)
+    restriction = PageViewRestriction.objects.get(page=talk)
+    assert list(restriction.groups.values_list("name", flat=True)) == [GRID_WORKERS]
+    talk.captions.refresh_from_db()
+    assert talk.captions.collection.get_view_restrictions().exists()
+    assert not TalkPage.objects.live().public().filter(pk=talk.pk).exists()
+
+
+def test_saving_a_public_talk_adds_no_restriction(talk):
+    talk.save_revision().publish()
+    assert not PageViewRestriction.objects.filter(page=talk).exists()
+    talk.captions.refresh_from_db()
+    assert not talk.captions.collection.get_view_restrictions().exists()
+
+
+def test_publishing_a_staff_talk_from_the_admin_keeps_it_from_visitors(client, talk_index):
+    admin = User.objects.create_superuser("admin", password="not-used-in-tests")
+    client.force_login(admin)
+    add_url = reverse("wagtailadmin_pages:add", args=["talks", "talkpage", talk_index.pk])
+    response = client.post(
+        add_url,
+        {
+            "title": "网格员入户走访安全",
+            "slug": "home-visit-safety",
+            "summary": "入户走访时如何保护自己。",
+            "recorded_on": "2026-11-02",
+            "audience": TalkPage.Audience.STAFF,
+            "tags": "网格员",
+            "transcript": rich_text("<p>两人同行。</p>"),
+            "action-publish": "action-publish",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    talk = TalkPage.objects.get(slug="home-visit-safety")
+    assert talk.live
+    client.logout()
+    response = client.get(talk.url)
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert talk.title not in client.get(talk_index.url).content.decode()
