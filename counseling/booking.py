@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -244,7 +245,8 @@ ERASED_NAME = "已删除"
 def erase_personal_data(before, now=None):
     """Erase the resident's details from bookings that ended before `before`,
     keeping room, times, status and visit type for anonymous statistics, and
-    delete the message records created before then. Returns (bookings, messages)."""
+    delete the message records of erased bookings and any created before then.
+    Returns (bookings, messages)."""
     now = now or timezone.now()
     with transaction.atomic():
         erased = Booking.objects.filter(
@@ -258,5 +260,7 @@ def erase_personal_data(before, now=None):
             personal_data_erased_at=now,
             updated_at=now,
         )
-        messages, _by_model = Notification.objects.filter(created_at__lt=before).delete()
+        messages, _by_model = Notification.objects.filter(
+            Q(created_at__lt=before) | Q(booking__personal_data_erased_at__isnull=False)
+        ).delete()
     return erased, messages

@@ -1,0 +1,137 @@
+"""The operations commands (purge_bookings; send_reminders is covered with the
+messages) and the demo data."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from schedule.models import Event, Rule
+
+from counseling import booking as service
+from counseling import demo
+from counseling.availability import Availability
+from counseling.models import (
+    Booking,
+    Counsellor,
+    DutyShift,
+    Notification,
+    OpeningHours,
+    Room,
+)
+
+
+@pytest.fixture
+def room(db):
+    """A room open every day from long ago, so bookings can be made in the past."""
+    room = Room.objects.create(name="测试咨询室", address="测试路 1 号")
+    counsellor = Counsellor.objects.create(name="刘静")
+    times = {
+        "weekdays": "MO,TU,WE,TH,FR,SA,SU",
+        "start_time": datetime.time(9),
+        "end_time": datetime.time(17),
+        "starts_on": datetime.date(2024, 1, 1),
+    }
+    OpeningHours.objects.create(room=room, **times)
+    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
+    return room
+
+
+def book_as_of(room, days_ago, mobile, **fields):
+    """A booking made `days_ago` days back in its first free slot, with its
+    message records dated then too."""
+    then = timezone.now() - datetime.timedelta(days=days_ago)
+    slot = Availability([room], then).slots(room)[0]
+    booking = service.create_booking(
+        room=room,
+        starts_at=slot.start,
+        name="张女士",
+        mobile=mobile,
+        email="resident@example.com",
+        visit_type=Booking.VisitType.FOLLOW_UP,
+        note="最近睡不好",
+        note_consent=True,
+        now=then,
+        **fields,
+    )
+    Notification.objects.filter(booking=booking).update(created_at=then)
+    return booking
+
+
+def purge(*args):
+    out = StringIO()
+    call_command("purge_bookings", *args, stdout=out)
+    return out.getvalue()
+
+
+class TestPurgeBookings:
+    def test_erases_personal_data_after_the_retention_period_and_keeps_counts(self, room):
+        old = book_as_of(room, 200, "13800000001")
+        service.cancel_by_staff(
+            book_as_of(room, 199, "13800000002"), "张女士家中有事", now=old.starts_at
+        )
+        recent = book_as_of(room, 10, "13800000003")
+
+        assert "已删除 2 个预约的个人信息" in purge()
+
+        for booking in Booking.objects.filter(mobile=""):
+            assert (booking.name, booking.email, booking.note, booking.cancel_reason) == (
+                "已删除",
+                "",
+                "",
+                "",
+            )
+            assert booking.personal_data_erased_at is not None
+        old.refresh_from_db()
+        assert old.room == room
+        assert old.visit_type == Booking.VisitType.FOLLOW_UP
+        assert old.status == Booking.Status.CONFIRMED
+        assert service.find_booking(old.reference, "13800000001") is None
+        assert not Notification.objects.exclude(booking=recent).exists()
+
+        recent.refresh_from_db()
+        assert (recent.name, recent.mobile, recent.note) == ("张女士", "13800000003", "最近睡不好")
+        assert recent.personal_data_erased_at is None
+        assert Notification.objects.filter(booking=recent).exists()
+        assert Booking.objects.count() == 3
+
+    def test_running_twice_erases_once(self, room):
+        old = book_as_of(room, 200, "13800000001")
+        purge()
+        erased_at = Booking.objects.get(pk=old.pk).personal_data_erased_at
+        assert "已删除 0 个预约" in purge()
+        assert Booking.objects.get(pk=old.pk).personal_data_erased_at == erased_at
+
+    def test_the_period_comes_from_the_option_or_the_setting(self, room, settings):
+        book_as_of(room, 10, "13800000003")
+        assert "已删除 0 个预约" in purge()
+        settings.COUNSELING_RETENTION_DAYS = 30
+        assert "已删除 0 个预约" in purge()
+        assert "已删除 1 个预约" in purge("--days", "5")
+        with pytest.raises(CommandError):
+            purge("--days", "-1")
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Room, Counsellor, OpeningHours, DutyShift, Booking, Event, Rule)
+    }
+
+
+@pytest.mark.django_db
+def test_demo_seed_is_idempotent_and_every_room_takes_bookings():
+    demo.seed()
+    first = counts()
+    demo.seed()
+    assert counts() == first
+    assert first["Room"] == 6
+    assert first["Counsellor"] == len(demo.COUNSELLORS)
+    assert 1 <= first["Booking"] <= len(demo.RESIDENTS)
+
+    rooms = list(Room.objects.all())
+    availability = Availability(rooms)
+    for room in rooms:
+        assert availability.next_free_day(room) is not None, room
+        assert room.duty_shifts.exists() and room.opening_bands.exists()
