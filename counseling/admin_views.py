@@ -186,6 +186,15 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
     def get_page_subtitle(self):
         return self.object.reference_display
 
+    def get_field_label(self, field_name, field):
+        if field_name == "reference_display":
+            return _("预约编号")
+        return super().get_field_label(field_name, field)
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        return "—" if value is None or value == "" else value
+
     def get_reference_display_value(self):
         return self.object.reference_display
 
@@ -213,6 +222,20 @@ class AccessLogIndexView(ForbiddenResponseMixin, IndexView):
     """The read-only access log."""
 
 
+class BreadcrumbsMixin:
+    """Home › parents › this page, as Wagtail's own views show it."""
+
+    def get_parent_breadcrumbs(self):
+        return []
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            *self.get_parent_breadcrumbs(),
+            {"url": "", "label": self.get_page_title(), "sublabel": self.get_page_subtitle()},
+        ]
+
+
 class BookingActionMixin:
     """Shared by the status actions: change permission on bookings, one booking."""
 
@@ -230,7 +253,7 @@ class BookingActionMixin:
         return reverse(self.inspect_url_name, args=[self.booking.pk])
 
 
-class CancelBookingView(BookingActionMixin, WagtailAdminTemplateMixin, FormView):
+class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, FormView):
     """Cancel with a reason; the booking service tells the resident."""
 
     form_class = CancelBookingForm
@@ -240,6 +263,12 @@ class CancelBookingView(BookingActionMixin, WagtailAdminTemplateMixin, FormView)
 
     def get_page_subtitle(self):
         return self.booking.reference_display
+
+    def get_parent_breadcrumbs(self):
+        return [
+            {"url": reverse("counseling_booking:index"), "label": _("预约")},
+            {"url": self.detail_url(), "label": self.booking.reference_display},
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -302,7 +331,9 @@ class CoordinatorOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class ScheduleRoomsView(CoordinatorOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+class ScheduleRoomsView(
+    CoordinatorOnlyMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView
+):
     """Pick a room to see its week."""
 
     template_name = "counseling/admin/schedule_rooms.html"
@@ -318,7 +349,7 @@ def parse_day(value, default):
     return day or default
 
 
-class ScheduleView(CoordinatorOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+class ScheduleView(CoordinatorOnlyMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
     """One room's week (?week=YYYY-MM-DD, any day of that week) or one day
     (?day=YYYY-MM-DD): opening bands, duty shifts, holidays and make-up
     workdays, closures and bookings."""
@@ -331,8 +362,11 @@ class ScheduleView(CoordinatorOnlyMixin, WagtailAdminTemplateMixin, TemplateView
     def room(self):
         return get_object_or_404(Room, pk=self.kwargs["room_id"])
 
-    def get_page_subtitle(self):
-        return str(self.room)
+    def get_page_title(self):
+        return _("%(room)s 日程") % {"room": self.room}
+
+    def get_parent_breadcrumbs(self):
+        return [{"url": reverse("counseling_schedule:index"), "label": _("日程")}]
 
     def get_days(self):
         today = timezone.localdate()

@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -179,6 +180,7 @@ def test_coordinator_sees_one_booking_with_contact_details_and_it_is_logged(
     assert booking.reference_display in html
     assert "13800000001" in html
     assert "2025-03-10 周一 10:00–10:50" in html
+    assert "预约编号" in html and not re.search(r"<dd>\s*None\s*</dd>", html)
     [entry] = logged(BookingAccessLog.Action.VIEW)
     assert references(entry) == {booking.reference}
 
@@ -555,3 +557,60 @@ def test_nobody_can_add_edit_or_delete_access_log_rows(client, who, bookings):
     entry.refresh_from_db()
     assert entry.username == user.username
     assert BookingAccessLog.objects.count() == 1
+
+
+def test_every_counselling_admin_screen_opens_for_a_coordinator(coordinator_client, bookings):
+    room = bookings[0].room
+    band, shift = room.opening_bands.first(), room.duty_shifts.first()
+    closure = Closure.objects.create(
+        room=room, starts_at=at(NOW.date(), 9), ends_at=at(NOW.date(), 12), reason="设备检修"
+    )
+    opening = HolidayOpening.objects.create(room=room, date=datetime.date(2025, 5, 2))
+    urls = [
+        "/admin/counseling/schedule/",
+        f"/admin/counseling/schedule/{room.pk}/",
+        f"{BOOKINGS_URL}{bookings[0].pk}/cancel/",
+        LOG_URL,
+    ]
+    for model, pk in [
+        ("room", room.pk),
+        ("counsellor", bookings[0].counsellor_id),
+        ("openinghours", band.pk),
+        ("dutyshift", shift.pk),
+        ("closure", closure.pk),
+        ("holidayopening", opening.pk),
+    ]:
+        urls += [f"/admin/counseling/{model}/", f"/admin/counseling/{model}/new/"]
+        urls.append(f"/admin/counseling/{model}/edit/{pk}/")
+
+    for url in urls:
+        assert coordinator_client.get(url).status_code == 200, url
+
+
+def test_room_form_carries_the_booking_rules(coordinator_client, room):
+    response = coordinator_client.post(
+        f"/admin/counseling/room/edit/{room.pk}/",
+        {
+            "name": room.name,
+            "location": room.location,
+            "district": "",
+            "address": room.address,
+            "directions": "",
+            "opening_hours": "",
+            "accessibility": "",
+            "phone": "",
+            "photo": "",
+            "session_minutes": "45",
+            "buffer_minutes": "15",
+            "min_notice_hours": "24",
+            "horizon_days": "7",
+            "daily_cap": "3",
+            "sort_order": "0",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.session_minutes, room.buffer_minutes, room.min_notice_hours) == (45, 15, 24)
+    assert (room.horizon_days, room.daily_cap) == (7, 3)
