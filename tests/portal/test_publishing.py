@@ -14,6 +14,8 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, strea
 
 from portal.core import groups
 from portal.core.models import StandardPage
+from portal.news.models import NewsCategory
+from portal.talks.models import Speaker
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,26 @@ def test_scheduled_page_is_published_by_publish_scheduled(client, home):
     page.refresh_from_db()
     assert page.live
     assert client.get("/holiday/").status_code == 200
+
+
+def snippet_url(model, action):
+    return reverse(f"wagtailsnippets_{model._meta.app_label}_{model._meta.model_name}:{action}")
+
+
+@pytest.mark.parametrize("group_name", [groups.EDITORS, groups.REVIEWERS])
+def test_editors_and_reviewers_manage_speakers(client, group_name):
+    client.force_login(make_staff("staff", group_name))
+    assert client.get(snippet_url(Speaker, "list")).status_code == 200
+    assert client.get(snippet_url(Speaker, "add")).status_code == 200
+    response = client.post(snippet_url(Speaker, "add"), {"name": "王海燕", "title": "", "bio": ""})
+    assert response.status_code == 302
+    assert Speaker.objects.filter(name="王海燕").exists()
+
+
+def test_editors_see_news_categories_and_reviewers_may_add_them(client):
+    client.force_login(make_staff("editor", groups.EDITORS))
+    assert client.get(snippet_url(NewsCategory, "list")).status_code == 200
+    assert client.get(snippet_url(NewsCategory, "add")).status_code != 200
+    client.force_login(make_staff("reviewer", groups.REVIEWERS))
+    assert client.get(snippet_url(NewsCategory, "list")).status_code == 200
+    assert client.get(snippet_url(NewsCategory, "add")).status_code == 200
