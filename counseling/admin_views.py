@@ -422,10 +422,14 @@ def room_schedule(room, days):
         )
     )
     opening, duty = [], []
-    for band in room.opening_bands.select_related("event__rule"):
+    for band in room.opening_bands.select_related("event__rule").prefetch_related(
+        "event__occurrence_set"
+    ):
         if band.event is not None:
             opening += occurrences(band.event, load_start, load_end)
-    for shift in room.duty_shifts.select_related("event__rule"):
+    for shift in room.duty_shifts.select_related("event__rule").prefetch_related(
+        "event__occurrence_set"
+    ):
         if shift.event is not None:
             duty += occurrences(shift.event, load_start, load_end, tag=shift.counsellor_id)
     opening = apply_calendar(opening, first, last, kinds, opened_days)
