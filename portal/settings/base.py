@@ -136,6 +136,8 @@ CACHES = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+# Where page privacy sends visitors of staff-only talks: the site's own layout.
+WAGTAIL_FRONTEND_LOGIN_TEMPLATE = "core/staff_login.html"
 
 WAGTAIL_SITE_NAME = "金家岭街道"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")

@@ -434,3 +434,38 @@ def test_publishing_a_staff_talk_from_the_admin_keeps_it_from_visitors(client, t
     response = client.get(talk.url)
     assert response.status_code == 302 and "login" in response["Location"]
     assert talk.title not in client.get(talk_index.url).content.decode()
+
+
+def test_staff_login_page_uses_the_site_layout_in_chinese(client, staff_talk):
+    login_url = client.get(staff_talk.url)["Location"]
+    response = client.get(login_url)
+    assert response.status_code == 200
+    tree = parse(response)
+    assert tree.get("lang") == "zh-Hans"
+    assert tree.find(".//h:header[@class='site-header']", NS) is not None
+    assert tree.find(".//h:meta[@name='viewport']", NS) is not None
+    labels = {
+        label.get("for"): "".join(label.itertext()) for label in tree.iterfind(".//h:label", NS)
+    }
+    assert labels["id_username"] == "用户名" and labels["id_password"] == "密码"
+    assert tree.find(".//h:input[@name='next']", NS).get("value") == staff_talk.url
+
+
+def test_failed_staff_login_is_announced_and_a_grid_worker_reaches_the_talk(
+    client, staff_talk, grid_worker
+):
+    login_url = reverse("wagtailcore_login")
+    response = client.post(
+        login_url, {"username": "wangge", "password": "wrong", "next": staff_talk.url}
+    )
+    assert response.status_code == 200
+    tree = parse(response)
+    alert = tree.find(".//h:*[@role='alert']", NS)
+    assert alert is not None and "登录未成功" in "".join(alert.itertext())
+    assert tree.find(".//h:title", NS).text.startswith("登录未成功")
+    response = client.post(
+        login_url,
+        {"username": "wangge", "password": "not-used-in-tests", "next": staff_talk.url},
+    )
+    assert response.status_code == 302 and response["Location"] == staff_talk.url
+    assert client.get(staff_talk.url).status_code == 200
