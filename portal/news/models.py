@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -184,8 +185,36 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
             "active_tag": tag,
             "year": year,
             "feed_url": self.feed_url(request),
+            "listing_title": self.listing_title(year, category, tag, page_obj.number),
+            "canonical_url": self.listing_url(request, year, page_obj.number, category or tag),
         }
         return self.render(request, context_overrides=context)
+
+    def listing_title(self, year, category, tag, page_number):
+        """The <title> of a listing names what it shows, so search results and
+        browser tabs tell the archive, filters and pages apart."""
+        title = self.seo_title or self.title
+        if year is not None:
+            title = gettext("%(year)s 年%(title)s") % {"year": year, "title": title}
+        parts = [title]
+        if category is not None:
+            parts.append(category.name)
+        if tag is not None:
+            parts.append(gettext("标签:%(tag)s") % {"tag": tag.name})
+        if page_number > 1:
+            parts.append(gettext("第 %(number)s 页") % {"number": page_number})
+        return pgettext("title separator", " · ").join(parts)
+
+    def listing_url(self, request, year, page_number, filtered):
+        """The canonical address of a listing: the year archive's own route and
+        the page number. A category or tag view points at the unfiltered list,
+        whose page numbers count different items."""
+        url = self.get_full_url(request)
+        if year is not None:
+            url += self.reverse_subpage("year_archive", args=[year])
+        if page_number > 1 and not filtered:
+            url += f"?page={page_number}"
+        return url
 
 
 def used_tags(news, limit=12):

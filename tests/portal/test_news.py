@@ -169,6 +169,36 @@ def test_year_archive_lists_that_year_and_links_all_years(client, index, notices
     assert client.get(index.url + "2019/").status_code == 404
 
 
+def canonical_and_title(response):
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)">', response.text).group(1)
+    og_url = re.search(r'<meta property="og:url" content="([^"]+)">', response.text).group(1)
+    assert og_url == canonical
+    title = re.search(r"<title>([^<]+)</title>", response.text).group(1)
+    return canonical, title
+
+
+def test_listings_have_their_own_canonical_address_and_title(client, index, notices):
+    add_many(index, 11, notices, images=False)
+    add_news(index, "二〇二六年的新闻", datetime.date(2026, 2, 1), category=notices, tags=["养老"])
+    assert canonical_and_title(client.get(index.url)) == (
+        "http://localhost/news/",
+        "政策新闻 | 金家岭街道",
+    )
+    assert canonical_and_title(client.get(index.url, {"page": 2})) == (
+        "http://localhost/news/?page=2",
+        "政策新闻 · 第 2 页 | 金家岭街道",
+    )
+    assert canonical_and_title(client.get(index.url + "2025/", {"page": "2"})) == (
+        "http://localhost/news/2025/?page=2",
+        "2025 年政策新闻 · 第 2 页 | 金家岭街道",
+    )
+    canonical, title = canonical_and_title(
+        client.get(index.url + "2026/", {"category": "tongzhi", "tag": "养老", "utm": "x"})
+    )
+    assert canonical == "http://localhost/news/2026/"
+    assert title == "2026 年政策新闻 · 通知公告 · 标签:养老 | 金家岭街道"
+
+
 def test_index_and_news_pages_advertise_the_feed(client, index, notices):
     news = add_news(index, "值班安排通知", datetime.date(2025, 5, 1), category=notices)
     pattern = r'<link rel="alternate" type="application/rss\+xml" title="[^"]+" href="/news/feed/">'

@@ -95,3 +95,10 @@ def test_server_error_page_is_self_contained_chinese():
     assert 'lang="zh-Hans"' in html
     assert "服务器暂时出错" in html
     assert "12356" in html
+
+
+def test_home_page_title_names_the_site_once(client, home, about):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "<title>金家岭街道</title>" in response.content.decode()
+    assert "<title>走进金家岭 | 金家岭街道</title>" in client.get(about.url).content.decode()
