@@ -22,6 +22,7 @@ from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
 from portal.core.groups import GRID_WORKERS
+from portal.core.templatetags.display_tags import duration_display
 from portal.talks import demo
 from portal.talks.models import (
     Speaker,
@@ -469,3 +470,18 @@ def test_failed_staff_login_is_announced_and_a_grid_worker_reaches_the_talk(
     )
     assert response.status_code == 302 and response["Location"] == staff_talk.url
     assert client.get(staff_talk.url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "seconds, shown",
+    [
+        (None, ""),
+        (0, ""),
+        (3.0, "3 秒"),
+        (1800, "30 分钟"),
+        (725, "12 分 5 秒"),
+        (3900, "1 小时 5 分"),
+    ],
+)
+def test_duration_is_shown_in_words_residents_read(seconds, shown):
+    assert duration_display(seconds) == shown

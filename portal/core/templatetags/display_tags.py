@@ -1,5 +1,6 @@
 from django import template
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, ngettext
 
 register = template.Library()
 
@@ -19,13 +20,15 @@ def file_size(document):
 
 @register.filter
 def duration_display(seconds):
-    """Minutes and seconds in Chinese, e.g. 12 分 5 秒."""
+    """A talk's length for people, e.g. 12 分 5 秒, 30 分钟, 1 小时 5 分."""
     if not seconds:
         return ""
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} 小时 {minutes} 分"
+        return gettext("%(hours)s 小时 %(minutes)s 分") % {"hours": hours, "minutes": minutes}
     if not minutes:
-        return f"{secs} 秒"
-    return f"{minutes} 分 {secs} 秒" if secs else f"{minutes} 分钟"
+        return ngettext("%(seconds)s 秒", "%(seconds)s 秒", secs) % {"seconds": secs}
+    if not secs:
+        return ngettext("%(minutes)s 分钟", "%(minutes)s 分钟", minutes) % {"minutes": minutes}
+    return gettext("%(minutes)s 分 %(seconds)s 秒") % {"minutes": minutes, "seconds": secs}
