@@ -8,6 +8,7 @@ import feedparser
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 from django.test.utils import CaptureQueriesContext
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -399,3 +400,20 @@ def test_editors_can_open_the_news_form_and_category_list(
         assert label in form.text
     categories = client.get("/admin/snippets/news/newscategory/")
     assert categories.status_code == 200 and "通知公告" in categories.text
+
+
+def test_document_download_shows_its_size_even_when_never_stored(client, index, notices):
+    document = make_document(title="未记录大小的附件")
+    type(document).objects.filter(pk=document.pk).update(file_size=None)
+    page = add_news(
+        index,
+        "附件大小",
+        datetime.date(2025, 3, 1),
+        category=notices,
+        body=[("document", {"document": document, "title": ""})],
+    )
+    html = client.get(page.url).text
+    size = filesizeformat(document.file.size)
+    assert f"(PDF,{size})" in html
+    document.refresh_from_db()
+    assert document.file_size == document.file.size
