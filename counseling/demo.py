@@ -89,7 +89,6 @@ TIMETABLES = [
     ("WE,TH,FR", [("09:00", "12:00"), ("14:00", "17:00")], ["陈晓东"]),
 ]
 
-DUTY_WEEKS = 12
 
 RESIDENTS = [
     ("张女士", "13800000001", ""),
@@ -120,8 +119,8 @@ def seed_counsellors():
 
 
 def seed_schedules(rooms, counsellors, today):
-    """Opening hours from today on, and duty shifts for the coming weeks with the
-    room's weekdays shared out among its counsellors in turn."""
+    """Opening hours and duty shifts from today on, with the room's weekdays
+    shared out among its counsellors in turn."""
     for room, (weekdays, bands, names) in zip(rooms, TIMETABLES, strict=True):
         if not room.opening_bands.exists():
             for start, end in bands:
@@ -143,7 +142,6 @@ def seed_schedules(rooms, counsellors, today):
                         start_time=_time(start),
                         end_time=_time(end),
                         starts_on=today,
-                        ends_on=today + datetime.timedelta(weeks=DUTY_WEEKS),
                     )
 
 

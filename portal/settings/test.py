@@ -1,6 +1,7 @@
 """Test settings: the database comes from DATABASE_URL (SQLite by default)."""
 
 import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 
@@ -14,3 +15,10 @@ WAGTAILADMIN_BASE_URL = "http://localhost"
 # Serve static files through the finders: tests never run collectstatic.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file database, as production SQLite uses, so concurrent tests take the
+    # real write lock; one per test process.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="jjl-test-db-")) / "test.sqlite3")
+    }
