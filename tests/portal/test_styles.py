@@ -60,3 +60,13 @@ def test_focus_ring_stands_out_on_dark_regions(region, background):
     background = colour(background or declaration(".site-footer", "background"))
     ring = colour(declaration(f"{region} :focus-visible", "outline-color"))
     assert contrast(ring, background) >= 3
+
+
+def test_filter_links_are_large_enough_to_tap_and_card_labels_look_different():
+    assert declaration("a.tag", "min-height") == "44px"
+    assert declaration("a.tag", "align-items") == "center"
+    assert declaration("a.tag", "border").startswith("1px solid")
+    with pytest.raises(AssertionError):  # labels on cards have no link-like outline
+        declaration("span.tag", "border")
+    assert declaration("span.tag", "color") == "var(--muted)"
+    assert contrast(variable("muted"), variable("wash")) >= 4.5
