@@ -203,8 +203,11 @@ class TalkIndexPage(BasePage):
         current_tag = None
         tag_slug = request.GET.get("tag")
         if tag_slug:
+            # An unknown topic is a broken link, as on the news index: say so.
             current_tag = Tag.objects.filter(slug=tag_slug).first()
-            talks = talks.filter(tags__slug=tag_slug) if current_tag else talks.none()
+            if current_tag is None:
+                raise Http404
+            talks = talks.filter(tags=current_tag)
         context.update(
             talks=Paginator(talks, TALKS_PER_PAGE).get_page(request.GET.get("page")),
             topics=topics.order_by("name"),

@@ -153,7 +153,8 @@ def test_audio_talk_uses_audio_element_with_browser_type(client, talk_index):
 def test_transcript_is_readable_in_details_without_playing(client, talk):
     tree = parse(client.get(talk.url))
     details = tree.find(".//h:details", NS)
-    assert details.find("h:summary", NS).text.strip() == "文字稿"
+    heading = details.find("h:summary/h:h2", NS)
+    assert heading is not None and heading.text.strip() == "文字稿"
     assert "同一时间起床" in "".join(details.itertext())
 
 
@@ -296,8 +297,27 @@ def test_index_filters_by_topic(client, talk_index, talk):
     add_talk(talk_index, "青少年考试焦虑", tags=["考试焦虑"])
     response = client.get(talk_index.url, {"tag": "考试焦虑"})
     assert card_titles(response) == ["青少年考试焦虑"]
-    response = client.get(talk_index.url, {"tag": "no-such-topic"})
-    assert response.status_code == 200 and card_titles(response) == []
+    assert client.get(talk_index.url, {"tag": "no-such-topic"}).status_code == 404
+
+
+def test_card_meta_has_no_stray_separator_without_media(client, talk_index):
+    add_talk(talk_index, "整理中的讲座", media=None)
+    tree = parse(client.get(talk_index.url))
+    meta = tree.find(".//h:p[@class='card__meta']", NS)
+    assert not "".join(meta.itertext()).strip().startswith("·")
+
+
+def test_index_pagination_keeps_the_topic(client, talk_index):
+    for day in range(1, 14):
+        add_talk(
+            talk_index,
+            f"睡眠讲座{day:02d}",
+            recorded_on=datetime.date(2026, 1, day),
+            tags=["睡眠"],
+            media=None,
+        )
+    response = client.get(talk_index.url, {"tag": "睡眠"})
+    assert "?tag=%E7%9D%A1%E7%9C%A0&amp;page=2" in response.content.decode()
 
 
 def test_index_paginates_and_survives_bad_page_numbers(client, talk_index):
