@@ -1,6 +1,7 @@
 """Chinese search across news, talks and campaign pages (DESIGN.md decision 4)."""
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
@@ -116,3 +117,9 @@ def test_demo_content_is_searchable_in_every_section(client, home):
         for result in client.get("/search/", {"q": query}).context["results"]
     }
     assert {"政策新闻", "心理讲座", "扫黑除恶"} <= labels
+
+
+def test_the_two_search_forms_on_the_results_page_have_distinct_names(client, home):
+    html = client.get("/search/", {"q": "心理"}).content.decode()
+    labels = re.findall(r'<form [^>]*role="search" aria-label="([^"]+)"', html)
+    assert len(labels) == 2 and len(set(labels)) == 2

@@ -48,7 +48,10 @@ def test_standard_page_renders_body_and_meta(client, about):
     assert '<meta property="og:title" content="走进金家岭">' in html
     assert "<title>走进金家岭 | 金家岭街道</title>" in html
     assert '<html lang="zh-Hans">' in html
-    assert '<form class="search-form" role="search" action="/search/" method="get">' in html
+    assert (
+        '<form class="search-form" role="search" aria-label="全站搜索" action="/search/" method="get">'
+        in html
+    )
     parse(response)
 
 
