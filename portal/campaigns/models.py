@@ -33,16 +33,11 @@ class CampaignIndexPage(BasePage):
     max_count = 1
 
     section_name = _("扫黑除恶")
+    summary_field = "intro"
 
     class Meta:
         verbose_name = _("扫黑除恶栏目")
         verbose_name_plural = _("扫黑除恶栏目")
-
-    def search_text_parts(self):
-        return super().search_text_parts() + [self.intro]
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
 
     def campaigns(self):
         """Live public campaigns under this index, with what a card shows loaded up front."""
@@ -162,6 +157,7 @@ class CampaignPage(BasePage):
     subpage_types = []
 
     section_name = _("扫黑除恶")
+    summary_field = "intro"
 
     class Meta:
         verbose_name = _("扫黑除恶宣传页")
@@ -173,14 +169,11 @@ class CampaignPage(BasePage):
             faq_texts.extend([faq.question, strip_tags(faq.answer)])
         return (
             super().search_text_parts()
-            + [self.intro, stream_text(self.body), self.banner_text]
+            + [stream_text(self.body), self.banner_text]
             + faq_texts
             + [poster.caption for poster in self.posters.all()]
             + [item.document.title for item in self.documents.select_related("document")]
         )
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
 
     def get_meta_image(self):
         if self.banner_image_id:

@@ -15,6 +15,7 @@ class BasePage(Page):
     for search results and the image used for sharing (OpenGraph)."""
 
     section_name = _("网站")
+    summary_field = None  # the field whose text sums the page up, e.g. "intro"
 
     search_fields = Page.search_fields + [index.SearchField("search_segmented")]
 
@@ -23,7 +24,10 @@ class BasePage(Page):
 
     def search_text_parts(self):
         """The texts a resident might search for; page types add their own."""
-        return [self.title, self.search_description]
+        return [self.title, self.search_description, self.summary_text()]
+
+    def summary_text(self):
+        return getattr(self, self.summary_field) if self.summary_field else ""
 
     def search_segmented(self):
         return segment_for_index(*self.search_text_parts())
@@ -32,7 +36,7 @@ class BasePage(Page):
         return None
 
     def get_meta_description(self):
-        return self.search_description
+        return self.search_description or self.summary_text()
 
 
 class StandardPage(BasePage):
@@ -43,6 +47,8 @@ class StandardPage(BasePage):
 
     content_panels = BasePage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
+    summary_field = "intro"
+
     parent_page_types = ["home.HomePage", "core.StandardPage"]
     subpage_types = ["core.StandardPage"]
 
@@ -51,10 +57,7 @@ class StandardPage(BasePage):
         verbose_name_plural = _("普通页面")
 
     def search_text_parts(self):
-        return super().search_text_parts() + [self.intro, stream_text(self.body)]
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
+        return super().search_text_parts() + [stream_text(self.body)]
 
 
 @register_setting(icon="site")

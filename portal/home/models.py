@@ -25,17 +25,13 @@ class HomePage(BasePage):
         FieldPanel("booking_text"),
     ]
 
+    summary_field = "hero_text"
+
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
 
     class Meta:
         verbose_name = _("首页")
-
-    def search_text_parts(self):
-        return super().search_text_parts() + [self.hero_text]
-
-    def get_meta_description(self):
-        return self.search_description or self.hero_text
 
     def get_context(self, request, *args, **kwargs):
         from portal.home.sections import home_sections

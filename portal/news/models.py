@@ -118,16 +118,11 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
     subpage_types = ["news.NewsPage"]
 
     section_name = _("政策新闻")
+    summary_field = "intro"
 
     class Meta:
         verbose_name = _("新闻栏目")
         verbose_name_plural = _("新闻栏目")
-
-    def search_text_parts(self):
-        return super().search_text_parts() + [self.intro]
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
 
     def visible_news(self):
         """Live news under this index that anyone may read. Build it once per
@@ -300,6 +295,7 @@ class NewsPage(BasePage):
     subpage_types = []
 
     section_name = _("政策新闻")
+    summary_field = "intro"
 
     class Meta:
         verbose_name = _("新闻")
@@ -307,7 +303,6 @@ class NewsPage(BasePage):
 
     def search_text_parts(self):
         return super().search_text_parts() + [
-            self.intro,
             stream_text(self.body),
             self.issuing_office,
             self.document_number,
@@ -317,9 +312,6 @@ class NewsPage(BasePage):
 
     def get_meta_image(self):
         return self.featured_image_with_renditions
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
 
     @cached_property
     def featured_image_with_renditions(self):

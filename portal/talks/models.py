@@ -183,16 +183,11 @@ class TalkIndexPage(BasePage):
     subpage_types = ["talks.TalkPage"]
 
     section_name = _("心理讲座")
+    summary_field = "intro"
 
     class Meta:
         verbose_name = _("心理讲座列表")
         verbose_name_plural = _("心理讲座列表")
-
-    def search_text_parts(self):
-        return super().search_text_parts() + [self.intro]
-
-    def get_meta_description(self):
-        return self.search_description or self.intro
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -326,6 +321,7 @@ class TalkPage(RoutablePageMixin, BasePage):
     subpage_types = []
 
     section_name = _("心理讲座")
+    summary_field = "summary"
 
     class Meta:
         verbose_name = _("心理讲座")
@@ -333,7 +329,6 @@ class TalkPage(RoutablePageMixin, BasePage):
 
     def search_text_parts(self):
         return super().search_text_parts() + [
-            self.summary,
             strip_tags(self.transcript),
             self.speaker.name if self.speaker else "",
             " ".join(tag.name for tag in self.tags.all()),
@@ -341,9 +336,6 @@ class TalkPage(RoutablePageMixin, BasePage):
 
     def get_meta_image(self):
         return self.poster
-
-    def get_meta_description(self):
-        return self.search_description or self.summary
 
     @property
     def duration(self):
