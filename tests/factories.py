@@ -32,3 +32,22 @@ def make_document(title="测试文件", content=PDF_BYTES, name="file.pdf"):
     document._set_document_file_metadata()  # as the admin upload form does
     document.save()
     return document
+
+
+def make_weekday_room(name="测试咨询室"):
+    """A counselling room open Monday to Friday 9:00–12:00 with a counsellor on duty."""
+    import datetime
+
+    from counseling.models import Counsellor, DutyShift, OpeningHours, Room
+
+    room = Room.objects.create(name=name, address=f"{name}地址")
+    counsellor = Counsellor.objects.create(name=f"{name}咨询师")
+    times = {
+        "weekdays": "MO,TU,WE,TH,FR",
+        "start_time": datetime.time(9),
+        "end_time": datetime.time(12),
+        "starts_on": datetime.date(2026, 1, 1),
+    }
+    OpeningHours.objects.create(room=room, **times)
+    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
+    return room

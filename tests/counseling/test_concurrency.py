@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 
 from counseling import booking as service
 from counseling.booking import BookingRefused
-from counseling.models import LOCAL_TZ, Booking, Counsellor, DutyShift, OpeningHours, Room
+from counseling.models import LOCAL_TZ, Booking
+from tests.factories import make_weekday_room
 
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
 SLOT = datetime.datetime(2026, 9, 15, 10, 0, tzinfo=LOCAL_TZ)
@@ -21,20 +22,6 @@ postgres_only = pytest.mark.skipif(
     reason="the exclusion constraint and row locks exist only on PostgreSQL; "
     "set DATABASE_URL=postgres://... to run",
 )
-
-
-def make_room(name="测试咨询室"):
-    room = Room.objects.create(name=name, address=f"{name}地址")
-    counsellor = Counsellor.objects.create(name=f"{name}咨询师")
-    times = {
-        "weekdays": "MO,TU,WE,TH,FR",
-        "start_time": datetime.time(9),
-        "end_time": datetime.time(12),
-        "starts_on": datetime.date(2026, 1, 1),
-    }
-    OpeningHours.objects.create(room=room, **times)
-    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
-    return room
 
 
 def race(room, contenders=CONTENDERS):
@@ -83,7 +70,7 @@ def assert_exactly_one_winner(outcomes):
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_for_one_slot_book_it_once_on_postgresql():
-    assert_exactly_one_winner(race(make_room()))
+    assert_exactly_one_winner(race(make_weekday_room()))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -96,7 +83,7 @@ def test_concurrent_submissions_for_one_slot_book_it_once_on_sqlite():
             "reports 'table is locked' at once instead of waiting for the write lock; "
             "the race needs a file database (TEST NAME), as production SQLite uses"
         )
-    assert_exactly_one_winner(race(make_room()))
+    assert_exactly_one_winner(race(make_weekday_room()))
 
 
 def insert(room, start, minutes=50, status=Booking.Status.CONFIRMED, reference="10000001"):
@@ -115,26 +102,26 @@ def insert(room, start, minutes=50, status=Booking.Status.CONFIRMED, reference="
 @pytest.mark.django_db
 class TestExclusionConstraint:
     def test_an_overlapping_active_booking_in_the_same_room_is_refused(self):
-        room = make_room()
+        room = make_weekday_room()
         insert(room, SLOT)
         with pytest.raises(IntegrityError), transaction.atomic():
             insert(room, SLOT + datetime.timedelta(minutes=30), reference="10000002")
         assert Booking.objects.count() == 1
 
     def test_back_to_back_bookings_do_not_overlap(self):
-        room = make_room()
+        room = make_weekday_room()
         insert(room, SLOT)
         insert(room, SLOT + datetime.timedelta(minutes=50), reference="10000002")
         assert Booking.objects.count() == 2
 
     def test_a_cancelled_booking_does_not_hold_its_time(self):
-        room = make_room()
+        room = make_weekday_room()
         insert(room, SLOT, status=Booking.Status.CANCELLED)
         insert(room, SLOT, reference="10000002")
         assert Booking.objects.count() == 2
 
     def test_reviving_a_cancelled_booking_into_a_taken_slot_is_refused(self):
-        room = make_room()
+        room = make_weekday_room()
         cancelled = insert(room, SLOT, status=Booking.Status.CANCELLED)
         insert(room, SLOT, reference="10000002")
         cancelled.status = Booking.Status.CONFIRMED
@@ -142,6 +129,6 @@ class TestExclusionConstraint:
             cancelled.save()
 
     def test_the_same_time_in_another_room_is_allowed(self):
-        insert(make_room(), SLOT)
-        insert(make_room("另一咨询室"), SLOT, reference="10000002")
+        insert(make_weekday_room(), SLOT)
+        insert(make_weekday_room("另一咨询室"), SLOT, reference="10000002")
         assert Booking.objects.count() == 2

@@ -7,7 +7,8 @@ import pytest
 
 from counseling import booking as service
 from counseling.booking import BookingRefused
-from counseling.models import LOCAL_TZ, Booking, Closure, Counsellor, DutyShift, OpeningHours, Room
+from counseling.models import LOCAL_TZ, Booking, Closure
+from tests.factories import make_weekday_room
 
 MONDAY = datetime.date(2026, 9, 14)
 TUESDAY = MONDAY + datetime.timedelta(days=1)
@@ -18,24 +19,9 @@ def at(day, hhmm):
     return datetime.datetime.combine(day, datetime.time.fromisoformat(hhmm), LOCAL_TZ)
 
 
-def make_room(name="测试咨询室"):
-    """A room open Monday to Friday 9:00–12:00 with a counsellor on duty."""
-    room = Room.objects.create(name=name, address=f"{name}地址")
-    counsellor = Counsellor.objects.create(name=f"{name}咨询师")
-    times = {
-        "weekdays": "MO,TU,WE,TH,FR",
-        "start_time": datetime.time(9),
-        "end_time": datetime.time(12),
-        "starts_on": datetime.date(2026, 1, 1),
-    }
-    OpeningHours.objects.create(room=room, **times)
-    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
-    return room
-
-
 @pytest.fixture
 def room(db):
-    return make_room()
+    return make_weekday_room()
 
 
 def book(room, starts_at, mobile="13800000001", now=NOW, **fields):
@@ -178,7 +164,7 @@ class TestMove:
         assert moved.starts_at == at(MONDAY, "11:00")
 
     def test_moves_to_another_room(self, room):
-        other = make_room("另一咨询室")
+        other = make_weekday_room("另一咨询室")
         booking = book(room, at(MONDAY, "10:00"))
         moved = service.move_booking(booking, at(MONDAY, "10:00"), room=other, now=NOW)
         moved.refresh_from_db()
