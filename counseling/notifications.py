@@ -90,6 +90,17 @@ def enqueue(notification_id):
         logger.warning("Notification %s could not be queued; it stays pending.", notification_id)
 
 
+def schedule_retry(notification_id, run_after):
+    """Queue the next attempt for later where the queue can defer (the database
+    queue in production); otherwise `retry_due`, run from cron, picks it up."""
+    if not deliver.get_backend().supports_defer:
+        return
+    try:
+        deliver.using(run_after=run_after).enqueue(notification_id)
+    except Exception:  # noqa: BLE001 - the row stays pending for retry_due
+        logger.warning("Retry of notification %s could not be queued.", notification_id)
+
+
 def send(notification):
     from .models import Notification
 
@@ -130,6 +141,9 @@ def deliver(notification_id):
             else:
                 delay = BACKOFF[min(notification.attempts - 1, len(BACKOFF) - 1)]
                 notification.next_attempt_at = timezone.now() + delay
+                transaction.on_commit(
+                    lambda: schedule_retry(notification.pk, notification.next_attempt_at)
+                )
             notification.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
             logger.warning(
                 "Notification %s attempt %s failed: %s",

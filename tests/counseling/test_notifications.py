@@ -203,3 +203,29 @@ def test_send_reminders_requeues_messages_whose_retry_is_due(room, settings, sms
     assert "重新排队待重试消息 1 条" in out.getvalue()
     assert Notification.objects.get(booking=booking).state == Notification.State.SENT
     assert len(sms_outbox) == 1
+
+
+def test_a_failed_attempt_queues_its_own_retry_where_the_queue_can_defer(
+    room, settings, django_capture_on_commit_callbacks
+):
+    """With a queue that can run tasks later (the database queue in production),
+    a failed message schedules its next attempt without waiting for cron."""
+    from django_tasks import default_task_backend
+
+    settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    booking = book(room, at(MONDAY, "10:00"), email="")
+    notification = booking.notifications.get()
+    assert notification.state == Notification.State.PENDING  # queued, not yet run
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.deliver.call(notification.pk)  # the worker runs it; the gateway fails
+
+    notification.refresh_from_db()
+    assert notification.attempts == 1
+    retries = [
+        result
+        for result in default_task_backend.results
+        if result.task.run_after is not None and list(result.args) == [notification.pk]
+    ]
+    assert [result.task.run_after for result in retries] == [notification.next_attempt_at]
