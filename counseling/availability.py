@@ -13,12 +13,13 @@ Asia/Shanghai time zone with cancelled occurrences dropped.
 """
 
 import datetime
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
 import chinese_calendar
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .models import LOCAL_TZ, Booking, Closure, DutyShift, HolidayOpening
@@ -208,7 +209,8 @@ def free_slots(rules, *, opening, duty, closures, bookings, kinds, opened_days=f
         first=first,
         last=last,
     )
-    padded = [Interval(b.start - rules.buffer, b.end + rules.buffer) for b in bookings]
+    blocked = merge(Interval(b.start - rules.buffer, b.end + rules.buffer) for b in bookings)
+    blocked_starts = [block.start for block in blocked]
     per_day = defaultdict(int)
     for booking in bookings:
         per_day[booking.day] += 1
@@ -219,8 +221,15 @@ def free_slots(rules, *, opening, duty, closures, bookings, kinds, opened_days=f
         if slot.start >= earliest
         and slot.day <= last
         and not (rules.daily_cap and per_day[slot.day] >= rules.daily_cap)
-        and not any(_overlaps(slot, block) for block in padded)
+        and not _blocked(slot, blocked, blocked_starts)
     ]
+
+
+def _blocked(slot, blocked, blocked_starts):
+    """Whether a slot overlaps the merged, sorted blocked intervals: only the last
+    one starting before the slot ends can reach into it."""
+    index = bisect_left(blocked_starts, slot.end) - 1
+    return index >= 0 and blocked[index].end > slot.start
 
 
 def explain(
@@ -263,15 +272,38 @@ def explain(
     return Refusal.TAKEN
 
 
+_EXPANDED = {}
+_EXPANDED_LIMIT = 4096
+
+
 def occurrences(event, start, end, tag=None):
     """An event's occurrences in [start, end) as Intervals, cancelled ones dropped.
     `start` must carry the named Asia/Shanghai zone: django-scheduler 0.12 expands
-    rules in the zone of the start it is given (UTC by default)."""
-    return [
-        Interval(occurrence.start.astimezone(LOCAL_TZ), occurrence.end.astimezone(LOCAL_TZ), tag)
-        for occurrence in event.get_occurrences(start, end, clear_prefetch=False)
-        if not occurrence.cancelled
-    ]
+    rules in the zone of the start it is given (UTC by default).
+
+    Expanding rules is most of the cost of availability, so the result is kept in
+    the process, keyed by everything it depends on: the event as last saved, its
+    rule and its persisted (moved or cancelled) occurrences."""
+    rule = event.rule
+    key = (
+        event.pk,
+        event.updated_on,
+        (rule.frequency, rule.params) if rule else None,
+        tuple((o.pk, o.updated_on) for o in event.occurrence_set.all()),
+        start,
+        end,
+    )
+    spans = _EXPANDED.get(key)
+    if spans is None:
+        spans = [
+            (occurrence.start.astimezone(LOCAL_TZ), occurrence.end.astimezone(LOCAL_TZ))
+            for occurrence in event.get_occurrences(start, end, clear_prefetch=False)
+            if not occurrence.cancelled
+        ]
+        if len(_EXPANDED) >= _EXPANDED_LIMIT:
+            _EXPANDED.clear()
+        _EXPANDED[key] = spans
+    return [Interval(span_start, span_end, tag) for span_start, span_end in spans]
 
 
 class Availability:
@@ -292,21 +324,24 @@ class Availability:
         window_end = datetime.datetime.combine(self.last + ONE_DAY, datetime.time(), LOCAL_TZ)
 
         room_of_calendar = {room.calendar_id: pk for pk, room in self.rooms.items()}
-        counsellor_of_event = dict(
-            DutyShift.objects.filter(room__in=self.rooms).values_list("event_id", "counsellor_id")
-        )
         self.opening = defaultdict(list)
         self.duty = defaultdict(list)
+        # A duty shift's event carries its counsellor; an opening band's has none.
         events = (
             Event.objects.filter(calendar_id__in=room_of_calendar)
+            .annotate(
+                duty_counsellor_id=Subquery(
+                    DutyShift.objects.filter(event=OuterRef("pk")).values("counsellor_id")[:1]
+                )
+            )
             .select_related("rule")
             .prefetch_related("occurrence_set")
         )
         for event in events:
             room_id = room_of_calendar[event.calendar_id]
-            if event.pk in counsellor_of_event:
+            if event.duty_counsellor_id is not None:
                 self.duty[room_id] += occurrences(
-                    event, window_start, window_end, tag=counsellor_of_event[event.pk]
+                    event, window_start, window_end, tag=event.duty_counsellor_id
                 )
             else:
                 self.opening[room_id] += occurrences(event, window_start, window_end)

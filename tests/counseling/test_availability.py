@@ -300,6 +300,24 @@ class TestLoader:
         assert MONDAY not in days_with_slots(room)
         assert MONDAY + datetime.timedelta(days=1) in days_with_slots(room)
 
+    def test_changes_to_the_schedule_show_at_once_in_the_same_process(self):
+        """Expanded rules are kept in the process; every change must still show."""
+        room = make_room()
+        open_room(room, "MO,TU", ("09:00", "12:00"))
+        assert starts(Availability([room], NOW).slots_on(room, MONDAY)) == [
+            "09:00",
+            "10:00",
+            "11:00",
+        ]
+        for band in [room.opening_bands.get(), room.duty_shifts.get()]:
+            band.end_time = datetime.time(11)
+            band.save()
+        assert starts(Availability([room], NOW).slots_on(room, MONDAY)) == ["09:00", "10:00"]
+
+        room.opening_bands.get().event.get_occurrence(at(MONDAY, "09:00")).cancel()
+        assert Availability([room], NOW).slots_on(room, MONDAY) == []
+        assert Availability([room], NOW).slots_on(room, MONDAY + datetime.timedelta(days=1))
+
     def test_horizon_and_notice_follow_the_rooms_settings(self):
         room = make_room(horizon_days=3, min_notice_hours=27)
         open_room(room, "MO,TU,WE,TH,FR,SA,SU", ("09:00", "12:00"))
@@ -341,7 +359,7 @@ class TestLoader:
                 now=NOW,
             )
         rooms = list(Room.objects.all())
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             availability = Availability(rooms, NOW)
         with django_assert_num_queries(0):
             for room in rooms:
