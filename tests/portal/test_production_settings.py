@@ -1,0 +1,82 @@
+"""Production settings come from the environment and share one Redis cache."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json
+import django
+from django.conf import settings
+from django.core.cache import caches
+django.setup()
+cache = caches["default"]
+cache.set("probe", "共享缓存", 30)
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "backend": settings.CACHES["default"]["BACKEND"],
+    "value": cache.get("probe"),
+    "hosts": settings.ALLOWED_HOSTS,
+    "ssl": settings.SECURE_SSL_REDIRECT,
+}))
+"""
+
+
+def run_with(env):
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.production", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result
+
+
+def redis_available():
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings.production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.skipif(
+    not redis_available() and not os.environ.get("CI"),
+    reason="Redis is not running on 127.0.0.1:6379",
+)
+def test_production_uses_the_shared_redis_cache_from_redis_url():
+    result = run_with(
+        {
+            "SECRET_KEY": "x" * 50,
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "ALLOWED_HOSTS": "www.example.gov.cn",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["debug"] is False
+    assert facts["backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert facts["value"] == "共享缓存"  # written to and read back from Redis
+    assert facts["hosts"] == ["www.example.gov.cn"]
+    assert facts["ssl"] is True
