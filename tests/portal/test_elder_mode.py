@@ -9,7 +9,10 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from django.test import RequestFactory
+from django.views.defaults import server_error
 
+from portal.core.demo import seed_pages
 from portal.core.views import COOKIE, COOKIE_MAX_AGE
 from portal.news.models import NewsIndexPage, NewsPage
 from tests.portal.test_styles import contrast
@@ -217,3 +220,18 @@ def test_layout_is_one_column_and_the_switch_offers_to_turn_off():
         assert rule(grid)["grid-template-columns"] == "1fr", grid
     assert rule(".elder-switch__on")["display"] == "none"
     assert rule(".elder-switch__off")["display"] == "inline"
+
+
+def test_error_page_follows_the_choice_too():
+    html = server_error(RequestFactory().get("/")).content.decode()
+    assert '<link rel="stylesheet" href="/zhangbei/style.css">' in html
+
+
+def test_accessibility_statement_explains_what_the_site_supports(client, home):
+    seed_pages(home)
+    html = client.get("/accessibility/").content.decode()
+    for promise in ("WCAG)2.1 AA", "开启长辈模式", "关闭长辈模式", "键盘", "字幕", "文字稿"):
+        assert promise in html, promise
+    assert "不会自动播放" in html
+    assert "JavaScript" in html
+    assert "服务电话" in html
