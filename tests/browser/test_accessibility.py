@@ -1,0 +1,110 @@
+"""axe-core on every public page type and every booking step, at phone width:
+no violation of serious or critical impact. A failure lists each violation with
+the elements it found."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from portal.campaigns.models import CampaignIndexPage, CampaignPage
+from portal.core.models import StandardPage
+from portal.news.models import NewsIndexPage, NewsPage
+from portal.talks.models import TalkIndexPage, TalkPage
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+axe = Axe()
+
+
+def blocking_violations(page):
+    """Run axe on the page; the serious and critical violations, described."""
+    results = axe.run(page)
+    return [
+        f"{page.url}\n  {violation['id']} ({violation['impact']}): {violation['help']}\n"
+        + "\n".join(
+            f"    {node['target']}: {node['failureSummary'].splitlines()[-1].strip()}"
+            for node in violation["nodes"]
+        )
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def assert_accessible(page):
+    violations = blocking_violations(page)
+    assert not violations, "axe found serious or critical violations:\n" + "\n".join(violations)
+
+
+def news_year_archive():
+    index = NewsIndexPage.objects.live().first()
+    year = NewsPage.objects.live().first().date.year
+    return f"{index.url}{year}/"
+
+
+PAGE_TYPES = {
+    "home": lambda: "/",
+    "news index": lambda: NewsIndexPage.objects.live().first().url,
+    "news page": lambda: NewsPage.objects.live().order_by("-date").first().url,
+    "news year archive": news_year_archive,
+    "talk index": lambda: TalkIndexPage.objects.live().first().url,
+    "talk page": lambda: (
+        TalkPage.objects.live().exclude(audience=TalkPage.Audience.STAFF).first().url
+    ),
+    "campaign index": lambda: CampaignIndexPage.objects.live().first().url,
+    "campaign page": lambda: CampaignPage.objects.live().first().url,
+    "standard page": lambda: StandardPage.objects.live().get(slug="accessibility").url,
+    "search results": lambda: "/search/?q=心理",
+    "counselling rooms": lambda: "/counseling/",
+}
+
+
+@pytest.mark.parametrize("page_type", list(PAGE_TYPES))
+def test_public_page_has_no_serious_accessibility_violations(new_page, db_access, page_type):
+    page = new_page("phone")
+    response = page.goto(PAGE_TYPES[page_type]())
+    assert response.status == 200
+    assert_accessible(page)
+
+
+def test_every_booking_step_has_no_serious_accessibility_violations(new_page, db_access):
+    """Day list, slot list, booking form, the form with errors, confirmation,
+    the lookup, the booking and the cancel confirmation."""
+    page = new_page("phone")
+    violations = []
+
+    def check(expected_heading):
+        expect(page.get_by_role("heading", level=1)).to_contain_text(expected_heading)
+        violations.extend(blocking_violations(page))
+
+    page.goto("/counseling/")
+    page.locator("a.room__book").first.click()
+    check("选择日期")
+    page.locator("a.choice").first.click()
+    check("选择时间")
+    page.locator("a.choice").first.click()
+    check("填写预约信息")
+
+    page.get_by_role("button", name="确认预约").click()
+    expect(page.locator(".form-field--error").first).to_be_visible()
+    check("填写预约信息")
+
+    page.get_by_label("称呼").fill("李先生")
+    page.get_by_label("手机号码").fill("13712345678")
+    page.get_by_role("button", name="确认预约").click()
+    check("预约成功")
+    reference = re.sub(r"\D", "", page.locator(".reference__code").inner_text())
+
+    lookup = new_page("phone")
+    page = lookup
+    page.goto("/yuyue/")
+    check("查看或更改预约")
+    page.get_by_label("预约编号").fill(reference)
+    page.get_by_label("手机号码").fill("13712345678")
+    page.get_by_role("button", name="查找预约").click()
+    check("我的预约")
+    page.get_by_role("link", name="取消预约").click()
+    check("取消预约")
+
+    assert not violations, "axe found serious or critical violations:\n" + "\n".join(violations)
