@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "portal.core"
     label = "core"
     verbose_name = _("站点公共部分")
+
+    def ready(self):
+        from .pagecache import connect_signals
+
+        connect_signals()

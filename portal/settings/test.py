@@ -22,3 +22,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.mkdtemp(prefix="jjl-test-db-")) / "test.sqlite3")
     }
+
+# Tests measure real renders; tests/portal/test_pagecache.py turns the page cache on.
+PAGE_CACHE_ENABLED = False

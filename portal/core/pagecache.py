@@ -1,0 +1,155 @@
+"""Full-page caching of anonymous visitors' pages.
+
+A page is stored only when nothing about it is personal: the visitor carries no
+session cookie (so is not logged in and has unlocked nothing), and the response
+sets no cookie (Django sets the CSRF cookie whenever a page carries a form token,
+and messages set theirs) and is not marked private or no-store (booking and
+manage pages are). Admin, previews, booking and the elder
+mode switch are never looked at.
+
+Every stored page is keyed by a site-wide generation number. Publishing,
+unpublishing, moving or deleting a page, or saving anything shown on pages
+(snippets, settings, images, documents, media, rooms), moves the generation on,
+so every process (they share the cache in production) stops using old copies
+at once.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils.cache import patch_cache_control
+
+GENERATION_KEY = "pagecache:generation"
+NEVER_CACHED_PREFIXES = (
+    "/admin/",
+    "/counseling/",
+    "/yuyue/",
+    "/zhangbei/",
+    "/_util/",
+    "/django-admin/",
+)
+CACHEABLE_TYPES = ("text/html", "application/rss+xml", "application/xml", "text/plain")
+
+
+def page_cache():
+    return caches[getattr(settings, "PAGE_CACHE_ALIAS", "default")]
+
+
+def timeout():
+    return getattr(settings, "PAGE_CACHE_SECONDS", 600)
+
+
+def generation():
+    cache = page_cache()
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, None)
+        value = cache.get(GENERATION_KEY, 1)
+    return value
+
+
+def invalidate(**_kwargs):
+    """Drop every cached page, in every process sharing the cache."""
+    cache = page_cache()
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+
+
+def _key(request):
+    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    return f"pagecache:{generation()}:{digest}"
+
+
+def _may_use_cache(request):
+    return (
+        getattr(settings, "PAGE_CACHE_ENABLED", True)
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path.startswith(NEVER_CACHED_PREFIXES)
+    )
+
+
+def _may_store(response):
+    cache_control = response.get("Cache-Control", "").lower()
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not any(word in cache_control for word in ("private", "no-store", "no-cache"))
+        and response.get("Content-Type", "").split(";")[0] in CACHEABLE_TYPES
+    )
+
+
+class AnonymousPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _may_use_cache(request):
+            return self.get_response(request)
+        key = _key(request)
+        cached = page_cache().get(key)
+        if cached is not None:
+            response = cached
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = self.get_response(request)
+        if _may_store(response):
+            patch_cache_control(response, public=True, max_age=60)
+            response["X-Page-Cache"] = "miss"
+            page_cache().set(key, response, timeout())
+        return response
+
+
+# Saving or deleting one of these changes what public pages show.
+CONTENT_APPS = {
+    "core",
+    "home",
+    "news",
+    "talks",
+    "campaigns",
+    "wagtailimages",
+    "wagtaildocs",
+    "wagtailmedia",
+    "wagtailredirects",
+    "taggit",
+}
+CONTENT_MODELS = {"wagtailcore.site", "counseling.room"}
+# Made while pages are viewed, or drafts: no visible change.
+IGNORED_MODELS = {"wagtailimages.rendition"}
+
+
+def _is_content(model):
+    label = model._meta.label_lower
+    if label in IGNORED_MODELS:
+        return False
+    return model._meta.app_label in CONTENT_APPS or label in CONTENT_MODELS
+
+
+def content_saved(sender, **kwargs):
+    from wagtail.models import Page
+
+    # Pages count when published, unpublished or moved, not on every draft save.
+    if _is_content(sender) and not issubclass(sender, Page):
+        invalidate()
+
+
+def content_deleted(sender, **kwargs):
+    from wagtail.models import Page
+
+    if _is_content(sender) or issubclass(sender, Page):
+        invalidate()
+
+
+def connect_signals():
+    from django.db.models.signals import post_delete, post_save
+    from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    post_save.connect(content_saved, dispatch_uid="pagecache-saved")
+    post_delete.connect(content_deleted, dispatch_uid="pagecache-deleted")
+    for signal in (page_published, page_unpublished, post_page_move):
+        signal.connect(invalidate, dispatch_uid=f"pagecache-{id(signal)}")
