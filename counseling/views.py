@@ -71,7 +71,9 @@ def error_summary(form, *extra):
     if form is not None:
         items += [(None, error) for error in form.non_field_errors()]
         for field in form:
-            items += [(field.id_for_label, error) for error in field.errors]
+            # Radio groups have no single label target: link to the first choice.
+            anchor = field.id_for_label or f"{field.auto_id}_0"
+            items += [(anchor, error) for error in field.errors]
     return items
 
 

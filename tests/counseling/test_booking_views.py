@@ -310,6 +310,14 @@ def test_invalid_mobile_gets_a_clear_message_linked_to_the_field(client, room, m
     assert not Booking.objects.exists()
 
 
+def test_missing_visit_type_error_links_to_the_first_choice(client, room):
+    response = book(client, room, free_slots(room)[0].start, visit_type=None)
+    html = text(response)
+    assert response.status_code == 400
+    assert 'href="#id_visit_type_0"' in html and 'id="id_visit_type_0"' in html
+    assert not Booking.objects.exists()
+
+
 def test_mobile_typed_with_country_code_and_spaces_is_accepted(client, room):
     assert (
         book(client, room, free_slots(room)[0].start, mobile="+86 139 1234 5678").status_code == 302
