@@ -108,11 +108,31 @@ def make_staff(username, group_name):
 
 
 @pytest.fixture(scope="package")
-def live_site(django_db_setup, django_db_blocker):
+def test_database(django_db_setup, django_db_blocker):
+    """The test database. pytest-django creates it only when some collected test
+    asks for database access, and the browser tests reach it through the live
+    server without asking: run on their own, they create it here."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        yield
+        return
+    with django_db_blocker.unblock():
+        created = setup_databases(verbosity=0, interactive=False, aliases={connection.alias})
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            teardown_databases(created, verbosity=0)
+
+
+@pytest.fixture(scope="package")
+def live_site(test_database, django_db_blocker):
     """A live server on 127.0.0.1 serving the demo site, with an editor and a
     reviewer who can log in to the admin."""
     from pytest_django.live_server_helper import LiveServer
 
+    assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
     # The server thread reaches the database for every request, so access stays
     # open for the whole package.
     with django_db_blocker.unblock():
