@@ -33,6 +33,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+PAGE_CACHE_ENABLED = os.environ.get("PAGE_CACHE_ENABLED", "true").lower() == "true"
+
 if os.environ.get("REDIS_URL"):
     # One cache shared by every app process (pages, renditions, rate limits).
     CACHES = {
