@@ -44,3 +44,10 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) db.sqlite3 static .pytest_cache .ruff_cache
+
+
+.PHONY: bench
+
+## Benchmark the public pages under gunicorn: BENCH_ARGS="--news 20000 --talks 500"
+bench: install-test
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)

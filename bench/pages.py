@@ -1,0 +1,229 @@
+"""Load the public pages under gunicorn with production settings and compare
+each page's throughput with the static stylesheet's in the same run.
+
+    python bench/pages.py [--news 2000] [--talks 50] [--duration 10] [--connections 8]
+
+Builds the demo site plus `--news` news items (with categories, tags and
+featured images) and `--talks` talks in a throwaway SQLite file (or in
+DATABASE_URL: a scratch database, the benchmark writes to it), rebuilds the
+search index, counts each page's queries in-process with the page cache off,
+then serves the site with gunicorn (2 sync workers) on 127.0.0.1 twice, page
+cache off and on, and loads every page with wrk for `--duration` seconds.
+Prints one table per run and writes them as markdown to `--output`.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def parse_options():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--news", type=int, default=2000, help="news items to add (default 2000)")
+    parser.add_argument("--talks", type=int, default=50, help="talks to add (default 50)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the database, media and static files here and reuse them next time"
+        " (default: a temporary folder removed at the end)",
+    )
+    parser.add_argument("--output", type=Path, help="markdown file for the tables")
+    parser.add_argument(
+        "--runs", default="off,on", help="page cache settings to run, in order (default off,on)"
+    )
+    return parser.parse_args()
+
+
+def environment(workdir):
+    """The production environment of every process the benchmark starts."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT)]),
+        "SECRET_KEY": "benchmark-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"),
+        "MEDIA_ROOT": str(workdir / "media"),
+        "BENCH_STATIC_ROOT": str(workdir / "static"),
+        "LOG_LEVEL": "WARNING",
+    }
+    return {**os.environ, **env}
+
+
+def main():
+    options = parse_options()
+    scratch = None
+    if options.workdir:
+        workdir = options.workdir.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        scratch = tempfile.TemporaryDirectory(prefix="jjl-pages-")
+        workdir = Path(scratch.name)
+    env = environment(workdir)
+    os.environ.update(env)
+    sys.path[:0] = [str(BENCH), str(ROOT)]
+    try:
+        return benchmark(options, workdir, env)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch.name, ignore_errors=True)
+
+
+def benchmark(options, workdir, env):
+    import load
+
+    load.ensure_static(ROOT, env)  # before setup: the storage reads its manifest once
+
+    import django
+
+    django.setup()
+    import dataset
+    from django.db import connection
+
+    print(f"数据库:{connection.vendor}({env['DATABASE_URL']})")
+    print("构建数据:")
+    build_seconds = dataset.build(options.news, options.talks)
+    pages = pages_to_load()
+    print("统计每页查询次数(进程内,页面缓存关闭,预热后)…")
+    queries = count_queries(pages)
+
+    sections = [header(options, build_seconds, connection.vendor, load.tool_version())]
+    for run in options.runs.split(","):
+        cached = run.strip() == "on"
+        title = "页面缓存开启" if cached else "页面缓存关闭"
+        print(f"\n{title}:gunicorn {load.WORKERS} 个 sync worker,{load.tool_version()}")
+        run_env = {**env, "PAGE_CACHE_ENABLED": "true" if cached else "false"}
+        log_path = workdir / f"gunicorn-{run}.log"
+        with load.gunicorn(ROOT, run_env, log_path) as port:
+            rows = load_pages(load, port, pages, queries, options)
+        table = markdown_table(rows)
+        print(table)
+        sections.append(f"## {title}\n\n{table}")
+
+    output = options.output or BENCH / "results" / f"pages-{options.news}-{options.talks}.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n\n".join(sections) + "\n")
+    print(f"\n已写入 {output}")
+    return 0
+
+
+def pages_to_load():
+    """(label, address) of each page, the static stylesheet first."""
+    from django.templatetags.static import static
+
+    from portal.campaigns.models import CampaignPage
+    from portal.news.models import NewsIndexPage, NewsPage
+    from portal.talks.models import TalkIndexPage, public_talks
+
+    news_index = NewsIndexPage.objects.get().url
+    article = NewsPage.objects.live().exclude(featured_image=None).order_by("-date", "-pk").first()
+    return [
+        ("static: site.css", static("css/site.css")),
+        ("home", "/"),
+        ("news index", news_index),
+        ("news index ?page=50", f"{news_index}?page=50"),
+        ("news article", article.url),
+        ("talk index", TalkIndexPage.objects.get().url),
+        ("talk page", public_talks().exclude(media=None).first().url),
+        ("campaign page", CampaignPage.objects.live().public().first().url),
+        ("search ?q=心理", f"/search/?q={quote('心理')}"),
+    ]
+
+
+def count_queries(pages):
+    """Queries per page on the second request in one warm process, page
+    cache off, so renditions and site settings are already cached."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    counts = {}
+    with override_settings(PAGE_CACHE_ENABLED=False):
+        for _label, url in pages:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            counts[url] = len(captured)
+    return counts
+
+
+def load_pages(load, port, pages, queries, options):
+    """Load every page in turn. The stylesheet is loaded first and again last,
+    and pages are compared with the mean of both, so a machine that gets
+    busier or quieter during the run skews the ratios less."""
+    results = {}
+    for label, url in pages + [("static: site.css (again)", pages[0][1])]:
+        status, size, _cache_state = load.fetch(port, url)
+        if status != 200:
+            raise RuntimeError(f"{url} answered {status}")
+        load.run(port, url, 1, options.connections)  # warm every worker
+        cache_state = load.fetch(port, url)[2] or "–"
+        results[label] = (
+            url,
+            size,
+            cache_state,
+            load.run(port, url, options.duration, options.connections),
+        )
+        print(f"  {label}: {results[label][3].requests_per_second:.1f} req/s")
+    static_rate = (
+        results[pages[0][0]][3].requests_per_second
+        + results["static: site.css (again)"][3].requests_per_second
+    ) / 2
+    rows = []
+    for label, (url, size, cache_state, result) in results.items():
+        rows.append(
+            {
+                "page": label,
+                "req/s": f"{result.requests_per_second:.1f}",
+                "p50": f"{result.p50_ms:.1f} ms",
+                "p99": f"{result.p99_ms:.1f} ms",
+                "queries": str(queries[url]),
+                "bytes": str(size),
+                "% of static": f"{100 * result.requests_per_second / static_rate:.1f} %",
+                "page cache": cache_state,
+                "errors": str(result.errors),
+            }
+        )
+    return rows
+
+
+def markdown_table(rows):
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(row[column] for column in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def header(options, build_seconds, vendor, tool):
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in build_seconds.items())
+    return (
+        f"# 页面基准测试 {datetime.date.today()}\n\n"
+        f"- 数据:演示站点 + {options.news} 条新闻、{options.talks} 个讲座;{vendor}\n"
+        f"- 构建耗时:{steps}\n"
+        f"- 机器:{os.cpu_count()} 核,Python {platform.python_version()},"
+        f"gunicorn 2 个 sync worker,生产配置\n"
+        f"- 负载:{tool},2 线程,{options.connections} 个连接,每页 {options.duration} 秒\n"
+        f"- 查询次数:进程内 Django 测试客户端,页面缓存关闭,预热后第二次请求\n"
+        f"- % of static:与同一轮开头和结尾两次测得的样式表吞吐量的平均值相比"
+    )
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    code = main()
+    print(f"总耗时 {time.monotonic() - started:.0f} s")
+    sys.exit(code)
