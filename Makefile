@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test lint format clean
+.PHONY: run test test-browser screenshots install install-test lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,19 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
+## Run the whole test suite (SQLite unless DATABASE_URL says otherwise). The
+## browser tests need Debian's Chromium at /usr/bin/chromium; without it they are
+## skipped and the run says so (CI=true makes that a failure).
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Only the browser tests (journeys, axe checks, screenshots)
+test-browser: install-test
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
+## Refresh docs/screenshots/ from the running demo content
+screenshots: install-test
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -44,7 +54,6 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) db.sqlite3 static .pytest_cache .ruff_cache
-
 
 .PHONY: bench
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import caches
@@ -52,6 +53,12 @@ EDITOR = "bianji"
 REVIEWER = "shenhe"
 
 HERE = Path(__file__).parent
+# Read at collection, before any test database replaces it.
+DEVELOPMENT_DATABASE = settings.DATABASES["default"]["NAME"]
+
+
+def using_test_database():
+    return connection.settings_dict["NAME"] != DEVELOPMENT_DATABASE
 
 
 def chromium_missing():
@@ -114,7 +121,7 @@ def test_database(django_db_setup, django_db_blocker):
     server without asking: run on their own, they create it here."""
     from django.test.utils import setup_databases, teardown_databases
 
-    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+    if using_test_database():
         yield
         return
     with django_db_blocker.unblock():
@@ -132,7 +139,7 @@ def live_site(test_database, django_db_blocker):
     reviewer who can log in to the admin."""
     from pytest_django.live_server_helper import LiveServer
 
-    assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    assert using_test_database(), "the browser tests must never seed the development database"
     # The server thread reaches the database for every request, so access stays
     # open for the whole package.
     with django_db_blocker.unblock():
