@@ -108,3 +108,27 @@ def test_every_booking_step_has_no_serious_accessibility_violations(new_page, db
     check("取消预约")
 
     assert not violations, "axe found serious or critical violations:\n" + "\n".join(violations)
+
+
+def test_elder_mode_pages_have_no_serious_accessibility_violations(new_page, db_access):
+    """长辈模式 (large text, high contrast) is switched on from the header link and
+    stays on from page to page."""
+    page = new_page("phone")
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("长辈模式")).first.click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert {"elder": "1"}.items() <= {c["name"]: c["value"] for c in page.context.cookies()}.items()
+    # The elder stylesheet is in force: body text of at least 20px.
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+    violations = blocking_violations(page)
+    for page_type in ("news page", "talk page", "search results"):
+        page.goto(PAGE_TYPES[page_type]())
+        violations.extend(blocking_violations(page))
+    page.goto("/counseling/")
+    page.locator("a.room__book").first.click()
+    page.locator("a.choice").first.click()
+    page.locator("a.choice").first.click()
+    page.get_by_role("button", name="确认预约").click()
+    expect(page.locator(".form-field--error").first).to_be_visible()
+    violations.extend(blocking_violations(page))
+    assert not violations, "axe found serious or critical violations:\n" + "\n".join(violations)
