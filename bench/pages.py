@@ -167,37 +167,36 @@ def load_pages(load, port, pages, queries, options):
     busier or quieter during the run skews the ratios less."""
     results = {}
     for label, url in pages + [("static: site.css (again)", pages[0][1])]:
-        status, size, _cache_state = load.fetch(port, url)
+        try:
+            status, size, _cache_state = load.fetch(port, url)
+        except OSError as error:  # a page slower than the client's timeout
+            print(f"  {label}: {error!r}")
+            results[label] = (url, "–", f"failed: {error!r}", None)
+            continue
         if status != 200:
             raise RuntimeError(f"{url} answered {status}")
         load.run(port, url, 1, options.connections)  # warm every worker
         cache_state = load.fetch(port, url)[2] or "–"
-        results[label] = (
-            url,
-            size,
-            cache_state,
-            load.run(port, url, options.duration, options.connections),
-        )
-        print(f"  {label}: {results[label][3].requests_per_second:.1f} req/s")
+        result = load.run(port, url, options.duration, options.connections)
+        results[label] = (url, size, cache_state, result)
+        print(f"  {label}: {result.requests_per_second:.1f} req/s")
     static_rate = (
         results[pages[0][0]][3].requests_per_second
         + results["static: site.css (again)"][3].requests_per_second
     ) / 2
     rows = []
     for label, (url, size, cache_state, result) in results.items():
-        rows.append(
-            {
-                "page": label,
+        row = {"page": label, "req/s": "–", "p50": "–", "p99": "–", "queries": str(queries[url])}
+        row |= {"bytes": str(size), "% of static": "–", "page cache": cache_state, "errors": "–"}
+        if result is not None:
+            row |= {
                 "req/s": f"{result.requests_per_second:.1f}",
                 "p50": f"{result.p50_ms:.1f} ms",
                 "p99": f"{result.p99_ms:.1f} ms",
-                "queries": str(queries[url]),
-                "bytes": str(size),
                 "% of static": f"{100 * result.requests_per_second / static_rate:.1f} %",
-                "page cache": cache_state,
                 "errors": str(result.errors),
             }
-        )
+        rows.append(row)
     return rows
 
 
