@@ -1,6 +1,8 @@
 import pytest
+from django.core.cache import caches
 from wagtail.models import Page, Site
 
+from portal.core.models import SiteSettings
 from portal.home.models import HomePage
 
 
@@ -12,4 +14,12 @@ def home(db):
     site = Site.objects.get(is_default_site=True)
     site.root_page = home
     site.save()
+    SiteSettings.for_site(site)  # created up front, as a running site has them
     return home
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty default cache: the database is rolled back
+    between tests, so what one test cached must not answer the next."""
+    caches["default"].clear()

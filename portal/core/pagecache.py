@@ -118,7 +118,8 @@ CONTENT_APPS = {
     "wagtailredirects",
     "taggit",
 }
-CONTENT_MODELS = {"wagtailcore.site", "counseling.room"}
+# A view restriction decides who may see a page and which pages listings show.
+CONTENT_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "counseling.room"}
 # Made while pages are viewed, or drafts: no visible change.
 IGNORED_MODELS = {"wagtailimages.rendition"}
 

@@ -1,6 +1,9 @@
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.models import Page
 
 from portal.core.models import BasePage
 
@@ -39,3 +42,49 @@ class HomePage(BasePage):
         context = super().get_context(request, *args, **kwargs)
         context.update(home_sections(self))
         return context
+
+    def route(self, request, path_components):
+        """Find the page for a path in two queries whatever its depth: one for
+        every page on the path, one for the page served, with what its template
+        shows joined in. Wagtail's own routing asks twice per path segment.
+
+        The answer is Wagtail's: the walk stops early at a live routable page
+        whose own routes match the rest of the path (as RoutablePageMixin
+        does), and the page reached handles what is left, so unknown paths,
+        drafts and sub-routes behave as before."""
+        if not path_components:
+            return super().route(request, path_components)
+        prefixes = [self.url_path]
+        for component in path_components:
+            prefixes.append(f"{prefixes[-1]}{component}/")
+        on_path = {page.url_path: page for page in Page.objects.filter(url_path__in=prefixes[1:])}
+        parent, reached, depth = None, self, 0
+        while depth < len(path_components):
+            if reached is not self and _has_own_route(reached, path_components[depth:]):
+                break
+            child = on_path.get(prefixes[depth + 1])
+            if child is None:
+                break
+            parent, reached, depth = reached, child, depth + 1
+        if reached is self:
+            return super().route(request, path_components)
+        page = _load_for_serving(reached)
+        page._cached_parent_obj = parent
+        return page.route(request, path_components[depth:])
+
+
+def _has_own_route(page, components):
+    """Whether a live routable page answers ``components`` itself."""
+    model = page.specific_class
+    if not page.live or model is None or not issubclass(model, RoutablePageMixin):
+        return False
+    try:
+        model.get_resolver().resolve("/" + "".join(f"{part}/" for part in components))
+    except Http404:
+        return False
+    return True
+
+
+def _load_for_serving(page):
+    model = page.specific_class or type(page)
+    return model.objects.select_related(*getattr(model, "shown_relations", ())).get(pk=page.pk)

@@ -265,7 +265,7 @@ def test_campaign_page_renders_in_a_fixed_number_of_queries(client, index):
     large = make_campaign(index, slug="large", items=5)
     small_count = count_queries(client, small.url)
     assert count_queries(client, large.url) == small_count
-    assert small_count <= 20
+    assert small_count <= 12
 
 
 def test_index_renders_in_a_fixed_number_of_queries(client, index):
@@ -275,7 +275,7 @@ def test_index_renders_in_a_fixed_number_of_queries(client, index):
     for n in range(4):
         make_campaign(index, slug=f"b{n}", items=3)
     assert count_queries(client, index.url) == few
-    assert few <= 20
+    assert few <= 12
 
 
 def test_preview_of_a_draft_revision_renders_its_posters(campaign):

@@ -88,7 +88,7 @@ def test_home_query_count_does_not_grow_with_content(client, demo_site):
     TalkPage.objects.update(featured=True)
     after = count_queries(client, "/")
     assert after == before
-    assert after <= 20
+    assert after <= 12
 
 
 def test_seed_demo_twice_leaves_the_same_site(demo_site):

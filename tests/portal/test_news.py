@@ -27,7 +27,7 @@ from tests.factories import make_document, make_image
 
 pytestmark = pytest.mark.django_db
 
-QUERY_BUDGET = 20
+QUERY_BUDGET = 12
 slugs = itertools.count(1)
 
 

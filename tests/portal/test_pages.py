@@ -18,7 +18,7 @@ from portal.talks.models import TalkPage
 
 pytestmark = pytest.mark.django_db
 
-QUERY_BUDGET = 20
+QUERY_BUDGET = 12
 # Anything the browser loads by itself: media, scripts, frames, stylesheets and icons.
 ASSET_ATTRIBUTES = re.compile(
     r'<(?:img|script|source|track|video|audio|iframe)\b[^>]*?\b(?:src|srcset|poster)="([^"]+)"'

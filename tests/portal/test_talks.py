@@ -370,7 +370,7 @@ def test_index_query_count_does_not_grow_with_talks(client, talk_index, speaker)
         add_talk(talk_index, f"讲座乙{n}", speaker=speaker, tags=["家庭", f"主题{n}", "沟通"])
     many = count_queries(client, talk_index.url)
     assert few == many
-    assert many <= 20
+    assert many <= 12
 
 
 def test_talk_page_query_count_is_small_and_fixed(client, talk_index, speaker):
@@ -381,7 +381,7 @@ def test_talk_page_query_count_is_small_and_fixed(client, talk_index, speaker):
         talk_index, "多个话题", speaker=speaker, tags=["睡眠", "压力", "家庭", "沟通"]
     )
     assert count_queries(client, one.url) == count_queries(client, several.url)
-    assert count_queries(client, several.url) <= 20
+    assert count_queries(client, several.url) <= 12
 
 
 def test_seed_twice_builds_the_same_site(client, home):

@@ -1,6 +1,8 @@
 from django import template
 from wagtail.models import Page, Site
 
+from portal.core.lookups import cached
+
 register = template.Library()
 
 LINK_FIELDS = ("title", "url_path", "path", "depth", "show_in_menus", "content_type")
@@ -15,11 +17,18 @@ def _site_root(request):
 
 
 def _top_level_pages(request):
-    """The live children of the site root, fetched once for the menu and the footer."""
+    """The live children of the site root, fetched once per content change for
+    the menu and the footer."""
     if not hasattr(request, "_top_level_pages"):
         root = _site_root(request)
         request._top_level_pages = (
-            list(root.get_children().live().only(*LINK_FIELDS)) if root else []
+            cached(
+                "top-level-pages",
+                lambda: list(root.get_children().live().only(*LINK_FIELDS)),
+                root.pk,
+            )
+            if root
+            else []
         )
     return request._top_level_pages
 
@@ -41,10 +50,19 @@ def breadcrumbs(context):
     page = context.get("page")
     ancestors = []
     if page is not None and page.depth > 2:
-        ancestors = list(
-            Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path")
+        # A preview of a page not saved yet has nothing to be cached under.
+        ancestors = (
+            cached("breadcrumbs", lambda: _ancestors(page), page.path)
+            if page.pk
+            else _ancestors(page)
         )
     return {"ancestors": ancestors, "page": page, "request": context["request"]}
+
+
+def _ancestors(page):
+    return list(
+        Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path")
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,66 @@
+"""Look-ups every public page repeats, answered without asking the database twice.
+
+Values are kept in the shared cache under the page-cache generation
+(portal.core.pagecache), which moves on whenever anything shown on pages is
+published, unpublished, moved, deleted or saved; a value can therefore never
+outlive the content it was built from. Reading the generation costs no query.
+"""
+
+from django.db.models import Exists, F, OuterRef
+from django.db.models.lookups import StartsWith
+from wagtail.models import PageViewRestriction, Site
+from wagtail.query import PageQuerySet
+
+from portal.core import pagecache
+
+_MISSING = object()
+
+
+def cached(name, build, *parts):
+    """The value ``build()`` returns, computed once per content generation."""
+    key = ":".join(["lookup", str(pagecache.generation()), name, *map(str, parts)])
+    cache = pagecache.page_cache()
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(key, value, pagecache.timeout())
+    return value
+
+
+def _site_with_specific_root(request):
+    site = Site._find_for_request(request)
+    if site is not None:
+        # Wagtail's serve view routes from site.root_page.specific: keep it ready.
+        site.root_page = site.root_page.specific
+    return site
+
+
+class CachedSiteMiddleware:
+    """Answer Wagtail's per-request site look-up from the cache.
+
+    ``Site.find_for_request`` keeps its answer on ``request._wagtail_site``; we
+    fill it in from the cache, keyed by the host and port it depends on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        host, port = request._get_raw_host(), request.get_port()
+        request._wagtail_site = cached(
+            "site", lambda: _site_with_specific_root(request), host, port
+        )
+        return self.get_response(request)
+
+
+class PortalPageQuerySet(PageQuerySet):
+    """Wagtail's page queryset whose ``public()`` costs no query of its own.
+
+    Wagtail reads every view restriction first and builds the filter from them,
+    one query per ``public()`` call; here the restrictions are a subquery of
+    the page query itself."""
+
+    def private_q(self):
+        # A restriction covers its page and every page below it.
+        return Exists(
+            PageViewRestriction.objects.filter(StartsWith(OuterRef("path"), F("page__path")))
+        )
