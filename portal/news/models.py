@@ -296,6 +296,7 @@ class NewsPage(BasePage):
 
     section_name = _("政策新闻")
     summary_field = "intro"
+    shown_relations = ("category",)
 
     class Meta:
         verbose_name = _("新闻")
