@@ -392,7 +392,14 @@ class Availability:
 
     def days(self, room):
         """The days with at least one free slot, in order."""
-        return sorted({slot.day for slot in self.slots(room)})
+        return sorted(self.free_counts(room))
+
+    def free_counts(self, room):
+        """How many free slots each day has, for the days that have any, in order."""
+        counts = {}
+        for slot in self.slots(room):
+            counts[slot.day] = counts.get(slot.day, 0) + 1
+        return counts
 
     def next_free_day(self, room):
         days = self.days(room)

@@ -111,17 +111,18 @@ def room_list(request):
     )
 
 
+def day_choices(free_counts):
+    return [
+        {"label": day_label(day), "count": count, "date": day} for day, count in free_counts.items()
+    ]
+
+
 @never_cache
 def room_days(request, room_id):
     """Step 2: the days of this room with a free time."""
     room = rooms_available(room_id)
     availability = Availability([room])
-    per_day = {}
-    for slot in availability.slots(room):
-        per_day[slot.day] = per_day.get(slot.day, 0) + 1
-    days = [
-        {"label": day_label(day), "count": count, "date": day} for day, count in per_day.items()
-    ]
+    days = day_choices(availability.free_counts(room))
     return render(
         request,
         "counseling/room_days.html",
@@ -346,12 +347,7 @@ def move_days(request, booking):
     if not booking.is_upcoming:
         return redirect("yuyue:detail")
     availability = Availability([booking.room], exclude_booking=booking)
-    per_day = {}
-    for slot in availability.slots(booking.room):
-        per_day[slot.day] = per_day.get(slot.day, 0) + 1
-    days = [
-        {"label": day_label(day), "count": count, "date": day} for day, count in per_day.items()
-    ]
+    days = day_choices(availability.free_counts(booking.room))
     return render(
         request,
         "counseling/manage_move_days.html",

@@ -34,19 +34,28 @@ def make_document(title="测试文件", content=PDF_BYTES, name="file.pdf"):
     return document
 
 
-def make_weekday_room(name="测试咨询室"):
-    """A counselling room open Monday to Friday 9:00–12:00 with a counsellor on duty."""
+def make_weekday_room(
+    name="测试咨询室",
+    *,
+    address=None,
+    weekdays="MO,TU,WE,TH,FR",
+    hours=(9, 12),
+    starts_on=None,
+    counsellor="",
+):
+    """A counselling room open on `weekdays` during `hours` with a counsellor on duty
+    (by default Monday to Friday 9:00–12:00)."""
     import datetime
 
     from counseling.models import Counsellor, DutyShift, OpeningHours, Room
 
-    room = Room.objects.create(name=name, address=f"{name}地址")
-    counsellor = Counsellor.objects.create(name=f"{name}咨询师")
+    room = Room.objects.create(name=name, address=address or f"{name}地址")
+    counsellor = Counsellor.objects.create(name=counsellor or f"{name}咨询师")
     times = {
-        "weekdays": "MO,TU,WE,TH,FR",
-        "start_time": datetime.time(9),
-        "end_time": datetime.time(12),
-        "starts_on": datetime.date(2026, 1, 1),
+        "weekdays": weekdays,
+        "start_time": datetime.time(hours[0]),
+        "end_time": datetime.time(hours[1]),
+        "starts_on": starts_on or datetime.date(2026, 1, 1),
     }
     OpeningHours.objects.create(room=room, **times)
     DutyShift.objects.create(room=room, counsellor=counsellor, **times)

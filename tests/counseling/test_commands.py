@@ -20,22 +20,19 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
+from tests.factories import make_weekday_room
 
 
 @pytest.fixture
 def room(db):
     """A room open every day from long ago, so bookings can be made in the past."""
-    room = Room.objects.create(name="测试咨询室", address="测试路 1 号")
-    counsellor = Counsellor.objects.create(name="刘静")
-    times = {
-        "weekdays": "MO,TU,WE,TH,FR,SA,SU",
-        "start_time": datetime.time(9),
-        "end_time": datetime.time(17),
-        "starts_on": datetime.date(2024, 1, 1),
-    }
-    OpeningHours.objects.create(room=room, **times)
-    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
-    return room
+    return make_weekday_room(
+        address="测试路 1 号",
+        weekdays="MO,TU,WE,TH,FR,SA,SU",
+        hours=(9, 17),
+        starts_on=datetime.date(2024, 1, 1),
+        counsellor="刘静",
+    )
 
 
 def book_as_of(room, days_ago, mobile, **fields):

@@ -17,14 +17,11 @@ from counseling.demo import ROOMS
 from counseling.models import (
     LOCAL_TZ,
     Booking,
-    Counsellor,
-    DutyShift,
     HolidayOpening,
     Notification,
-    OpeningHours,
-    Room,
 )
 from counseling.sms import MemoryBackend, SmsError
+from tests.factories import make_weekday_room
 
 MONDAY = datetime.date(2026, 9, 14)
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
@@ -66,17 +63,13 @@ def working(settings, sms_outbox):
 def room(db):
     """A room open every day 9:00–17:00 with an address like a real one."""
     data = ROOMS[0]
-    room = Room.objects.create(name=data["name"], address=data["address"])
-    counsellor = Counsellor.objects.create(name="刘静")
-    times = {
-        "weekdays": "MO,TU,WE,TH,FR,SA,SU",
-        "start_time": datetime.time(9),
-        "end_time": datetime.time(17),
-        "starts_on": datetime.date(2026, 1, 1),
-    }
-    OpeningHours.objects.create(room=room, **times)
-    DutyShift.objects.create(room=room, counsellor=counsellor, **times)
-    return room
+    return make_weekday_room(
+        data["name"],
+        address=data["address"],
+        weekdays="MO,TU,WE,TH,FR,SA,SU",
+        hours=(9, 17),
+        counsellor="刘静",
+    )
 
 
 def book(room, starts_at, now=NOW, mobile="13800000001", email="resident@example.com"):
