@@ -4,6 +4,7 @@ counseling.booking to say."""
 
 import datetime
 import re
+import unicodedata
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -12,15 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Booking
 
-MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+ONE_YEAR = datetime.timedelta(days=366)
+MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
 mobile_validator = RegexValidator(
     MOBILE_PATTERN, _("请输入 11 位中国大陆手机号码,以 1 开头,例如 13912345678。")
 )
 
 
 def normalise_mobile(value):
-    """Drop the spaces, dashes and +86 people type around a mobile number."""
-    digits = re.sub(r"[\s\-()()]", "", value or "")
+    """Drop the spaces, dashes and +86 people type around a mobile number; full-width
+    digits from Chinese input methods become ordinary ones."""
+    digits = re.sub(r"[\s\-()()]", "", unicodedata.normalize("NFKC", value or ""))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif len(digits) == 13 and digits.startswith("86"):
@@ -72,7 +75,11 @@ class BookingForm(forms.Form):
     email = forms.EmailField(
         label=_("电子邮箱(选填)"),
         required=False,
-        error_messages={"invalid": _("电子邮箱格式不对,例如 name@example.com;也可以不填。")},
+        max_length=254,
+        error_messages={
+            "invalid": _("电子邮箱格式不对,例如 name@example.com;也可以不填。"),
+            "max_length": _("电子邮箱太长了,请检查;也可以不填。"),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     visit_type = forms.ChoiceField(
@@ -151,11 +158,13 @@ class SlotChoiceForm(forms.Form):
         ]
 
     def clean_start(self):
+        """A time with its zone within a year of now; whether it is free is the
+        booking service's question (it may have been taken since the page loaded)."""
         try:
             start = datetime.datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError:
             start = None
-        if start is None or start.tzinfo is None:
+        if start is None or start.tzinfo is None or abs(start - timezone.now()) > ONE_YEAR:
             raise forms.ValidationError(_("请选择页面上列出的可预约时段。"))
         return start
 

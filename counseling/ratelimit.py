@@ -1,9 +1,10 @@
 """Attempt limits for booking and lookup, per client address and per mobile,
 counted in the Django cache (Redis in production, so all app processes share it).
 
-The client address is REMOTE_ADDR. Behind the reverse proxy, the proxy must set
-it from X-Forwarded-For (for example nginx's real_ip module or gunicorn's
---forwarded-allow-ips): a header the client sends cannot be trusted here.
+The client address is REMOTE_ADDR, except for connections from a proxy listed in
+COUNSELING_TRUSTED_PROXIES (production: the nginx in front of gunicorn, which
+must send `proxy_set_header X-Real-IP $remote_addr;`), whose X-Real-IP is used.
+A header sent by anyone else is ignored, since a client could forge it.
 
 Limits come from settings.COUNSELING_RATE_LIMITS, a dict such as
 ``{"booking": {"ip": (10, 3600), "mobile": (5, 3600)}}``: for each action and key,
@@ -27,7 +28,14 @@ def limit(action, kind):
 
 
 def client_address(request):
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The visitor's address. Behind the reverse proxy every connection comes from
+    the proxy, so when it does (COUNSELING_TRUSTED_PROXIES) the address the proxy
+    reports in X-Real-IP counts instead."""
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    trusted = getattr(settings, "COUNSELING_TRUSTED_PROXIES", ())
+    if remote in trusted:
+        return request.META.get("HTTP_X_REAL_IP", "").strip() or remote
+    return remote
 
 
 def _cache_key(action, kind, value, window):

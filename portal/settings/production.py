@@ -35,6 +35,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 PAGE_CACHE_ENABLED = os.environ.get("PAGE_CACHE_ENABLED", "true").lower() == "true"
 
+# The reverse proxy in front of gunicorn; it reports the visitor in X-Real-IP.
+COUNSELING_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+
 if os.environ.get("REDIS_URL"):
     # One cache shared by every app process (pages, renditions, rate limits).
     CACHES = {

@@ -489,3 +489,66 @@ def test_inactive_room_cannot_be_booked(client, room):
     assert client.get(reverse("counseling:days", args=[room.pk])).status_code == 404
     assert book(client, room, start).status_code == 404
     assert not Booking.objects.exists()
+
+
+def test_slot_not_offered_on_the_move_page_is_refused_not_an_error(client, room):
+    """Whatever a client posts as the new time, only the listed times are accepted."""
+    slots = free_slots(room, first_day=2)
+    booking = make_booking(room, slots[0])
+    target = next(slot for slot in slots if slot.day != slots[0].day)
+    looked_up(client, booking)
+    day_url = reverse("yuyue:move_slots", args=[target.day])
+    for forged in ["9999-12-31T23:00:00-12:00", "2026-01-01T09:00:00", "不是时间"]:
+        response = client.post(day_url, {"start": forged})
+        assert response.status_code in (200, 400)
+        assert "请选择页面上列出的可预约时段" in text(response)
+    booking.refresh_from_db()
+    assert booking.starts_at == slots[0].start
+
+
+def test_full_width_digits_in_a_mobile_are_read_as_ordinary_digits(client, room):
+    response = book(client, room, free_slots(room)[0].start, mobile="１３９１２３４５６７８")
+    assert response.status_code == 302
+    assert Booking.objects.get().mobile == "13912345678"
+
+
+def test_overlong_email_gets_a_message_not_an_error(client, room):
+    response = book(client, room, free_slots(room)[0].start, email="a" * 250 + "@example.com")
+    assert response.status_code == 400
+    assert "电子邮箱太长了" in text(response)
+    assert not Booking.objects.exists()
+
+
+def test_attempts_behind_the_proxy_are_counted_per_visitor(client, room, settings):
+    settings.COUNSELING_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.COUNSELING_RATE_LIMITS = {"booking": {"ip": (2, 3600), "mobile": (99, 3600)}}
+    slots = free_slots(room)
+    for number, slot in enumerate(slots[:3]):
+        response = client.post(
+            book_url(room, slot.start),
+            form_data(mobile=f"1391234{number:04d}"),
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP=f"203.0.113.{number}",
+        )
+        assert response.status_code == 302  # three visitors, one attempt each
+    forged = client.post(
+        book_url(room, slots[3].start),
+        form_data(mobile="13912349999"),
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_REAL_IP="203.0.113.50",
+    )
+    assert forged.status_code == 302
+    # A client that is not the proxy cannot choose its address: its own is counted.
+    client.post(
+        book_url(room, slots[4].start),
+        form_data(mobile="13912348888"),
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_REAL_IP="203.0.113.51",
+    )
+    third = client.post(
+        book_url(room, slots[5].start),
+        form_data(mobile="13912347777"),
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_REAL_IP="203.0.113.52",
+    )
+    assert third.status_code == 429
