@@ -18,6 +18,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "pagecache:generation"
@@ -50,7 +51,14 @@ def generation():
 
 
 def invalidate(**_kwargs):
-    """Drop every cached page, in every process sharing the cache."""
+    """Drop every cached page, in every process sharing the cache: now, and again
+    once the change is committed, since a page another request renders from the
+    old data before the commit would otherwise be stored under the new generation."""
+    _next_generation()
+    transaction.on_commit(_next_generation)
+
+
+def _next_generation():
     cache = page_cache()
     try:
         cache.incr(GENERATION_KEY)

@@ -121,3 +121,17 @@ def test_pages_that_set_cookies_are_not_stored(client, demo):
     client.get("/zhangbei/?next=/news/")
     response = client.get("/zhangbei/?next=/news/")
     assert response.get("X-Page-Cache") != "hit"
+
+
+def test_pages_rendered_before_a_change_commits_are_dropped_after_it(
+    client, demo, django_capture_on_commit_callbacks
+):
+    from portal.core.pagecache import generation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        before = generation()
+        category = NewsCategory.objects.first()
+        category.name = "提交前后"
+        category.save()
+        during = generation()
+    assert before < during < generation()  # once at the change, once at the commit
