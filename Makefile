@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test
 
 ## Run the site with demo content on http://$(HOST):$(PORT)/
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
