@@ -141,6 +141,11 @@ def find_booking(reference, mobile):
     )
 
 
+def is_late_cancellation(booking, now=None):
+    """Whether cancelling now falls within the cut-off and counts as late."""
+    return booking.starts_at - (now or timezone.now()) < cancel_cutoff()
+
+
 def cancel_by_resident(booking, now=None):
     """Cancel before the appointment; within the cut-off it is recorded as late."""
     now = now or timezone.now()
@@ -150,7 +155,7 @@ def cancel_by_resident(booking, now=None):
             raise BookingRefused("not_active", _("这个预约已经取消或已结束,无需再取消。"))
         if booking.starts_at <= now:
             raise BookingRefused("started", _("预约时间已过,无法在线取消。"))
-        late = booking.starts_at - now < cancel_cutoff()
+        late = is_late_cancellation(booking, now)
         booking.status = Booking.Status.LATE_CANCEL if late else Booking.Status.CANCELLED
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])

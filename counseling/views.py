@@ -23,10 +23,10 @@ from .availability import Availability, DayKind
 from .booking import (
     BookingRefused,
     cancel_by_resident,
-    cancel_cutoff,
     cancel_cutoff_hours,
     create_booking,
     find_booking,
+    is_late_cancellation,
     move_booking,
     refusal_message,
 )
@@ -326,7 +326,7 @@ def cancel(request, booking):
             else:
                 messages.success(request, _("预约已取消。欢迎您需要时再来预约。"))
             return redirect("yuyue:detail")
-    late = booking.is_upcoming and booking.starts_at - timezone.now() < cancel_cutoff()
+    late = booking.is_upcoming and is_late_cancellation(booking)
     return render(
         request,
         "counseling/manage_cancel.html",
