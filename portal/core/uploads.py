@@ -278,6 +278,13 @@ class MediaForm(BaseMediaForm):
     """wagtailmedia's form with a size limit and content checks for the
     recording and its thumbnail."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            self.fields["file"].help_text = _(
+                "文件不超过 %(limit)s;内容须与扩展名相符,不要只改扩展名。"
+            ) % {"limit": filesizeformat(settings.MEDIA_MAX_UPLOAD_SIZE)}
+
     def clean_file(self):
         value = self.cleaned_data.get("file")
         if uploaded := newly_uploaded(value):

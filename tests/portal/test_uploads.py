@@ -480,6 +480,11 @@ def test_bad_recordings_are_refused_with_a_message(
     assert message in form_errors(response)
 
 
+def test_recording_form_tells_the_size_limit(editor_client):
+    response = editor_client.get(reverse("wagtailmedia:add", args=["video"]))
+    assert "文件不超过 500.0\xa0MB" in response.content.decode()
+
+
 def test_recording_over_the_size_limit_is_refused(editor_client, nothing_stored, settings):
     webm = (ASSETS / "talk-demo-1.webm").read_bytes()
     settings.MEDIA_MAX_UPLOAD_SIZE = len(webm) - 1
