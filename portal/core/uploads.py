@@ -28,6 +28,7 @@ from wagtailmedia.forms import BaseMediaForm
 # Enough of the start of a file for every signature below.
 HEAD_BYTES = 64
 
+ZIP_SIGNATURE = b"PK\x03\x04"
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Office 97-2003 .doc/.xls/.ppt
 OFFICE_OPEN_XML_FOLDERS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 OPEN_DOCUMENT_TYPES = {
@@ -71,7 +72,11 @@ def read_all(uploaded):
 
 
 def zip_names(uploaded):
-    """The entry names of a ZIP container, or None when it is not one."""
+    """The entry names of a ZIP container, or None when it is not one. The file
+    must start as a ZIP does: zipfile alone also accepts a web page with an
+    archive appended."""
+    if not read_head(uploaded).startswith(ZIP_SIGNATURE):
+        return None
     try:
         with zipfile.ZipFile(uploaded) as archive:
             return set(archive.namelist())
@@ -100,6 +105,8 @@ def is_office_open_xml(uploaded, extension):
 
 def is_open_document(uploaded, extension):
     """An OpenDocument file names its type in a `mimetype` entry."""
+    if not read_head(uploaded).startswith(ZIP_SIGNATURE):
+        return False
     try:
         with zipfile.ZipFile(uploaded) as archive, archive.open("mimetype") as entry:
             declared = entry.read(100).strip()

@@ -280,6 +280,8 @@ BAD_DOCUMENTS = [
     ("网页改名.pdf", HTML_WITH_SCRIPT, MISMATCH),
     ("压缩包改名.docx", plain_zip_bytes(), MISMATCH),
     ("网页改名.docx", HTML_WITH_SCRIPT, MISMATCH),
+    ("网页接压缩包.docx", HTML_WITH_SCRIPT + docx_bytes(), MISMATCH),
+    ("网页接压缩包.odt", HTML_WITH_SCRIPT + odt_bytes(), MISMATCH),
     ("网页.txt", HTML_WITH_SCRIPT, "网页代码"),
     ("矢量图.txt", SVG_WITH_SCRIPT, "网页代码"),
     ("程序.txt", EXE_BYTES, MISMATCH),
