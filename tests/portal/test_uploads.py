@@ -482,6 +482,22 @@ def test_bad_recordings_are_refused_with_a_message(
     assert message in form_errors(response)
 
 
+def test_media_chooser_upload_in_the_page_editor_is_checked_too(editor_client, nothing_stored):
+    """Editors often upload a recording from the talk page's media chooser."""
+    prefix = "media-chooser-upload"
+    response = editor_client.post(
+        reverse("wagtailmedia:chooser_upload", args=["audio"]),
+        {
+            f"{prefix}-title": "测试讲座录音",
+            f"{prefix}-file": upload("图片改名.mp3", png_bytes()),
+            f"{prefix}-collection": root_collection_id(),
+            f"{prefix}-duration": "3",
+        },
+    )
+    assert response.status_code == 200
+    assert MISMATCH in json.loads(response.content)["html"]
+
+
 def test_recording_form_tells_the_size_limit(editor_client):
     response = editor_client.get(reverse("wagtailmedia:add", args=["video"]))
     assert "文件不超过 500.0\xa0MB" in response.content.decode()
