@@ -44,7 +44,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 HOST = "127.0.0.1"
 TASK_BACKEND = "django_tasks_db.DatabaseBackend"
-FLAT_GROWTH = 0.05  # memory is "flat" if the last third is within 5 % of the first
+FLAT_GROWTH = 0.05
+# As long as nginx waits for gunicorn in docs/deploy.md (proxy_read_timeout);
+# a slower answer is an error.
+CLIENT_TIMEOUT = 60  # memory is "flat" if the last third is within 5 % of the first
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -83,7 +86,7 @@ def request(port, method, url, headers=None, body=None):
     """One request on a new connection (sync workers close it anyway):
     status, headers, body and milliseconds taken."""
     started = time.perf_counter()
-    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    connection = http.client.HTTPConnection(HOST, port, timeout=CLIENT_TIMEOUT)
     try:
         connection.request(method, url, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -303,8 +306,10 @@ def soak(options, workdir, env):
     run_env = {**env, "GUNICORN_CMD_ARGS": f"--pid {pid_file}", "TASK_BACKEND": TASK_BACKEND}
     with load.gunicorn(ROOT, run_env, workdir / "gunicorn-soak.log") as port:
         master_pid = int(pid_file.read_text())
-        print(f"gunicorn {load.WORKERS} 个 sync worker,端口 {port};预热 {options.warmup} 秒…")
+        print(f"gunicorn {load.WORKERS} 个 sync worker,端口 {port};预热…")
+        warm_every_worker(port, page_urls, options.connections)
         run_clients(port, page_urls, slot_urls, options, options.warmup, Tally())
+        load_before = os.getloadavg()[0]
 
         samples, stop = [], threading.Event()
         sampler = threading.Thread(
@@ -321,16 +326,33 @@ def soak(options, workdir, env):
             stop.set()
             sampler.join()
         samples.append((elapsed, {pid: rss_kib(pid) for pid in worker_pids(master_pid)}))
-    return report(options, tally, samples, elapsed)
+    return report(options, tally, samples, elapsed, (load_before, os.getloadavg()[0]))
 
 
-def report(options, tally, samples, elapsed):
+def warm_every_worker(port, page_urls, connections):
+    """Send each page `connections` times at once, so that every worker has
+    built what it keeps for the process (jieba's dictionary on the first
+    search, templates, renditions) before memory is measured."""
+    for url in page_urls:
+        threads = [
+            threading.Thread(target=visit, args=(port, url, Tally())) for _ in range(connections)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+def report(options, tally, samples, elapsed, load_average):
     total = sum(tally.outcomes.values())
     errors = tally.outcomes["error"]
     refusals = {k: v for k, v in tally.outcomes.items() if k.startswith(("refused", "slot gone"))}
     memory_lines, verdicts, flat = memory_report(samples)
     print(f"\n# 持续负载 {options.duration} 秒,{options.connections} 个连接\n")
     print(f"- 请求总数:{total}({total / elapsed:.1f} 次/秒)")
+    print(
+        f"- 机器负载(1 分钟平均,{os.cpu_count()} 核):开始 {load_average[0]:.1f},结束 {load_average[1]:.1f}"
+    )
     print(f"- 错误(非 2xx/3xx 或连接失败,预期的预约拒绝除外):{errors}")
     print(f"- 预约成功:{tally.outcomes['booked']}")
     for outcome, count in sorted(refusals.items()):
