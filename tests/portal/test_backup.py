@@ -97,6 +97,10 @@ def test_restore_brings_back_deleted_bookings_changed_rooms_and_files_on_sqlite(
 @committed_db
 def test_restore_brings_back_deleted_bookings_changed_rooms_and_files_on_postgresql(tmp_path):
     round_trip(tmp_path)
+    # The no-double-booking guarantee comes back with the tables.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = 'booking_no_overlap_in_room'")
+        assert cursor.fetchone() == (1,)
 
 
 @committed_db
