@@ -21,6 +21,7 @@ from wagtail.models import Orderable
 
 from portal.core.blocks import BodyBlock, stream_text
 from portal.core.models import BasePage
+from portal.core.utils import find_filter
 
 NEWS_PER_PAGE = 10
 RELATED_NEWS_LIMIT = 3
@@ -156,12 +157,12 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
             news = news.filter(date__year=year)
         category = tag = None
         if slug := request.GET.get("category"):
-            category = NewsCategory.objects.filter(slug=slug).first()
+            category = find_filter(NewsCategory.objects, slug=slug)
             if category is None:
                 raise Http404
             news = news.filter(category=category)
         if name := request.GET.get("tag"):
-            tag = Tag.objects.filter(name=name).first()
+            tag = find_filter(Tag.objects, name=name)
             if tag is None:
                 raise Http404
             news = news.filter(tags=tag)

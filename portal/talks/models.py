@@ -27,6 +27,7 @@ from wagtailmedia.edit_handlers import MediaChooserPanel
 
 from portal.core.groups import GRID_WORKERS
 from portal.core.models import BasePage
+from portal.core.utils import find_filter
 
 TALKS_PER_PAGE = 12
 
@@ -199,7 +200,7 @@ class TalkIndexPage(BasePage):
         tag_slug = request.GET.get("tag")
         if tag_slug:
             # An unknown topic is a broken link, as on the news index: say so.
-            current_tag = Tag.objects.filter(slug=tag_slug).first()
+            current_tag = find_filter(Tag.objects, slug=tag_slug)
             if current_tag is None:
                 raise Http404
             talks = talks.filter(tags=current_tag)
