@@ -282,9 +282,9 @@ def test_a_worker_killed_after_the_gateway_took_the_text_sends_it_again_once_nev
 
 
 @contextlib.contextmanager
-def room_held_by_another_connection(room):
-    """Another connection holds the write lock (SQLite) or the room's row lock
-    (PostgreSQL) until the block ends."""
+def held_by_another_connection(room, booking=None):
+    """Another connection holds the write lock (SQLite) or the rows of the room
+    and the booking (PostgreSQL) until the block ends."""
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
         other = sqlite3.connect(settings_dict["NAME"], isolation_level=None)
@@ -300,6 +300,10 @@ def room_held_by_another_connection(room):
             port=settings_dict["PORT"] or 5432,
         )
         other.execute("SELECT id FROM counseling_room WHERE id = %s FOR UPDATE", [room.pk])
+        if booking is not None:
+            other.execute(
+                "SELECT id FROM counseling_booking WHERE id = %s FOR UPDATE", [booking.pk]
+            )
     try:
         yield
     finally:
@@ -332,7 +336,7 @@ def test_database_too_busy_keeps_what_the_resident_typed_and_the_retry_books_onc
     url = book_url(room, free_slots(room)[0].start)
     typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
 
-    with room_held_by_another_connection(room):
+    with held_by_another_connection(room):
         response = client.post(url, typed)
 
     assert response.status_code == 503
@@ -361,7 +365,7 @@ def test_database_too_busy_to_cancel_or_move_leaves_the_booking_as_it_was(
     client.post("/yuyue/", {"reference": booking.reference, "mobile": MOBILE})
     move_url = reverse("yuyue:move_slots", args=[other.day])
 
-    with room_held_by_another_connection(room):
+    with held_by_another_connection(room, booking):
         cancelled = client.post("/yuyue/cancel/")
         moved = client.post(move_url, {"start": other.start.isoformat()})
 
