@@ -7,8 +7,10 @@ appears in a URL: after booking or looking a booking up, its id sits in the
 session."""
 
 import datetime
+import logging
 
 from django.contrib import messages
+from django.db import OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +39,15 @@ from .models import LOCAL_TZ, Booking, Room
 SESSION_KEY = "yuyue_booking"
 WEEKDAY_NAMES = "一二三四五六日"
 NOT_FOUND = gettext_lazy("没有找到这个预约,请核对预约编号和手机号码")
+# The database could not take the change in time (another change held the room
+# for too long): nothing was saved, and the resident can simply try again.
+BUSY_BOOKING = gettext_lazy(
+    "系统繁忙,预约还没有提交成功。您填写的内容都还在,请稍等片刻后再点“确认预约”。"
+)
+BUSY = gettext_lazy("系统繁忙,这次操作没有完成,预约保持原样。请稍等片刻后再试。")
+BUSY_STATUS = 503
+
+logger = logging.getLogger(__name__)
 
 
 def weekday(day):
@@ -196,6 +207,9 @@ def book(request, room_id, day, time):
         )
     except BookingRefused as refused:
         return _render_refused(request, context, form, refused.message, Availability([room]))
+    except OperationalError:
+        logger.exception("Booking not made: the database did not answer in time.")
+        return _render_form(request, context, form, BUSY_BOOKING, status=BUSY_STATUS)
     _remember(request, booking)
     return redirect("counseling:done")
 
@@ -310,12 +324,15 @@ def detail(request, booking):
 @require_http_methods(["GET", "POST"])
 def cancel(request, booking):
     """Confirm, then cancel; within the cut-off it is recorded as late."""
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         try:
             booking = cancel_by_resident(booking)
         except BookingRefused as refused:
-            error = refused.message
+            error, status = refused.message, 400
+        except OperationalError:
+            logger.exception("Booking not cancelled: the database did not answer in time.")
+            error, status = BUSY, BUSY_STATUS
         else:
             if booking.status == Booking.Status.LATE_CANCEL:
                 messages.warning(
@@ -337,7 +354,7 @@ def cancel(request, booking):
             cutoff_hours=cancel_cutoff_hours(),
             errors=error_summary(None, error),
         ),
-        status=400 if error else 200,
+        status=status,
     )
 
 
@@ -364,7 +381,7 @@ def move_slots(request, booking, day):
     room = booking.room
     slots = Availability([room], exclude_booking=booking).slots_on(room, day)
     form = SlotChoiceForm(request.POST or None, slots=slots)
-    error = ""
+    error, status = "", 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             booking = move_booking(booking, form.cleaned_data["start"])
@@ -372,6 +389,9 @@ def move_slots(request, booking, day):
             error = refused.message
             slots = Availability([room], exclude_booking=booking).slots_on(room, day)
             form = SlotChoiceForm(slots=slots)
+        except OperationalError:
+            logger.exception("Booking not moved: the database did not answer in time.")
+            error, status = BUSY, BUSY_STATUS
         else:
             messages.success(request, _("已改约到 %(when)s。") % {"when": booking_when(booking)})
             return redirect("yuyue:detail")
@@ -386,7 +406,7 @@ def move_slots(request, booking, day):
             errors=error_summary(form if form.is_bound else None, error),
             page_title=_("改约:选择时间"),
         ),
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 

@@ -23,6 +23,7 @@ from portal.core.blocks import BodyBlock, stream_text
 from portal.core.cards import Cards
 from portal.core.lookups import cached
 from portal.core.models import BasePage
+from portal.core.utils import find_filter
 
 NEWS_PER_PAGE = 10
 RELATED_NEWS_LIMIT = 3
@@ -190,7 +191,7 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
                 raise Http404
             news = news.filter(category=category)
         if name := request.GET.get("tag"):
-            tag = Tag.objects.filter(name=name).first()
+            tag = find_filter(Tag.objects, name=name)
             if tag is None:
                 raise Http404
             news = news.filter(tags=tag)

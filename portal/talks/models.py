@@ -29,6 +29,7 @@ from portal.core.cards import Cards
 from portal.core.groups import GRID_WORKERS
 from portal.core.lookups import cached
 from portal.core.models import BasePage
+from portal.core.utils import find_filter
 
 from .ranges import file_response
 
@@ -224,7 +225,7 @@ class TalkIndexPage(BasePage):
             # An unknown topic is a broken link, as on the news index: say so.
             current_tag = next((topic for topic in topics if topic.slug == tag_slug), None)
             if current_tag is None:
-                current_tag = Tag.objects.filter(slug=tag_slug).first()
+                current_tag = find_filter(Tag.objects, slug=tag_slug)
             if current_tag is None:
                 raise Http404
             talks = talks.filter(tags=current_tag)

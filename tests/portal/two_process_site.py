@@ -1,0 +1,75 @@
+"""Site changes for tests/portal/test_two_processes.py, run as their own process
+with the servers' production settings:
+
+    python -m tests.portal.two_process_site seed      # prints the addresses as JSON
+    python -m tests.portal.two_process_site publish <new title>
+"""
+
+import datetime
+import json
+import sys
+
+NEWS_TITLE = "心理咨询室开放通知"
+
+
+def seed():
+    from django.urls import reverse
+    from django.utils import timezone
+    from wagtail.models import Page, Site
+
+    from counseling.availability import Availability
+    from counseling.models import WEEKDAY_CODES, Counsellor, DutyShift, OpeningHours, Room
+    from portal.home.models import HomePage
+    from portal.news.models import NewsIndexPage, NewsPage
+
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=HomePage(title="金家岭街道", slug="jinjialing"))
+    site = Site.objects.get(is_default_site=True)
+    site.root_page = home
+    site.save()
+    news_index = home.add_child(instance=NewsIndexPage(title="政策新闻", slug="news"))
+    news = news_index.add_child(
+        instance=NewsPage(title=NEWS_TITLE, slug="rooms-open", date=datetime.date(2026, 3, 2))
+    )
+    news.save_revision().publish()
+
+    room = Room.objects.create(name="云岭心理咨询室", address="崂山区云岭路 18 号二楼 204 室")
+    counsellor = Counsellor.objects.create(name="王老师")
+    since = timezone.localdate() - datetime.timedelta(days=1)
+    for model, extra in ((OpeningHours, {}), (DutyShift, {"counsellor": counsellor})):
+        model.objects.create(
+            room=room,
+            weekdays=",".join(WEEKDAY_CODES),
+            start_time=datetime.time(8),
+            end_time=datetime.time(20),
+            starts_on=since,
+            **extra,
+        )
+    first_day = timezone.localdate() + datetime.timedelta(days=2)
+    slot = next(s for s in Availability([room]).slots(room) if s.day >= first_day)
+    local = timezone.localtime(slot.start)
+    book = reverse(
+        "counseling:book", kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()}
+    )
+    print(json.dumps({"book": book, "news": news.url, "news_id": news.pk}))
+
+
+def publish(title):
+    """Edit the news page and publish it, as an editor does in the admin."""
+    from portal.news.models import NewsPage
+
+    news = NewsPage.objects.get(title=NEWS_TITLE)
+    news.title = title
+    news.save_revision().publish()
+
+
+def main():
+    import django
+
+    django.setup()
+    command, *args = sys.argv[1:]
+    {"seed": seed, "publish": publish}[command](*args)
+
+
+if __name__ == "__main__":
+    main()
