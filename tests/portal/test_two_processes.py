@@ -99,6 +99,8 @@ def production(tmp_path_factory):
         "MEDIA_ROOT": str(workdir / "media"),
         "BENCH_STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",
+        # Messages go to the console here: the test is about bookings and pages.
+        "ALLOW_CONSOLE_MESSAGES": "true",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
