@@ -27,11 +27,23 @@ print(json.dumps({
 """
 
 
+# Throwaway keys: production refuses to start without booking data keys.
+BOOKING_KEYS = {
+    "BOOKING_DATA_KEY": "dGVzdC1vbmx5LWJvb2tpbmctZGF0YS1rZXktMzJieXQ=",
+    "BOOKING_LOOKUP_KEY": "test-only-lookup-key",
+}
+
+
 def run_with(env):
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.production", **env},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+            **BOOKING_KEYS,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
