@@ -190,9 +190,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@jinjialing.lo
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Template debug records would otherwise carry whole page contexts,
+        # residents' booking details included.
+        "without_template_context": {"()": "counseling.privacy.WithoutTemplateContext"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"jieba": {"level": "WARNING"}},
+    "loggers": {
+        "jieba": {"level": "WARNING"},
+        "django.template": {"filters": ["without_template_context"]},
+    },
 }
 
 
