@@ -230,6 +230,9 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
     def get_starts_at_display_value(self):
         return local_times(self.object)
 
+    def get_over_mobile_limit_display_value(self):
+        return over_limit_label(self.object) or _("否")
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         booking = self.object
