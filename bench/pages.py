@@ -52,6 +52,9 @@ def environment(workdir):
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([str(BENCH), str(ROOT)]),
         "SECRET_KEY": "benchmark-only-not-secret",
+        # Fernet keys for the benchmark's throwaway database only (base64 of 32 bytes).
+        "BOOKING_DATA_KEY": "YmVuY2htYXJrLW9ubHktYm9va2luZy1kYXRhLWtleSE=",
+        "BOOKING_LOOKUP_KEY": "benchmark-only-lookup-key",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"),

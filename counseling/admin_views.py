@@ -6,6 +6,7 @@ is written to the access log (counseling.audit). Status changes go through
 counseling.booking, which holds the rules."""
 
 import datetime
+import re
 from collections import defaultdict
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
-from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
+from django_filters import BooleanFilter, ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -43,7 +44,9 @@ from .availability import (
     occurrences,
 )
 from .booking import BookingRefused, cancel_by_staff, record_outcome
+from .forms import MOBILE_PATTERN
 from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, HolidayOpening, Room
+from .privacy import mask_mobile, normalise_mobile
 
 WEEKDAY_LABELS = [label for _code, label in WEEKDAYS]
 
@@ -100,6 +103,10 @@ def local_times(booking):
     return f"{start:%Y-%m-%d} {weekday} {start:%H:%M}–{end:%H:%M}"
 
 
+def over_limit_label(booking):
+    return _("超出预约上限") if booking.over_mobile_limit else ""
+
+
 def local_naive(value):
     """Spreadsheets have no time zones: write the Shanghai wall-clock time."""
     return timezone.localtime(value, LOCAL_TZ).replace(tzinfo=None) if value else None
@@ -133,10 +140,22 @@ class BookingFilterSet(WagtailFilterSet):
     room = ModelChoiceFilter(label=gettext_lazy("咨询室"), queryset=Room.objects.all())
     starts_at = DateFromToRangeFilter(label=gettext_lazy("日期"), widget=DateRangePickerWidget)
     status = ChoiceFilter(label=gettext_lazy("状态"), choices=Booking.Status.choices)
+    over_mobile_limit = BooleanFilter(label=gettext_lazy("超出同一号码预约上限"))
 
     class Meta:
         model = Booking
-        fields = ["room", "starts_at", "status"]
+        fields = ["room", "starts_at", "status", "over_mobile_limit"]
+
+
+def masked_query(query):
+    """The list's query string for the access log, with a searched mobile masked:
+    the log is kept longer than the bookings it mentions."""
+    params = query.copy()
+    if params.get("q"):
+        digits = normalise_mobile(params["q"])
+        if re.fullmatch(MOBILE_PATTERN, digits):
+            params["q"] = mask_mobile(digits)
+    return params.urlencode()
 
 
 class BookingIndexView(ForbiddenResponseMixin, IndexView):
@@ -149,6 +168,17 @@ class BookingIndexView(ForbiddenResponseMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("room", "counsellor")
 
+    def search_queryset(self, queryset):
+        """Search by reference (any part) or by a whole mobile, which is encrypted
+        and so matched through its keyed hash; names cannot be searched."""
+        if not self.is_searching:
+            return queryset
+        mobile = normalise_mobile(self.search_query)
+        if re.fullmatch(MOBILE_PATTERN, mobile):
+            return queryset.for_mobile(mobile)
+        digits = re.sub(r"\D", "", self.search_query)
+        return queryset.filter(reference__contains=digits) if digits else queryset.none()
+
     def get_filename(self):
         return f"bookings-{timezone.localdate():%Y%m%d}"
 
@@ -160,17 +190,16 @@ class BookingIndexView(ForbiddenResponseMixin, IndexView):
 
     def render_to_response(self, context, **response_kwargs):
         shown = list(context["object_list"])
+        query = masked_query(self.request.GET)
         if self.is_export:
             audit.record(
                 self.request.user,
                 audit.Action.EXPORT,
                 shown,
-                detail=f"{self.request.GET.get('export')} {self.request.GET.urlencode()}",
+                detail=f"{self.request.GET.get('export')} {query}",
             )
         else:
-            audit.record(
-                self.request.user, audit.Action.LIST, shown, detail=self.request.GET.urlencode()
-            )
+            audit.record(self.request.user, audit.Action.LIST, shown, detail=query)
         return super().render_to_response(context, **response_kwargs)
 
 
@@ -200,6 +229,9 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
 
     def get_starts_at_display_value(self):
         return local_times(self.object)
+
+    def get_over_mobile_limit_display_value(self):
+        return over_limit_label(self.object) or _("否")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -284,9 +316,8 @@ class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTempla
         except BookingRefused as refused:
             form.add_error(None, refused.message)
             return self.form_invalid(form)
-        audit.record(
-            self.request.user, audit.Action.CHANGE, [self.booking], detail=f"取消:{reason}"
-        )
+        # The reason may name the resident: it stays, encrypted, on the booking only.
+        audit.record(self.request.user, audit.Action.CHANGE, [self.booking], detail=_("取消"))
         messages.success(
             self.request,
             _("预约 %(reference)s 已取消,已通知居民。")

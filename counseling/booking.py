@@ -78,21 +78,11 @@ def _free_slot(room, start, now, exclude_booking=None):
     return next(slot for slot in availability.slots(room) if slot.start == start)
 
 
-def _check_mobile_limit(mobile, now, exclude_booking=None):
-    upcoming = Booking.objects.upcoming(now).filter(mobile=mobile)
-    if exclude_booking is not None:
-        upcoming = upcoming.exclude(pk=exclude_booking.pk)
-    limit = max_upcoming_per_mobile()
-    if upcoming.count() >= limit:
-        raise BookingRefused(
-            "too_many",
-            ngettext(
-                "这个手机号码已有 %(count)d 个未到期的预约,请先完成或取消后再预约。",
-                "这个手机号码已有 %(count)d 个未到期的预约,请先完成或取消后再预约。",
-                limit,
-            )
-            % {"count": limit},
-        )
+def _at_mobile_limit(mobile, now):
+    """Whether this mobile already holds the most upcoming bookings it should.
+    Never a reason to refuse: a refusal would tell whoever types a number that its
+    owner has counselling appointments (docs/booking.md, 同一号码的预约上限)."""
+    return Booking.objects.upcoming(now).for_mobile(mobile).count() >= max_upcoming_per_mobile()
 
 
 def _save_or_refuse(booking, room, **kwargs):
@@ -111,7 +101,6 @@ def create_booking(
     now = now or timezone.now()
     with transaction.atomic():
         room = _locked_room(room)
-        _check_mobile_limit(mobile, now)
         slot = _free_slot(room, starts_at, now)
         booking = Booking(
             reference=new_reference(),
@@ -125,6 +114,7 @@ def create_booking(
             visit_type=visit_type,
             note=note if note_consent else "",
             note_consent_at=now if note_consent and note else None,
+            over_mobile_limit=_at_mobile_limit(mobile, now),
         )
         _save_or_refuse(booking, room)
         notify(booking, Notification.Kind.CONFIRMATION)
@@ -136,7 +126,8 @@ def find_booking(reference, mobile):
     reference = "".join(ch for ch in reference if ch.isdigit())
     return (
         Booking.objects.select_related("room")
-        .filter(reference=reference, mobile=mobile, personal_data_erased_at__isnull=True)
+        .for_mobile(mobile)
+        .filter(reference=reference, personal_data_erased_at__isnull=True)
         .first()
     )
 
@@ -259,6 +250,7 @@ def erase_personal_data(before, now=None):
         ).update(
             name=ERASED_NAME,
             mobile="",
+            mobile_hash="",
             email="",
             note="",
             cancel_reason="",
@@ -269,3 +261,18 @@ def erase_personal_data(before, now=None):
             Q(created_at__lt=before) | Q(booking__personal_data_erased_at__isnull=False)
         ).delete()
     return erased, messages
+
+
+PERSONAL_FIELDS = ("name", "mobile", "email", "note", "cancel_reason")
+
+
+def rotate_keys():
+    """Re-encrypt every booking's details under the first data key and re-hash its
+    mobile under the first lookup key, after a new key was put first. Older keys
+    can be removed once this has run. Returns the number of bookings."""
+    rotated = 0
+    with transaction.atomic():
+        for booking in Booking.objects.select_for_update().order_by("pk").iterator():
+            booking.save(update_fields=PERSONAL_FIELDS)
+            rotated += 1
+    return rotated

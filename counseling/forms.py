@@ -4,7 +4,6 @@ counseling.booking to say."""
 
 import datetime
 import re
-import unicodedata
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -12,23 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Booking
+from .privacy import normalise_mobile
 
 ONE_YEAR = datetime.timedelta(days=366)
 MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
 mobile_validator = RegexValidator(
     MOBILE_PATTERN, _("请输入 11 位中国大陆手机号码,以 1 开头,例如 13912345678。")
 )
-
-
-def normalise_mobile(value):
-    """Drop the spaces, dashes and +86 people type around a mobile number; full-width
-    digits from Chinese input methods become ordinary ones."""
-    digits = re.sub(r"[\s\-()()]", "", unicodedata.normalize("NFKC", value or ""))
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
 
 
 class MobileField(forms.CharField):

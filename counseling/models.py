@@ -15,6 +15,9 @@ from schedule.models import Calendar, Event, Rule
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
+from .fields import EncryptedTextField
+from .privacy import mobile_digest, mobile_digests
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 WEEKDAYS = [
@@ -373,6 +376,10 @@ class BookingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         return self.filter(status=Booking.Status.CONFIRMED, starts_at__gte=now or timezone.now())
 
+    def for_mobile(self, mobile):
+        """Bookings of this mobile, found by its keyed hash under any lookup key."""
+        return self.filter(mobile_hash__in=mobile_digests(mobile))
+
 
 class Booking(models.Model):
     """A resident's session in a room. Only counseling.booking writes these."""
@@ -408,18 +415,28 @@ class Booking(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.CONFIRMED, db_index=True
     )
-    name = models.CharField(_("称呼"), max_length=40)
-    mobile = models.CharField(_("手机号码"), max_length=11, db_index=True)
-    email = models.EmailField(_("电子邮箱"), blank=True)
+    # The resident's details are encrypted at rest (counseling.privacy); the
+    # mobile is found through its keyed hash, kept up to date by save().
+    name = EncryptedTextField(_("称呼"))
+    mobile = EncryptedTextField(_("手机号码"))
+    mobile_hash = models.CharField(
+        _("手机号码查找码"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    email = EncryptedTextField(_("电子邮箱"), blank=True)
     visit_type = models.CharField(
         _("咨询类型"), max_length=10, choices=VisitType.choices, default=VisitType.FIRST
     )
-    note = models.TextField(_("困扰简述"), blank=True)
+    note = EncryptedTextField(_("困扰简述"), blank=True)
     note_consent_at = models.DateTimeField(_("同意保存简述的时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
-    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    cancel_reason = EncryptedTextField(_("取消原因"), blank=True)
+    over_mobile_limit = models.BooleanField(
+        _("超出同一号码预约上限"),
+        default=False,
+        help_text=_("预约时这个号码已有上限数量的未到期预约;是否保留由协调员决定。"),
+    )
     reminder_sent_at = models.DateTimeField(_("提醒发送时间"), null=True, blank=True)
     personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
@@ -439,6 +456,13 @@ class Booking(models.Model):
 
     def __str__(self):
         return f"{self.reference_display} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.mobile_hash = mobile_digest(self.mobile) if self.mobile else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "mobile" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "mobile_hash"}
+        super().save(*args, **kwargs)
 
     @property
     def reference_display(self):

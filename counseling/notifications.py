@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from .privacy import scrub
 from .sms import get_backend
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ def message_text(notification):
     text = texts[notification.kind] % values
     if notification.kind == Notification.Kind.CANCELLATION and booking.cancel_reason:
         text += _("原因:%(reason)s") % {"reason": booking.cancel_reason}
+    if notification.kind == Notification.Kind.CONFIRMATION and booking.over_mobile_limit:
+        text += _(
+            "您的手机号码已有多个未到期的预约,工作人员可能联系您取消多余的预约;"
+            "不需要的预约请在上述网址取消。"
+        )
     return text
 
 
@@ -132,10 +138,13 @@ def deliver(notification_id):
             notification.save(update_fields=["state", "last_error"])
             return "erased"
         notification.attempts += 1
+        booking = notification.booking
         try:
             send(notification)
         except Exception as error:  # noqa: BLE001 - any backend failure means retry later
-            notification.last_error = f"{type(error).__name__}: {error}"[:300]
+            # A provider's message may quote the number or address it refused.
+            reason = scrub(str(error), booking.mobile, booking.email)
+            notification.last_error = f"{type(error).__name__}: {reason}"[:300]
             if notification.attempts >= MAX_ATTEMPTS:
                 notification.state = Notification.State.FAILED
             else:

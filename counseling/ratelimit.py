@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from .privacy import mobile_digest
+
 DEFAULT_LIMITS = {
     "booking": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
     "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
@@ -62,4 +64,5 @@ def attempt_from_client(request, action):
 
 
 def attempt_for_mobile(action, mobile):
-    return attempt(action, "mobile", mobile)
+    # Keyed: an unkeyed hash of an 11-digit mobile is quickly reversed.
+    return attempt(action, "mobile", mobile_digest(mobile))

@@ -175,9 +175,10 @@ class BookingViewSet(ReadOnlyViewSet):
     ordering = "starts_at"
     list_per_page = 50
     filterset_class = admin_views.BookingFilterSet
-    # Found by reference, name or mobile with database lookups, never through a
-    # search index that other staff could query.
-    search_fields = ["reference", "name", "mobile"]
+    # Found by reference or a whole mobile (through its keyed hash: the details are
+    # encrypted, see BookingIndexView.search_queryset), never through a search
+    # index that other staff could query.
+    search_fields = ["reference", "mobile"]
     search_backend_name = None
     list_display = [
         TitleColumn(
@@ -194,6 +195,12 @@ class BookingViewSet(ReadOnlyViewSet):
         Column("status", label=_("状态"), accessor="get_status_display", sort_key="status"),
         Column("visit_type", label=_("咨询类型"), accessor="get_visit_type_display"),
         Column("name", label=_("称呼")),
+        Column(
+            "over_mobile_limit",
+            label=_("同一号码"),
+            accessor=admin_views.over_limit_label,
+            sort_key="over_mobile_limit",
+        ),
     ]
     list_export = [
         "reference",
@@ -221,6 +228,7 @@ class BookingViewSet(ReadOnlyViewSet):
         "counsellor",
         "starts_at",
         "status",
+        "over_mobile_limit",
         "visit_type",
         "name",
         "mobile",

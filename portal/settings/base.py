@@ -1,5 +1,7 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -268,7 +270,35 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@jinjialing.lo
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Template debug records would otherwise carry whole page contexts,
+        # residents' booking details included.
+        "without_template_context": {"()": "counseling.privacy.WithoutTemplateContext"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"jieba": {"level": "WARNING"}},
+    "loggers": {
+        "jieba": {"level": "WARNING"},
+        "django.template": {"filters": ["without_template_context"]},
+    },
 }
+
+
+def keys_from_env(name):
+    """A comma-separated list of keys from the environment, newest first."""
+    return [key.strip() for key in os.environ.get(name, "").split(",") if key.strip()]
+
+
+def development_key(purpose):
+    """A fixed key derived from a public string, so a development or test database
+    stays readable across restarts. Anyone can derive it: NOT for production,
+    which refuses to start without keys of its own."""
+    digest = hashlib.sha256(f"jinjialing-development-only:{purpose}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+# Residents' booking data is encrypted at rest (counseling.privacy): the first
+# data key encrypts, all decrypt; the lookup key hashes mobiles for finding a
+# booking. Development and tests use fixed keys; production.py requires both.
+BOOKING_DATA_KEYS = keys_from_env("BOOKING_DATA_KEY") or [development_key("booking-data")]
+BOOKING_LOOKUP_KEYS = keys_from_env("BOOKING_LOOKUP_KEY") or [development_key("booking-lookup")]

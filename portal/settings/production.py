@@ -2,6 +2,7 @@
 
 import os
 
+from cryptography.fernet import Fernet, MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -40,6 +41,20 @@ PAGE_CACHE_ENABLED = os.environ.get("PAGE_CACHE_ENABLED", "true").lower() == "tr
 
 # The reverse proxy in front of gunicorn; it reports the visitor in X-Real-IP.
 COUNSELING_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+
+# Residents' booking data: keys of this site's own, never the development ones.
+BOOKING_DATA_KEYS = keys_from_env("BOOKING_DATA_KEY")  # noqa: F405
+BOOKING_LOOKUP_KEYS = keys_from_env("BOOKING_LOOKUP_KEY")  # noqa: F405
+if not (BOOKING_DATA_KEYS and BOOKING_LOOKUP_KEYS):
+    raise ImproperlyConfigured(
+        "Set BOOKING_DATA_KEY and BOOKING_LOOKUP_KEY in the environment (docs/booking.md)."
+    )
+try:
+    MultiFernet([Fernet(key) for key in BOOKING_DATA_KEYS])
+except ValueError as bad_key:
+    raise ImproperlyConfigured(
+        "BOOKING_DATA_KEY must be Fernet keys (URL-safe base64 of 32 bytes), comma-separated."
+    ) from bad_key
 
 if os.environ.get("REDIS_URL"):
     # One cache shared by every app process (pages, renditions, rate limits).

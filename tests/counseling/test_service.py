@@ -102,17 +102,19 @@ class TestCreate:
         refused("closed", book, room, at(TUESDAY, "10:00"))
         assert not Booking.objects.exists()
 
-    def test_a_mobile_holds_at_most_the_configured_number_of_upcoming_bookings(
+    def test_a_mobile_over_its_limit_still_books_and_is_marked_for_coordinators(
         self, room, settings
     ):
         settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
         first = book(room, at(MONDAY, "09:00"))
-        book(room, at(MONDAY, "10:00"))
-        refused("too_many", book, room, at(MONDAY, "11:00"))
-        assert Booking.objects.count() == 2
-        book(room, at(MONDAY, "11:00"), mobile="13800000009")  # another mobile may book
+        second = book(room, at(MONDAY, "10:00"))
+        third = book(room, at(MONDAY, "11:00"))
+        assert third.status == Booking.Status.CONFIRMED
+        assert [b.over_mobile_limit for b in (first, second, third)] == [False, False, True]
+        assert not book(room, at(TUESDAY, "10:00"), mobile="13800000009").over_mobile_limit
         service.cancel_by_resident(first, now=NOW)
-        assert book(room, at(TUESDAY, "09:00")).status == Booking.Status.CONFIRMED
+        service.cancel_by_resident(second, now=NOW)
+        assert not book(room, at(TUESDAY, "09:00")).over_mobile_limit
 
     def test_a_cancelled_booking_frees_its_slot(self, room):
         booking = book(room, at(MONDAY, "10:00"))

@@ -36,6 +36,13 @@ DELIVERY = {
 MESSAGE_SETTINGS = ("EMAIL_HOST", "COUNSELING_SMS_BACKEND", "ALLOW_CONSOLE_MESSAGES")
 
 
+# Throwaway keys: production refuses to start without booking data keys.
+BOOKING_KEYS = {
+    "BOOKING_DATA_KEY": "dGVzdC1vbmx5LWJvb2tpbmctZGF0YS1rZXktMzJieXQ=",
+    "BOOKING_LOOKUP_KEY": "test-only-lookup-key",
+}
+
+
 def run_with(env):
     """Import the production settings in a fresh process with `env` on top of
     this one's environment, minus any message settings it happens to have."""
@@ -43,7 +50,12 @@ def run_with(env):
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
-        env={**inherited, "DJANGO_SETTINGS_MODULE": "portal.settings.production", **env},
+        env={
+            **inherited,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+            **BOOKING_KEYS,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+from cryptography.fernet import Fernet
 from django.core.cache import caches
 from django.http import HttpResponse
 from django.urls import include, path, reverse
@@ -239,9 +240,11 @@ def production_environment(**overrides):
         "ALLOWED_HOSTS": "www.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://www.example.gov.cn",
         "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
-        # Production refuses to start without real message delivery.
+        # Production refuses to start without real message delivery and booking data keys.
         "EMAIL_HOST": "smtp.example.gov.cn",
         "COUNSELING_SMS_BACKEND": "jinjialing_sms.ProviderBackend",
+        "BOOKING_DATA_KEY": Fernet.generate_key().decode(),
+        "BOOKING_LOOKUP_KEY": secrets.token_urlsafe(32),
         **overrides,
     }
 
