@@ -1,6 +1,7 @@
 """Settings shared by every environment. Environment-specific files import from here."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -11,6 +12,7 @@ PROJECT_DIR = BASE_DIR / "portal"
 
 INSTALLED_APPS = [
     "portal.core",
+    "portal.accounts",
     "portal.home",
     "portal.news",
     "portal.talks",
@@ -44,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -55,9 +60,14 @@ MIDDLEWARE = [
     "portal.core.lookups.CachedSiteMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.middleware.StaffSessionTimeoutMiddleware",
+    "portal.accounts.middleware.AdminTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -138,6 +148,38 @@ CACHES = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+
+# --- Staff accounts (portal/accounts/, docs/security.md "员工账户安全") ---------------
+# django-axes watches every password login (the admin's and the staff login for
+# private pages) and refuses a username from one address after 5 failures for 30
+# minutes. Its backend must come first; it only checks, ModelBackend logs in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The visitor's address by the same rule as the booking limits: X-Real-IP only
+# when the connection comes from a trusted reverse proxy.
+AXES_CLIENT_IP_CALLABLE = "counseling.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.views.locked_out"
+# Logins and logouts go to the portal.audit log instead of axes' own table.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Every /admin/ page asks for a code from the staff member's authenticator app
+# (TOTP) after the password. dev.py turns this off for the `make run` demo.
+ADMIN_REQUIRE_2FA = True
+OTP_TOTP_ISSUER = "金家岭街道门户"
+
+# Staff sessions end after 30 minutes without a request, and 12 hours after the
+# login whatever the activity; the cookie lives no longer than that.
+STAFF_SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+STAFF_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_COOKIE_AGE = int(STAFF_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 # Where page privacy sends visitors of staff-only talks: the site's own layout.
 WAGTAIL_FRONTEND_LOGIN_TEMPLATE = "core/staff_login.html"
 
@@ -188,7 +230,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@jinjialing.lo
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "portal.core.logging.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "audit": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"jieba": {"level": "WARNING"}},
+    "loggers": {
+        "jieba": {"level": "WARNING"},
+        # Security events as JSON lines: logins, lockouts, 2FA, booking-data access.
+        "portal.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
+    },
 }

@@ -31,6 +31,7 @@ from counseling.models import (
 )
 from counseling.notifications import message_text
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
+from tests.factories import log_in_verified
 
 # A Monday in an ordinary week (no holidays, no make-up workdays).
 NOW = datetime.datetime(2025, 3, 10, 8, 0, tzinfo=LOCAL_TZ)
@@ -113,7 +114,7 @@ def coordinator(db):
 
 @pytest.fixture
 def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
+    log_in_verified(client, coordinator)
     return client
 
 
@@ -247,7 +248,7 @@ def booking_urls(booking, room):
 
 @pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
 def test_editors_and_reviewers_get_403_on_every_booking_url(client, group, room, bookings):
-    client.force_login(make_user("staff", group))
+    log_in_verified(client, make_user("staff", group))
     booking = bookings[0]
 
     for method, url in booking_urls(booking, room):
@@ -271,7 +272,7 @@ def test_a_booking_permission_given_outside_the_coordinators_group_reveals_nothi
             content_type__app_label="counseling", codename__in=["view_booking", "change_booking"]
         )
     )
-    client.force_login(editor)
+    log_in_verified(client, editor)
 
     assert client.get(BOOKINGS_URL).status_code == 403
     assert client.get(f"{BOOKINGS_URL}{bookings[0].pk}/").status_code == 403
@@ -279,7 +280,7 @@ def test_a_booking_permission_given_outside_the_coordinators_group_reveals_nothi
 
 @pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
 def test_admin_search_menu_and_choosers_do_not_reveal_bookings(client, group, bookings):
-    client.force_login(make_user("staff", group))
+    log_in_verified(client, make_user("staff", group))
 
     search = client.get("/admin/pages/search/", {"q": bookings[0].reference})
     home = client.get("/admin/")
@@ -544,7 +545,7 @@ def test_nobody_can_add_edit_or_delete_access_log_rows(client, who, bookings):
         if who == "superuser"
         else make_user("coordinator", COORDINATORS)
     )
-    client.force_login(user)
+    log_in_verified(client, user)
     client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
     entry = BookingAccessLog.objects.get()
 
