@@ -31,6 +31,7 @@ from counseling.models import (
 )
 from counseling.notifications import message_text
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
+from portal.core.logging import JsonLinesFormatter
 from tests.factories import log_in_verified
 
 # A Monday in an ordinary week (no holidays, no make-up workdays).
@@ -222,6 +223,33 @@ def test_xlsx_export_opens_in_openpyxl_with_every_filtered_booking_and_is_logged
     [entry] = logged(BookingAccessLog.Action.EXPORT)
     assert references(entry) == {b.reference for b in bookings}
     assert entry.detail.startswith("xlsx")
+
+
+def test_booking_data_views_and_exports_are_audit_log_events_without_personal_data(
+    coordinator_client, coordinator, room, bookings, caplog
+):
+    coordinator_client.get(BOOKINGS_URL)
+    coordinator_client.get(BOOKINGS_URL, {"room": room.pk, "export": "csv"})
+    coordinator_client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
+
+    events = {
+        record.getMessage(): record
+        for record in caplog.records
+        if record.name == "portal.audit" and record.getMessage().startswith("booking_data.")
+    }
+    assert set(events) == {"booking_data.list", "booking_data.export", "booking_data.view"}
+    for event in events.values():
+        assert event.user_id == coordinator.pk and event.username == "coordinator"
+    assert events["booking_data.list"].booking_count == 4
+    assert sorted(events["booking_data.list"].booking_ids) == sorted(b.pk for b in bookings)
+    assert events["booking_data.export"].action == "export"
+    assert sorted(events["booking_data.export"].booking_ids) == sorted(b.pk for b in bookings[:3])
+    assert events["booking_data.view"].booking_ids == [bookings[0].pk]
+    lines = "\n".join(JsonLinesFormatter().format(event) for event in events.values())
+    assert all(json.loads(line)["logger"] == "portal.audit" for line in lines.splitlines())
+    for booking in bookings:
+        for personal in (booking.name, booking.mobile, booking.reference):
+            assert personal not in lines
 
 
 # --- Everyone else: 403 wherever booking data lives ---------------------------------
