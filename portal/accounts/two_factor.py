@@ -2,7 +2,8 @@
 
 Each staff member has at most one confirmed TOTP device. A member without one sets
 it up on first admin visit (enrol); afterwards every new session asks for a code
-(verify). Only a superuser can remove a lost device (`manage.py reset_two_factor`)."""
+(verify). Only a superuser can remove a lost device: `manage.py reset_two_factor` or
+重置两步验证 in the admin's user list."""
 
 import base64
 
@@ -10,8 +11,11 @@ import segno
 from django.conf import settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .audit import log_event
+
 VERIFY_VIEW = "accounts_two_factor_verify"
 ENROL_VIEW = "accounts_two_factor_enrol"
+RESET_VIEW = "accounts_two_factor_reset"
 DEVICE_NAME = "手机验证器"
 
 
@@ -51,3 +55,12 @@ def qr_code_data_uri(device):
     return segno.make(device.config_url, error="m").svg_data_uri(
         scale=5, border=4, dark="#000", light="#fff"
     )
+
+
+def reset(staff_member, request=None, by=None):
+    """Remove the staff member's authenticators (a lost or replaced phone); their
+    sessions lose their verification and the next admin visit sets up a new one.
+    Returns how many were removed."""
+    removed, _ = TOTPDevice.objects.filter(user=staff_member).delete()
+    log_event("otp.reset", request, user=by, staff_user_id=staff_member.pk, devices_removed=removed)
+    return removed

@@ -1,18 +1,22 @@
-"""The two-factor pages of the admin (enter a code, set up an authenticator) and the
-page a locked-out login gets."""
+"""The two-factor pages of the admin (enter a code, set up an authenticator, a
+superuser's reset for a lost phone) and the page a locked-out login gets."""
 
 import logging
 
 from django.conf import settings
-from django.shortcuts import redirect, render
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import two_factor
 from .audit import log_event
@@ -51,7 +55,7 @@ class TwoFactorStepView(FormView):
         device = self.device
         allowed, refusal = device.verify_is_allowed()
         if not allowed:
-            until = timezone.localtime(refusal["locked_until"])
+            until = timezone.localtime(refusal.get("locked_until", timezone.now()))
             form.add_error("code", TOO_MANY_WRONG_CODES % {"time": until.strftime("%H:%M:%S")})
             return self.form_invalid(form)
         if not device.verify_token(form.cleaned_data["code"]):
@@ -110,6 +114,40 @@ class EnrolView(TwoFactorStepView):
     def accept(self, device):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+
+
+class ResetView(WagtailAdminTemplateMixin, TemplateView):
+    """A superuser removes a staff member's authenticator (a lost or replaced phone),
+    after a confirmation; linked from the admin's user list."""
+
+    template_name = "accounts/two_factor_reset.html"
+    page_title = _("重置两步验证")
+    header_icon = "key"
+
+    def dispatch(self, request, user_id):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        self.staff_member = get_object_or_404(get_user_model(), pk=user_id)
+        return super().dispatch(request, user_id)
+
+    def get_page_subtitle(self):
+        return self.staff_member.get_username()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            staff_member=self.staff_member,
+            has_authenticator=two_factor.device_of(self.staff_member) is not None,
+            **kwargs,
+        )
+
+    def post(self, request, user_id):
+        two_factor.reset(self.staff_member, request, by=request.user)
+        messages.success(
+            request,
+            _("已重置 %(username)s 的两步验证,TA 下次进入后台时需要重新设置。")
+            % {"username": self.staff_member.get_username()},
+        )
+        return redirect("wagtailusers_users:index")
 
 
 def locked_out(request, original_response=None, credentials=None):

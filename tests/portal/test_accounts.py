@@ -349,9 +349,38 @@ def test_a_superuser_resets_a_lost_authenticator(client, editor, caplog):
     assert not TOTPDevice.objects.filter(user=editor).exists()
     assert client.get("/admin/")["Location"].startswith(ENROL)
     [reset] = audit_events(caplog, "otp.reset")
-    assert reset.user_id == editor.pk and reset.devices_removed == 1
+    assert reset.staff_user_id == editor.pk and reset.devices_removed == 1
     with pytest.raises(CommandError, match="没有用户名为"):
         call_command("reset_two_factor", "nobody")
+
+
+def test_a_superuser_resets_an_authenticator_from_the_user_list(
+    admin_client, admin_user, editor, caplog
+):
+    authenticator_for(editor)
+    reset_url = f"/admin/two-factor/reset/{editor.pk}/"
+    assert reset_url in admin_client.get(reverse("wagtailusers_users:index")).content.decode()
+    confirm = admin_client.get(reset_url)
+    assert confirm.status_code == 200 and "确认重置" in confirm.content.decode()
+
+    response = admin_client.post(reset_url, follow=True)
+
+    assert "已重置 bianji 的两步验证" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=editor).exists()
+    [reset] = audit_events(caplog, "otp.reset")
+    assert reset.user_id == admin_user.pk and reset.staff_user_id == editor.pk
+
+
+def test_only_a_superuser_may_reset_an_authenticator(client, editor):
+    colleague = make_staff("shenhe", groups.REVIEWERS)
+    authenticator_for(colleague)
+    log_in_verified(client, editor)
+
+    # The admin answers a refused page by going back to the dashboard with a message.
+    refused = client.post(f"/admin/two-factor/reset/{colleague.pk}/")
+
+    assert refused.status_code == 302 and refused["Location"] == "/admin/"
+    assert TOTPDevice.objects.filter(user=colleague).exists()
 
 
 # --- Password rules ----------------------------------------------------------------

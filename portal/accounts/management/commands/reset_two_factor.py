@@ -3,9 +3,8 @@ admin visit asks them to set up a new one."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.accounts.audit import log_event
+from portal.accounts import two_factor
 
 
 class Command(BaseCommand):
@@ -20,8 +19,7 @@ class Command(BaseCommand):
             user = user_model.objects.get(**{user_model.USERNAME_FIELD: username})
         except user_model.DoesNotExist as missing:
             raise CommandError(f"没有用户名为 {username} 的账号。") from missing
-        removed, _ = TOTPDevice.objects.filter(user=user).delete()
-        log_event("otp.reset", user=user, devices_removed=removed, by="manage.py")
+        removed = two_factor.reset(user)
         self.stdout.write(
             f"已删除 {username} 的 {removed} 个验证设备;TA 下次进入后台时需要重新设置两步验证。"
         )
