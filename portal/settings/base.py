@@ -238,6 +238,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "jieba": {"level": "WARNING"},
+        # Login failures and lockouts are portal.audit events; axes would repeat them.
+        "axes": {"level": "ERROR"},
         # Security events as JSON lines: logins, lockouts, 2FA, booking-data access.
         "portal.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },
