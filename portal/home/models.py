@@ -40,7 +40,7 @@ class HomePage(BasePage):
         from portal.home.sections import home_sections
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(home_sections(self))
+        context.update(home_sections(self, request))
         return context
 
     def route(self, request, path_components):

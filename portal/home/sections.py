@@ -5,8 +5,9 @@ from django.contrib.contenttypes.models import ContentType
 
 from counseling.models import Room
 from portal.campaigns.models import current_campaign
-from portal.news.models import NewsIndexPage, latest_news
-from portal.talks.models import TalkIndexPage, featured_talks
+from portal.core.lookups import cached
+from portal.news.models import NewsIndexPage, latest_news_ids, news_cards
+from portal.talks.models import TalkIndexPage, featured_talks, talk_cards
 
 
 def section_indexes(home):
@@ -21,11 +22,19 @@ def section_indexes(home):
     }
 
 
-def home_sections(home):
+def home_sections(home, request):
+    """Everything on the home page but its own fields. Each part changes only
+    when content is published or saved, so it is kept per content generation;
+    the news and talk cards are shared with the listings that show them."""
     return {
-        **section_indexes(home),
-        "latest_news": latest_news(limit=5),
-        "featured_talks": featured_talks(limit=3),
-        "campaign": current_campaign(),
-        "rooms": list(Room.objects.for_listing()),
+        **cached("home-indexes", lambda: section_indexes(home), home.pk),
+        "latest_news": news_cards(
+            request, cached("home-news", lambda: list(latest_news_ids(limit=5)))
+        ),
+        "featured_talks": talk_cards(
+            request,
+            cached("home-talks", lambda: [talk.pk for talk in featured_talks(limit=3)]),
+        ),
+        "campaign": cached("home-campaign", current_campaign),
+        "rooms": cached("home-rooms", lambda: list(Room.objects.for_listing())),
     }

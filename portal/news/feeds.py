@@ -6,6 +6,8 @@ from django.contrib.syndication.views import Feed
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .models import NEWS_ORDER, NewsPage, in_listing_order
+
 FEED_ITEMS = 20
 
 
@@ -33,11 +35,12 @@ class NewsFeed(Feed):
         return self.index_page.get_full_url(self.request)
 
     def items(self):
+        ids = in_listing_order(self.index_page.visible_news())[:FEED_ITEMS]
         return list(
-            self.index_page.visible_news()
+            NewsPage.objects.filter(pk__in=list(ids))
             .select_related("category")
             .prefetch_related("tags")
-            .order_by("-date", "-first_published_at", "-pk")[:FEED_ITEMS]
+            .order_by(*NEWS_ORDER)
         )
 
     def item_title(self, item):

@@ -25,7 +25,9 @@ from wagtail.models import Collection, CollectionViewRestriction, PageViewRestri
 from wagtail.search import index
 from wagtailmedia.edit_handlers import MediaChooserPanel
 
+from portal.core.cards import Cards
 from portal.core.groups import GRID_WORKERS
+from portal.core.lookups import cached
 from portal.core.models import BasePage
 
 TALKS_PER_PAGE = 12
@@ -90,21 +92,39 @@ class TalkPageTag(TaggedItemBase):
     )
 
 
-def public_talks():
-    """Live talks anyone may watch, newest recording first, with what a card needs:
-    poster renditions, speaker and tags in a fixed number of queries."""
+TALK_ORDER = ("-recorded_on", "-first_published_at", "-pk")
+
+
+def for_talk_cards(queryset):
+    """What a talk card shows: poster renditions, speaker and tags in a fixed
+    number of queries."""
     return (
-        TalkPage.objects.live()
-        .public()
-        .select_related("poster", "speaker", "media")
+        queryset.select_related("poster", "speaker", "media")
         .prefetch_related("poster__renditions", "tags")
-        .order_by("-recorded_on", "-first_published_at", "-pk")
+        .order_by(*TALK_ORDER)
     )
+
+
+def public_talks():
+    """Live talks anyone may watch, newest recording first, ready for a card."""
+    return for_talk_cards(TalkPage.objects.live().public())
 
 
 def featured_talks(limit=3):
     """The featured (精选) talks shown on the home page."""
     return list(public_talks().filter(featured=True)[:limit])
+
+
+def talk_cards(request, ids):
+    """The talk cards (templates/includes/talk_card.html) for ``ids``, in order,
+    rendered once per content generation."""
+    return Cards(
+        request,
+        "includes/talk_card.html",
+        "talk",
+        ids,
+        lambda missing: for_talk_cards(TalkPage.objects.filter(pk__in=missing)),
+    )
 
 
 def staff_talks_for(user):
@@ -121,13 +141,7 @@ def staff_talks_for(user):
     within = Q()
     for page_path in paths:
         within |= Q(path__startswith=page_path)
-    return (
-        TalkPage.objects.live()
-        .filter(within)
-        .select_related("poster", "speaker", "media")
-        .prefetch_related("poster__renditions", "tags")
-        .order_by("-recorded_on", "-first_published_at", "-pk")
-    )
+    return TalkPage.objects.live().filter(within).order_by(*TALK_ORDER)
 
 
 def restrict_to_staff(talk_page):
@@ -191,24 +205,43 @@ class TalkIndexPage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        talks = public_talks().child_of(self)
-        topics = Tag.objects.filter(
-            talks_talkpagetag_items__content_object__in=talks.values("pk")
-        ).distinct()
+        talks = TalkPage.objects.live().public().child_of(self)
+        # The topics change only when talks are published: kept per content generation.
+        topics = cached(
+            "talk-topics",
+            lambda: list(
+                Tag.objects.filter(talks_talkpagetag_items__content_object__in=talks.values("pk"))
+                .distinct()
+                .order_by("name")
+            ),
+            self.pk,
+        )
         current_tag = None
         tag_slug = request.GET.get("tag")
         if tag_slug:
             # An unknown topic is a broken link, as on the news index: say so.
-            current_tag = Tag.objects.filter(slug=tag_slug).first()
+            current_tag = next((topic for topic in topics if topic.slug == tag_slug), None)
+            if current_tag is None:
+                current_tag = Tag.objects.filter(slug=tag_slug).first()
             if current_tag is None:
                 raise Http404
             talks = talks.filter(tags=current_tag)
+        # Every id of the listing, kept per content generation: a page is a slice.
+        ids = cached(
+            "talk-ids",
+            lambda: list(talks.order_by(*TALK_ORDER).values_list("pk", flat=True)),
+            self.pk,
+            tag_slug,
+        )
+        page_obj = Paginator(ids, TALKS_PER_PAGE).get_page(request.GET.get("page"))
+        staff_ids = staff_talks_for(request.user).child_of(self).values_list("pk", flat=True)
         context.update(
-            talks=Paginator(talks, TALKS_PER_PAGE).get_page(request.GET.get("page")),
-            topics=topics.order_by("name"),
+            talks=page_obj,
+            talk_cards=talk_cards(request, page_obj.object_list),
+            topics=topics,
             current_tag=current_tag,
             tag_slug=tag_slug or "",
-            staff_talks=staff_talks_for(request.user).child_of(self),
+            staff_talks=talk_cards(request, staff_ids),
         )
         return context
 

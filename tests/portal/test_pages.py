@@ -7,15 +7,13 @@ from io import StringIO
 import html5lib
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from portal.campaigns.models import CampaignPage
 from portal.news.models import NewsPage
 from portal.talks.models import TalkPage
 from tests.factories import log_in_verified
+from tests.queries import render_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -66,13 +64,7 @@ def test_every_public_page_is_valid_chinese_html_with_own_assets(client, demo_ur
 
 
 def test_every_public_page_renders_in_few_queries(client, demo_urls):
-    counts = {}
-    for name, url in demo_urls.items():
-        client.get(url)  # renditions are made on the first view
-        caches["renditions"].clear()
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        counts[name] = len(queries)
+    counts = {name: render_queries(client, url, cold=False) for name, url in demo_urls.items()}
     assert max(counts.values()) <= QUERY_BUDGET, counts
 
 

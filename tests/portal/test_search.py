@@ -123,3 +123,26 @@ def test_the_two_search_forms_on_the_results_page_have_distinct_names(client, ho
     html = client.get("/search/", {"q": "心理"}).content.decode()
     labels = re.findall(r'<form [^>]*role="search" aria-label="([^"]+)"', html)
     assert len(labels) == 2 and len(set(labels)) == 2
+
+
+def test_a_query_matching_more_than_the_cap_lists_the_newest_and_says_so(
+    client, news_index, monkeypatch
+):
+    from portal.search import views
+
+    monkeypatch.setattr(views, "MAX_RESULTS", 3)
+    for number in range(5):
+        news_index.add_child(
+            instance=NewsPage(
+                title=f"心理健康讲堂第{number + 1}期",
+                slug=f"cap-{number}",
+                date=datetime.date(2026, 1, number + 1),
+            )
+        )
+    response = client.get("/search/", {"q": "心理"})
+    assert result_titles(response) == [
+        "心理健康讲堂第5期",
+        "心理健康讲堂第4期",
+        "心理健康讲堂第3期",
+    ]
+    assert "下面列出最新的 3 条" in response.content.decode()

@@ -32,3 +32,11 @@ def duration_display(seconds):
     if not secs:
         return ngettext("%(minutes)s 分钟", "%(minutes)s 分钟", minutes) % {"minutes": minutes}
     return gettext("%(minutes)s 分 %(seconds)s 秒") % {"minutes": minutes, "seconds": secs}
+
+
+@register.simple_tag
+def page_numbers(page_obj):
+    """The page numbers a pagination bar shows: the first and last, two either
+    side of the current one, and Paginator.ELLIPSIS for the gaps. A fixed
+    handful however many pages there are."""
+    return page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
