@@ -1,13 +1,12 @@
-"""The two-factor pages of the admin (enter a code, set up an authenticator, a
-superuser's reset for a lost phone) and the page a locked-out login gets."""
+"""The two-factor pages of the admin: enter a code, set up an authenticator, and a
+superuser's reset for a lost phone."""
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -21,7 +20,6 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import two_factor
 from .audit import log_event
 from .forms import CodeForm
-from .middleware import is_admin_path
 
 WRONG_CODE = _("验证码不正确或已过期,请输入验证器当前显示的 6 位数字。")
 TOO_MANY_WRONG_CODES = _("验证码错误次数较多,请在 %(time)s 之后再试。")
@@ -148,21 +146,3 @@ class ResetView(WagtailAdminTemplateMixin, TemplateView):
             % {"username": self.staff_member.get_username()},
         )
         return redirect("wagtailusers_users:index")
-
-
-def locked_out(request, original_response=None, credentials=None):
-    """django-axes' lockout response (AXES_LOCKOUT_CALLABLE): a page in Chinese, in
-    the admin's look for the admin login and the site's look for the staff login,
-    with status 429."""
-    template = (
-        "accounts/locked_out_admin.html"
-        if is_admin_path(request.path)
-        else "accounts/locked_out.html"
-    )
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(
-        request,
-        template,
-        {"cooloff_minutes": minutes, "page_title": _("登录已暂时锁定")},
-        status=429,  # Too Many Requests, as django-axes answers by default
-    )

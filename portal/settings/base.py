@@ -163,8 +163,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The visitor's address by the same rule as the booking limits: X-Real-IP only
 # when the connection comes from a trusted reverse proxy.
-AXES_CLIENT_IP_CALLABLE = "counseling.ratelimit.client_address"
-AXES_LOCKOUT_CALLABLE = "portal.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.locked_out"
 # Logins and logouts go to the portal.audit log instead of axes' own table.
 AXES_DISABLE_ACCESS_LOG = True
 

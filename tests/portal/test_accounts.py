@@ -149,6 +149,16 @@ def test_a_forged_x_real_ip_from_outside_the_proxy_does_not_escape_a_lockout(
     assert log_in(client, HTTP_X_REAL_IP="198.51.100.3").status_code == 429
 
 
+def test_a_login_without_a_valid_address_is_still_counted(client, editor, settings):
+    # A request with no address, or a proxy passing on garbage, must not break the
+    # IP column axes writes to (PostgreSQL checks it).
+    settings.COUNSELING_TRUSTED_PROXIES = ["10.0.0.2"]
+    fail_login(client, times=5, REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="not-an-address")
+
+    assert log_in(client, REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="still-not").status_code == 429
+    assert AccessAttempt.objects.get().ip_address is None
+
+
 # --- Two-factor sign-in for the admin --------------------------------------------------
 
 
