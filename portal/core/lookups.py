@@ -30,8 +30,10 @@ def cached(name, build, *parts):
 def _site_with_specific_root(request):
     site = Site._find_for_request(request)
     if site is not None:
-        # Wagtail's serve view routes from site.root_page.specific: keep it ready.
+        # Wagtail's serve view routes from site.root_page.specific: keep it
+        # ready, with the view restrictions checked before it is served.
         site.root_page = site.root_page.specific
+        site.root_page.served_restrictions = list(site.root_page.get_view_restrictions())
     return site
 
 

@@ -21,6 +21,8 @@ class BasePage(Page):
     # Relations the page template shows, joined into the query that loads the
     # page when it is routed to (see HomePage.route).
     shown_relations = ()
+    # This page's view restrictions, when routing already read them.
+    served_restrictions = None
 
     search_fields = Page.search_fields + [index.SearchField("search_segmented")]
 
@@ -33,6 +35,14 @@ class BasePage(Page):
         """The view restrictions on this page and its ancestors, in one query
         (Wagtail's own takes two). As in Wagtail, an alias answers to the
         restrictions of the page it copies."""
+        if self.served_restrictions is not None:
+            # Routing read them with the page (HomePage.route): reading this
+            # queryset needs no query, narrowing it (as the admin does) asks anew.
+            restrictions = PageViewRestriction.objects.filter(
+                pk__in=[restriction.pk for restriction in self.served_restrictions]
+            )
+            restrictions._result_cache = list(self.served_restrictions)
+            return restrictions
         steplen = self.steplen
         chain = Page.objects.filter(
             path__in=[self.path[:end] for end in range(steplen, len(self.path) + 1, steplen)]

@@ -7,6 +7,11 @@ and messages set theirs) and is not marked private or no-store (booking and
 manage pages are). Admin, previews, booking and the elder
 mode switch are never looked at.
 
+Nor is a page whose template used the Content-Security-Policy nonce: a nonce is
+good for one response only. Public pages need none (portal/core/security.py),
+and the CSP middleware sits outside this one, so every response, stored or
+fresh, gets its header when it is sent.
+
 Every stored page is keyed by a site-wide generation number. Publishing,
 unpublishing, moving or deleting a page, or saving anything shown on pages
 (snippets, settings, images, documents, media, rooms), moves the generation on,
@@ -81,10 +86,16 @@ def _may_use_cache(request):
     )
 
 
-def _may_store(response):
+def _rendered_with_nonce(request):
+    # django-csp's lazy request.csp_nonce is truthy once a template has read it.
+    return bool(getattr(request, "csp_nonce", None))
+
+
+def _may_store(request, response):
     cache_control = response.get("Cache-Control", "").lower()
     return (
         response.status_code == 200
+        and not _rendered_with_nonce(request)
         and not response.streaming
         and not response.cookies
         and not any(word in cache_control for word in ("private", "no-store", "no-cache"))
@@ -106,7 +117,7 @@ class AnonymousPageCacheMiddleware:
             response["X-Page-Cache"] = "hit"
             return response
         response = self.get_response(request)
-        if _may_store(response):
+        if _may_store(request, response):
             patch_cache_control(response, public=True, max_age=60)
             response["X-Page-Cache"] = "miss"
             page_cache().set(key, response, timeout())

@@ -59,6 +59,8 @@ def toggle(request):
             max_age=COOKIE_MAX_AGE,
             samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,
+            # Only the server reads it, to choose the stylesheet.
+            httponly=True,
         )
     return response
 

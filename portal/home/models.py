@@ -1,3 +1,5 @@
+import hashlib
+
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -5,6 +7,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page
 
+from portal.core.lookups import cached
 from portal.core.models import BasePage
 
 
@@ -44,9 +47,11 @@ class HomePage(BasePage):
         return context
 
     def route(self, request, path_components):
-        """Find the page for a path in two queries whatever its depth: one for
-        every page on the path, one for the page served, with what its template
-        shows joined in. Wagtail's own routing asks twice per path segment.
+        """Find the page for a path in three queries whatever its depth, and in
+        none once the same path was routed since the last content change: one
+        for every page on the path, one for the page served, with what its
+        template shows joined in, one for its view restrictions. Wagtail's own
+        routing asks twice per path segment.
 
         The answer is Wagtail's: the walk stops early at a live routable page
         whose own routes match the rest of the path (as RoutablePageMixin
@@ -54,6 +59,18 @@ class HomePage(BasePage):
         drafts and sub-routes behave as before."""
         if not path_components:
             return super().route(request, path_components)
+        # The walk's answer changes only when pages are published, moved or
+        # deleted: kept per content generation, routing then costs no query.
+        address = hashlib.sha256("/".join(path_components).encode()).hexdigest()
+        walked = cached("route", lambda: self._walk(path_components), self.pk, address)
+        if walked is None:
+            return super().route(request, path_components)
+        page, depth = walked
+        return page.route(request, path_components[depth:])
+
+    def _walk(self, path_components):
+        """The page a path leads to, loaded for serving, and how many of the
+        components it took; None when the path leaves the home page at once."""
         prefixes = [self.url_path]
         for component in path_components:
             prefixes.append(f"{prefixes[-1]}{component}/")
@@ -67,10 +84,12 @@ class HomePage(BasePage):
                 break
             parent, reached, depth = reached, child, depth + 1
         if reached is self:
-            return super().route(request, path_components)
+            return None
         page = _load_for_serving(reached)
         page._cached_parent_obj = parent
-        return page.route(request, path_components[depth:])
+        # Wagtail checks them before serving; kept with the page (see BasePage).
+        page.served_restrictions = list(page.get_view_restrictions())
+        return page, depth
 
 
 def _has_own_route(page, components):

@@ -1,8 +1,11 @@
+import hashlib
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
+from portal.core.lookups import cached
 from portal.core.segmentation import segment_query
 
 RESULTS_PER_PAGE = 10
@@ -45,7 +48,10 @@ def search(request):
     results_page = None
     truncated = False
     if terms:
-        ids = matching_page_ids(terms)
+        # A query's matches change only with content: kept per content generation.
+        ids = cached(
+            "search", lambda: matching_page_ids(terms), hashlib.sha256(terms.encode()).hexdigest()
+        )
         truncated = len(ids) > MAX_RESULTS
         results_page = Paginator(ids[:MAX_RESULTS], RESULTS_PER_PAGE).get_page(
             request.GET.get("page")

@@ -396,24 +396,32 @@ class TalkPage(RoutablePageMixin, BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        self._load_shown_relations()
+        self._load_shown_relations(preview=getattr(request, "is_preview", False))
         return context
 
-    def _load_shown_relations(self):
+    def _load_shown_relations(self, preview=False):
         """Load what the template shows in one joined query instead of one per
-        relation. Objects are copied only where the ids match, so the preview of
-        a draft still shows the draft's own choices."""
+        relation, kept per content generation outside previews. Objects are
+        copied only where the ids match, so the preview of a draft still shows
+        the draft's own choices."""
         shown = (
-            TalkPage.objects.filter(pk=self.pk)
-            .select_related("media", "captions", "poster", "speaker__photo")
-            .prefetch_related("poster__renditions", "speaker__photo__renditions")
-            .first()
+            self._with_shown_relations()
+            if preview
+            else cached("talk-relations", self._with_shown_relations, self.pk)
         )
         if shown is None:
             return
         for name in ("media", "captions", "poster", "speaker"):
             if getattr(shown, f"{name}_id") == getattr(self, f"{name}_id"):
                 setattr(self, name, getattr(shown, name))
+
+    def _with_shown_relations(self):
+        return (
+            TalkPage.objects.filter(pk=self.pk)
+            .select_related("media", "captions", "poster", "speaker__photo")
+            .prefetch_related("poster__renditions", "speaker__photo__renditions")
+            .first()
+        )
 
     @path("captions/", name="captions")
     def serve_captions(self, request):
