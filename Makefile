@@ -60,3 +60,9 @@ clean:
 ## Benchmark the public pages under gunicorn: BENCH_ARGS="--news 20000 --talks 500"
 bench: install-test
 	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+.PHONY: soak
+
+## A minute of mixed public pages and bookings under gunicorn, watching worker memory: SOAK_ARGS="--duration 300"
+soak: install-test
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)

@@ -2,7 +2,8 @@
 
 Everything else comes from portal.settings.production and the environment the
 page benchmark sets (SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, MEDIA_ROOT,
-PAGE_CACHE_ENABLED), so the numbers are those of a production process.
+PAGE_CACHE_ENABLED, and ALLOW_CONSOLE_MESSAGES since it sends no messages), so
+the numbers are those of a production process.
 """
 
 import os

@@ -1,6 +1,8 @@
 """Pluggable SMS sending. The default backend writes messages to the console;
-production names a backend class in COUNSELING_SMS_BACKEND that talks to the
-provider the sub-district contracts."""
+production names a backend class in COUNSELING_SMS_BACKEND (from the
+environment) that talks to the provider the sub-district contracts, and refuses
+to start with the console or memory backend unless ALLOW_CONSOLE_MESSAGES=true
+(portal/settings/production.py)."""
 
 import sys
 

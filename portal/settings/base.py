@@ -253,7 +253,14 @@ WAGTAIL_I18N_ENABLED = False
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"bmp": "jpeg", "gif": "gif", "heic": "jpeg", "tiff": "jpeg"}
+# Upload limits and content checks: portal/core/uploads.py, docs/security.md.
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Below Pillow's own bomb limit (about 89 million), so Wagtail counts the pixels
+# and says how many; a 48-megapixel phone photo still fits.
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
+WAGTAILIMAGES_IMAGE_FORM_BASE = "portal.core.uploads.ImageForm"
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "portal.core.uploads.DocumentForm"
 WAGTAILDOCS_EXTENSIONS = [
     "pdf",
     "vtt",
@@ -268,12 +275,19 @@ WAGTAILDOCS_EXTENSIONS = [
     "ods",
 ]
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Every document downloads as an attachment, PDFs included: nothing uploaded is
+# ever shown as a page of this site. Talk captions are served as text/vtt by the
+# talk page's own captions route, not through this view.
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAILMEDIA = {
     "MEDIA_MODEL": "wagtailmedia.Media",
     "AUDIO_EXTENSIONS": ["mp3", "m4a", "ogg", "oga", "opus", "wav"],
     "VIDEO_EXTENSIONS": ["mp4", "webm", "ogv"],
+    "MEDIA_FORM_BASE": "portal.core.uploads.MediaForm",
 }
+# wagtailmedia has no size limit of its own; portal.core.uploads.MediaForm applies this.
+MEDIA_MAX_UPLOAD_SIZE = 500 * 1024 * 1024
 WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 

@@ -57,6 +57,13 @@ if os.environ.get("REDIS_URL"):
         },
     }
 
+# Residents must receive their confirmations and reminders: production does not
+# start with messages going only to the console (where they would be marked sent
+# and lost) unless ALLOW_CONSOLE_MESSAGES=true says this is a staging machine.
+ALLOW_CONSOLE_MESSAGES = os.environ.get("ALLOW_CONSOLE_MESSAGES", "false").lower() == "true"
+CONSOLE_SMS_BACKENDS = {"counseling.sms.ConsoleBackend", "counseling.sms.MemoryBackend"}
+COUNSELING_SMS_BACKEND = os.environ.get("COUNSELING_SMS_BACKEND") or "counseling.sms.ConsoleBackend"
+
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]
@@ -64,5 +71,21 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "true").lower() == "true"
+elif not ALLOW_CONSOLE_MESSAGES:
+    raise ImproperlyConfigured(
+        "生产环境必须配置发信服务器:请设置 EMAIL_HOST(以及 EMAIL_PORT、EMAIL_HOST_USER、"
+        "EMAIL_HOST_PASSWORD)。否则预约确认邮件只会输出到控制台却被记为已发送。"
+        "仅供测试的预发布机器可设置 ALLOW_CONSOLE_MESSAGES=true。"
+        " / Set EMAIL_HOST, or ALLOW_CONSOLE_MESSAGES=true on a staging machine."
+    )
+
+if COUNSELING_SMS_BACKEND in CONSOLE_SMS_BACKENDS and not ALLOW_CONSOLE_MESSAGES:
+    raise ImproperlyConfigured(
+        "生产环境必须配置短信网关:请把 COUNSELING_SMS_BACKEND 设为对接短信服务商的类"
+        "(带 send(mobile, text) 方法,见 docs/booking.md)。否则预约短信只会输出到控制台"
+        "却被记为已发送。仅供测试的预发布机器可设置 ALLOW_CONSOLE_MESSAGES=true。"
+        " / Set COUNSELING_SMS_BACKEND to a real SMS backend, or ALLOW_CONSOLE_MESSAGES=true"
+        " on a staging machine."
+    )
 
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")  # noqa: F405

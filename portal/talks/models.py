@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import iri_to_uri
 from django.utils.html import strip_tags
@@ -29,6 +29,8 @@ from portal.core.cards import Cards
 from portal.core.groups import GRID_WORKERS
 from portal.core.lookups import cached
 from portal.core.models import BasePage
+
+from .ranges import file_response
 
 TALKS_PER_PAGE = 12
 
@@ -441,18 +443,24 @@ class TalkPage(RoutablePageMixin, BasePage):
         """The recording, served from the talk's own address so the page's
         privacy setting covers it (Wagtail checks it before routing). With
         MEDIA_ACCEL_REDIRECT on, nginx sends the file from an internal location
-        and answers Range requests itself."""
+        and answers Range requests itself; otherwise Django answers them, as
+        Safari needs to play and every browser needs to seek."""
         if not self.media:
             raise Http404
         if settings.MEDIA_ACCEL_REDIRECT:
             response = HttpResponse(content_type=self.media_content_type)
             response["X-Accel-Redirect"] = iri_to_uri(self.media.file.url)
         else:
+            storage, name = self.media.file.storage, self.media.file.name
             try:
                 media_file = self.media.file.open("rb")
+                size = storage.size(name)
+                modified = storage.get_modified_time(name).timestamp()
             except FileNotFoundError as missing:
                 raise Http404 from missing
-            response = FileResponse(media_file, content_type=self.media_content_type)
+            response = file_response(
+                request, media_file, self.media_content_type, size=size, last_modified=modified
+            )
         response["X-Content-Type-Options"] = "nosniff"
         if self.get_view_restrictions().exists():
             patch_cache_control(response, private=True)

@@ -23,20 +23,37 @@ print(json.dumps({
     "value": cache.get("probe"),
     "hosts": settings.ALLOWED_HOSTS,
     "ssl": settings.SECURE_SSL_REDIRECT,
+    "email": settings.EMAIL_BACKEND,
+    "sms": settings.COUNSELING_SMS_BACKEND,
 }))
 """
 
+# What a real deployment sets for message delivery.
+DELIVERY = {
+    "EMAIL_HOST": "smtp.example.gov.cn",
+    "COUNSELING_SMS_BACKEND": "jinjialing_sms.ProviderBackend",
+}
+MESSAGE_SETTINGS = ("EMAIL_HOST", "COUNSELING_SMS_BACKEND", "ALLOW_CONSOLE_MESSAGES")
+
 
 def run_with(env):
+    """Import the production settings in a fresh process with `env` on top of
+    this one's environment, minus any message settings it happens to have."""
+    inherited = {key: value for key, value in os.environ.items() if key not in MESSAGE_SETTINGS}
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.production", **env},
+        env={**inherited, "DJANGO_SETTINGS_MODULE": "portal.settings.production", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
     return result
+
+
+def facts_of(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def redis_available():
@@ -66,17 +83,46 @@ def test_production_refuses_to_start_without_a_secret_key():
     reason="Redis is not running on 127.0.0.1:6379",
 )
 def test_production_uses_the_shared_redis_cache_from_redis_url():
-    result = run_with(
-        {
-            "SECRET_KEY": "x" * 50,
-            "REDIS_URL": "redis://127.0.0.1:6379/15",
-            "ALLOWED_HOSTS": "www.example.gov.cn",
-        }
+    facts = facts_of(
+        run_with(
+            {
+                "SECRET_KEY": "x" * 50,
+                "REDIS_URL": "redis://127.0.0.1:6379/15",
+                "ALLOWED_HOSTS": "www.example.gov.cn",
+                **DELIVERY,
+            }
+        )
     )
-    assert result.returncode == 0, result.stderr
-    facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["debug"] is False
     assert facts["backend"] == "django.core.cache.backends.redis.RedisCache"
     assert facts["value"] == "共享缓存"  # written to and read back from Redis
     assert facts["hosts"] == ["www.example.gov.cn"]
     assert facts["ssl"] is True
+
+
+def test_production_refuses_to_start_without_a_mail_server():
+    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "EMAIL_HOST": ""})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EMAIL_HOST" in result.stderr
+    assert "ALLOW_CONSOLE_MESSAGES=true" in result.stderr
+
+
+@pytest.mark.parametrize("console", ["", "counseling.sms.ConsoleBackend"])
+def test_production_refuses_to_start_with_sms_going_to_the_console(console):
+    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "COUNSELING_SMS_BACKEND": console})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "COUNSELING_SMS_BACKEND" in result.stderr
+
+
+def test_production_sends_mail_by_smtp_and_sms_through_the_configured_backend():
+    facts = facts_of(run_with({"SECRET_KEY": "x" * 50, **DELIVERY}))
+    assert facts["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert facts["sms"] == "jinjialing_sms.ProviderBackend"
+
+
+def test_staging_may_opt_in_to_console_messages():
+    facts = facts_of(run_with({"SECRET_KEY": "x" * 50, "ALLOW_CONSOLE_MESSAGES": "true"}))
+    assert facts["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert facts["sms"] == "counseling.sms.ConsoleBackend"

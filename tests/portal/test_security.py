@@ -239,6 +239,9 @@ def production_environment(**overrides):
         "ALLOWED_HOSTS": "www.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://www.example.gov.cn",
         "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
+        # Production refuses to start without real message delivery.
+        "EMAIL_HOST": "smtp.example.gov.cn",
+        "COUNSELING_SMS_BACKEND": "jinjialing_sms.ProviderBackend",
         **overrides,
     }
 

@@ -217,6 +217,87 @@ def test_public_talk_media_is_served_from_the_talk_address(client, talk):
     assert b"".join(response.streaming_content) == media_bytes(talk.media)
 
 
+def test_media_route_offers_byte_ranges(client, talk):
+    response = client.get(talk.url + "media/")
+    assert response["Accept-Ranges"] == "bytes"
+    assert int(response["Content-Length"]) == len(media_bytes(talk.media))
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-99", 0, 99),  # what Safari asks first is bytes=0-1
+        ("bytes=0-1", 0, 1),
+        ("bytes=100-", 100, None),  # from a position to the end: seeking
+        ("bytes=-50", -50, None),  # the last 50 bytes: players read the index there
+        ("bytes=5000-999999999", 5000, None),  # past the end: up to the end
+    ],
+)
+def test_media_route_answers_a_range_with_partial_content(client, talk, header, first, last):
+    whole = media_bytes(talk.media)
+    expected = whole[first : None if last is None else last + 1]
+    start = first % len(whole)
+    response = client.get(talk.url + "media/", headers={"range": header})
+    assert response.status_code == 206
+    assert response["Content-Type"] == "video/webm"
+    assert response["Content-Range"] == f"bytes {start}-{start + len(expected) - 1}/{len(whole)}"
+    assert response["Content-Length"] == str(len(expected))
+    assert response["Accept-Ranges"] == "bytes"
+    assert b"".join(response.streaming_content) == expected
+
+
+def test_audio_talk_answers_ranges_too(client, talk_index):
+    talk = add_talk(talk_index, "老年人情绪调适", media="audio")
+    whole = media_bytes(talk.media)
+    response = client.get(talk.url + "media/", headers={"range": "bytes=44-"})
+    assert response.status_code == 206
+    assert response["Content-Type"] == "audio/wav"
+    assert b"".join(response.streaming_content) == whole[44:]
+
+
+@pytest.mark.parametrize("header", ["bytes=999999-", "bytes=-0"])
+def test_media_route_refuses_a_range_outside_the_file(client, talk, header):
+    size = len(media_bytes(talk.media))
+    response = client.get(talk.url + "media/", headers={"range": header})
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{size}"
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("header", ["bytes=0-9,20-29", "items=0-9", "bytes=9-0", "bytes=x-"])
+def test_media_route_sends_the_whole_file_for_ranges_it_does_not_serve(client, talk, header):
+    response = client.get(talk.url + "media/", headers={"range": header})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == media_bytes(talk.media)
+
+
+def test_media_range_honours_if_range(client, talk):
+    """A client resuming with a copy it has validated gets the rest; one whose
+    copy is out of date gets the whole file again."""
+    whole = media_bytes(talk.media)
+    modified = client.get(talk.url + "media/")["Last-Modified"]
+    current = client.get(talk.url + "media/", headers={"range": "bytes=10-", "if-range": modified})
+    assert current.status_code == 206
+    assert b"".join(current.streaming_content) == whole[10:]
+    stale = client.get(
+        talk.url + "media/",
+        headers={"range": "bytes=10-", "if-range": "Mon, 01 Jan 2024 00:00:00 GMT"},
+    )
+    assert stale.status_code == 200
+    assert b"".join(stale.streaming_content) == whole
+
+
+def test_range_requests_for_a_staff_talk_still_need_a_login(client, staff_talk, grid_worker):
+    response = client.get(staff_talk.url + "media/", headers={"range": "bytes=0-99"})
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+    client.force_login(grid_worker)
+    response = client.get(staff_talk.url + "media/", headers={"range": "bytes=0-99"})
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == media_bytes(staff_talk.media)[:100]
+    assert "private" in response["Cache-Control"]
+
+
 def test_media_route_hands_the_file_to_nginx_when_accel_redirect_is_on(client, talk, settings):
     settings.MEDIA_ACCEL_REDIRECT = True
     response = client.get(talk.url + "media/")

@@ -1,0 +1,187 @@
+"""Restore the database and the uploaded files from an archive made by ``backup``.
+
+Every part is checked against the archive's manifest (SHA-256) and the media
+part's file names are checked before anything is changed: a damaged or
+tampered archive is refused whole.
+"""
+
+import json
+import sqlite3
+import tarfile
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .backup import (
+    ARCHIVE_FORMAT,
+    DATABASE_PARTS,
+    MANIFEST,
+    MEDIA_PART,
+    app_version,
+    postgres_connection_args,
+    postgres_program,
+    run_program,
+    sha256_of,
+    sqlite_path,
+)
+
+DAMAGED = "备份文件 {archive} 已损坏或不完整({reason}),没有做任何更改。请换用另一份备份。"
+
+
+class Command(BaseCommand):
+    help = (
+        "用 backup 生成的归档恢复数据库和上传文件。先校验归档,任何一部分对不上就拒绝恢复、"
+        "不做任何更改。恢复会覆盖当前数据库:先停止网站和任务进程。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", type=Path, help="backup 生成的 .tar 归档")
+        parser.add_argument(
+            "--database", default=DEFAULT_DB_ALIAS, help="要恢复到的数据库别名(默认 default)"
+        )
+        parser.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="不询问确认,直接恢复",
+        )
+
+    def handle(self, *args, archive, database, interactive, **options):
+        connection = connections[database]
+        if not archive.is_file():
+            raise CommandError(f"找不到备份文件 {archive}。")
+        with tempfile.TemporaryDirectory(prefix="jjl-restore-") as work:
+            work = Path(work)
+            manifest = self.unpack_checked(archive, work)
+            engine = manifest["database_engine"]
+            if engine != connection.vendor:
+                raise CommandError(
+                    f"这份备份来自 {engine} 数据库,当前数据库是 {connection.vendor},不能直接恢复。"
+                )
+            self.stdout.write(
+                f"备份时间 {manifest['created']},数据库 {engine},版本 {manifest['app_version']};"
+                "校验通过。"
+            )
+            if manifest["app_version"] != app_version():
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"备份来自版本 {manifest['app_version']},当前代码是 {app_version()}:"
+                        "恢复后请运行 python manage.py migrate。"
+                    )
+                )
+            if interactive and not self.confirmed(connection):
+                raise CommandError("已取消,没有做任何更改。")
+
+            database_part = work / DATABASE_PARTS[engine]
+            if engine == "postgresql":
+                self.restore_postgres(connection, database_part)
+            else:
+                self.restore_sqlite(connection, database_part)
+            self.restore_media(work / MEDIA_PART)
+        self.stdout.write(self.style.SUCCESS(f"已从 {archive} 恢复数据库和上传文件。"))
+
+    def unpack_checked(self, archive, work):
+        """Extract the parts into `work` and return the manifest, or refuse
+        the archive if anything is missing, extra or different."""
+        try:
+            with tarfile.open(archive, "r:") as tar:
+                members = {member.name: member for member in tar.getmembers()}
+                if MANIFEST not in members:
+                    raise CommandError(DAMAGED.format(archive=archive, reason="缺少清单"))
+                manifest = self.read_manifest(tar, members[MANIFEST], archive)
+                expected = {MANIFEST, *manifest["parts"]}
+                if set(members) != expected:
+                    reason = f"应含 {sorted(expected)},实际为 {sorted(members)}"
+                    raise CommandError(DAMAGED.format(archive=archive, reason=reason))
+                for name, described in manifest["parts"].items():
+                    member = members[name]
+                    if not member.isfile():
+                        raise CommandError(
+                            DAMAGED.format(archive=archive, reason=f"{name} 不是文件")
+                        )
+                    if sha256_of(tar.extractfile(member)) != described["sha256"]:
+                        reason = f"{name} 的 SHA-256 与清单不符"
+                        raise CommandError(DAMAGED.format(archive=archive, reason=reason))
+                    tar.extract(member, work, filter="data")
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise CommandError(DAMAGED.format(archive=archive, reason=error)) from error
+        self.check_media_names(work / MEDIA_PART, archive)
+        return manifest
+
+    def read_manifest(self, tar, member, archive):
+        try:
+            manifest = json.load(tar.extractfile(member))
+            engine = manifest["database_engine"]
+            parts = manifest["parts"]
+            fits = (
+                manifest["format"] == ARCHIVE_FORMAT
+                and engine in DATABASE_PARTS
+                and set(parts) == {DATABASE_PARTS[engine], MEDIA_PART}
+                and all(isinstance(part["sha256"], str) for part in parts.values())
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise CommandError(DAMAGED.format(archive=archive, reason="清单无法读取")) from error
+        if not fits:
+            raise CommandError(DAMAGED.format(archive=archive, reason="清单内容不符合备份格式"))
+        return manifest
+
+    def check_media_names(self, media_part, archive):
+        """Refuse absolute paths, '..', links out of MEDIA_ROOT and device files
+        before restoring anything (the checks tarfile's 'data' filter makes)."""
+        media_root = Path(settings.MEDIA_ROOT)
+        try:
+            with tarfile.open(media_part, "r:gz") as media:
+                for member in media.getmembers():
+                    tarfile.data_filter(member, str(media_root))
+        except (tarfile.TarError, EOFError, OSError) as error:
+            reason = f"{MEDIA_PART}:{error}"
+            raise CommandError(DAMAGED.format(archive=archive, reason=reason)) from error
+
+    def confirmed(self, connection):
+        name = connection.settings_dict["NAME"]
+        answer = input(
+            f"将用备份覆盖数据库 {name} 和 {settings.MEDIA_ROOT} 中的同名文件。"
+            "请先停止网站和任务进程。输入 yes 继续:"
+        )
+        return answer.strip().lower() == "yes"
+
+    def restore_postgres(self, connection, dump):
+        """pg_restore in one transaction: on any error nothing is changed."""
+        connection.close()
+        program, env = postgres_program("pg_restore", connection)
+        command = [
+            program,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            *postgres_connection_args(connection),
+            str(dump),
+        ]
+        run_program(command, env)
+
+    def restore_sqlite(self, connection, copy):
+        """SQLite's backup API replaces the live database's pages in one step
+        under its write lock."""
+        connection.close()
+        source = sqlite3.connect(copy)
+        live = sqlite3.connect(sqlite_path(connection), timeout=30)
+        try:
+            source.backup(live)
+        except sqlite3.Error as error:
+            raise CommandError(f"恢复 SQLite 数据库失败:{error}") from error
+        finally:
+            live.close()
+            source.close()
+
+    def restore_media(self, media_part):
+        media_root = Path(settings.MEDIA_ROOT)
+        media_root.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(media_part, "r:gz") as media:
+            media.extractall(media_root, filter="data")

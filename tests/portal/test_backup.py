@@ -1,0 +1,173 @@
+"""Backup and restore: a real archive of the database and the uploaded files,
+made with pg_dump or SQLite's backup API, brings back deleted and changed data
+and a deleted file; a damaged archive is refused and changes nothing."""
+
+import datetime
+import io
+import json
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from wagtail.documents import get_document_model
+from wagtail.models import Collection
+
+from counseling.models import LOCAL_TZ, Booking, Room
+from tests.factories import make_document, make_weekday_room
+
+SLOT = datetime.datetime(2026, 9, 15, 10, 0, tzinfo=LOCAL_TZ)
+FILE_CONTENT = b"%PDF-1.4\n% backup test\n%%EOF\n"
+
+# pg_dump and SQLite's backup API read committed data, so the tests commit.
+committed_db = pytest.mark.django_db(transaction=True)
+
+
+def on(vendor):
+    return pytest.mark.skipif(
+        connection.vendor != vendor, reason=f"runs when the test database is {vendor}"
+    )
+
+
+def make_site_data():
+    if not Collection.objects.exists():  # emptied by an earlier committing test's flush
+        Collection.add_root(name="Root")
+    room = make_weekday_room(name="街道咨询室")
+    booking = Booking.objects.create(
+        reference="20260915",
+        room=room,
+        starts_at=SLOT,
+        ends_at=SLOT + datetime.timedelta(minutes=50),
+        status=Booking.Status.CONFIRMED,
+        name="王女士",
+        mobile="13800000000",
+    )
+    document = make_document(title="预约须知", content=FILE_CONTENT, name="notice.pdf")
+    return room, booking, document
+
+
+def back_up(directory):
+    call_command("backup", str(directory), stdout=io.StringIO())
+    (archive,) = Path(directory).glob("jinjialing-*.tar")
+    return archive
+
+
+def damage_site(room, booking, document):
+    """What an accident might do: a booking deleted, a room renamed, an
+    uploaded file and its record removed."""
+    Booking.objects.filter(pk=booking.pk).delete()
+    Room.objects.filter(pk=room.pk).update(name="改错的名字")
+    file_path = Path(document.file.path)
+    get_document_model().objects.get(pk=document.pk).delete()  # and its file
+    assert not file_path.exists()
+    return file_path
+
+
+def assert_site_back(room, booking, document, file_path):
+    restored = Booking.objects.get(pk=booking.pk)
+    assert (restored.reference, restored.name, restored.starts_at) == ("20260915", "王女士", SLOT)
+    assert Room.objects.get(pk=room.pk).name == "街道咨询室"
+    restored_document = get_document_model().objects.get(pk=document.pk)
+    assert restored_document.title == "预约须知"
+    assert Path(restored_document.file.path) == file_path
+    assert file_path.read_bytes() == FILE_CONTENT
+
+
+def round_trip(tmp_path):
+    room, booking, document = make_site_data()
+    archive = back_up(tmp_path)
+    file_path = damage_site(room, booking, document)
+    assert not Booking.objects.filter(pk=booking.pk).exists()
+
+    output = io.StringIO()
+    call_command("restore", str(archive), interactive=False, stdout=output)
+
+    assert "校验通过" in output.getvalue()
+    assert_site_back(room, booking, document, file_path)
+
+
+@on("sqlite")
+@committed_db
+def test_restore_brings_back_deleted_bookings_changed_rooms_and_files_on_sqlite(tmp_path):
+    round_trip(tmp_path)
+
+
+@on("postgresql")
+@pytest.mark.postgres
+@committed_db
+def test_restore_brings_back_deleted_bookings_changed_rooms_and_files_on_postgresql(tmp_path):
+    round_trip(tmp_path)
+    # The no-double-booking guarantee comes back with the tables.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = 'booking_no_overlap_in_room'")
+        assert cursor.fetchone() == (1,)
+
+
+@committed_db
+def test_the_archive_is_private_and_its_manifest_describes_every_part(tmp_path):
+    make_site_data()
+    archive = back_up(tmp_path)
+
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        names = set(tar.getnames())
+    database_part = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+    assert manifest["database_engine"] == connection.vendor
+    assert manifest["app_version"] == "0.1.0"
+    assert datetime.datetime.fromisoformat(manifest["created"]).tzinfo is not None
+    assert set(manifest["parts"]) == {database_part[connection.vendor], "media.tar.gz"}
+    assert names == {"manifest.json", *manifest["parts"]}
+    assert all(len(part["sha256"]) == 64 for part in manifest["parts"].values())
+
+
+def flip_byte_in(archive, member_name):
+    with tarfile.open(archive) as tar:
+        member = tar.getmember(member_name)
+        offset = member.offset_data + member.size // 2
+    with archive.open("r+b") as raw:
+        raw.seek(offset)
+        byte = raw.read(1)
+        raw.seek(offset)
+        raw.write(bytes([byte[0] ^ 0xFF]))
+
+
+def truncate(archive, _member_name):
+    with archive.open("r+b") as raw:
+        raw.truncate(archive.stat().st_size // 2)
+
+
+@pytest.mark.parametrize(
+    ("damage", "part"),
+    [
+        (flip_byte_in, "database"),
+        (flip_byte_in, "media.tar.gz"),
+        (flip_byte_in, "manifest.json"),
+        (truncate, None),
+    ],
+)
+@committed_db
+def test_a_damaged_archive_is_refused_with_a_clear_message_and_changes_nothing(
+    tmp_path, damage, part
+):
+    room, booking, document = make_site_data()
+    archive = back_up(tmp_path)
+    with tarfile.open(archive) as tar:
+        member = next(name for name in tar.getnames() if name.startswith(part or "manifest"))
+    damage(archive, member)
+    file_path = damage_site(room, booking, document)
+
+    with pytest.raises(CommandError, match="已损坏或不完整.*没有做任何更改"):
+        call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
+
+    assert not Booking.objects.filter(pk=booking.pk).exists()
+    assert Room.objects.get(pk=room.pk).name == "改错的名字"
+    assert not file_path.exists()
+
+
+@pytest.mark.django_db
+def test_a_missing_archive_is_named_in_the_message(tmp_path):
+    with pytest.raises(CommandError, match="找不到备份文件"):
+        call_command("restore", str(tmp_path / "nope.tar"), interactive=False)
