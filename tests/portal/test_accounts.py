@@ -335,6 +335,7 @@ def test_two_factor_is_on_in_production_and_off_for_the_development_demo(module,
             **os.environ,
             "DJANGO_SETTINGS_MODULE": f"portal.settings.{module}",
             "SECRET_KEY": "probe",
+            "ALLOW_CONSOLE_MESSAGES": "true",  # production otherwise asks for EMAIL_HOST
         },
         capture_output=True,
         text=True,
