@@ -78,7 +78,13 @@ def authenticator_code(device):
     also accepts) is returned."""
     device.refresh_from_db()
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = max(time.time(), device.t0 + (device.last_t + 1) * device.step)
+    totp.time = time.time()
+    if device.last_t + 1 > totp.t() + device.tolerance:
+        # One test logged this person in several times within a minute: move the
+        # device's memory back, as waiting for the next codes would (no sleeps).
+        device.last_t = totp.t() - 1
+        device.save(update_fields=["last_t"])
+    totp.time = max(totp.time, device.t0 + (device.last_t + 1) * device.step)
     return f"{totp.token():0{device.digits}d}"
 
 
