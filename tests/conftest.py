@@ -4,6 +4,7 @@ from wagtail.models import Page, Site
 
 from portal.core.models import SiteSettings
 from portal.home.models import HomePage
+from tests.factories import log_in_verified
 
 
 @pytest.fixture
@@ -23,3 +24,11 @@ def fresh_cache():
     """Each test starts with an empty default cache: the database is rolled back
     between tests, so what one test cached must not answer the next."""
     caches["default"].clear()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, signed in with the authenticator code as
+    well, as every admin page asks (ADMIN_REQUIRE_2FA)."""
+    log_in_verified(client, admin_user)
+    return client

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,7 @@ PROJECT_DIR = BASE_DIR / "portal"
 
 INSTALLED_APPS = [
     "portal.core",
+    "portal.accounts",
     "portal.home",
     "portal.news",
     "portal.talks",
@@ -48,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -62,9 +67,14 @@ MIDDLEWARE = [
     "portal.core.lookups.CachedSiteMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.middleware.StaffSessionTimeoutMiddleware",
+    "portal.accounts.middleware.AdminTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Response headers (docs/security.md). Public pages take nothing from other hosts
@@ -159,7 +169,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "portal.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -206,6 +216,36 @@ CACHES = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+
+# --- Staff accounts (portal/accounts/, docs/security.md "员工账户安全") ---------------
+# django-axes watches every password login (the admin's and the staff login for
+# private pages) and refuses a username from one address after 5 failures for 30
+# minutes. Its backend must come first; it only checks, ModelBackend logs in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The visitor's address by the same rule as the booking limits: X-Real-IP only
+# when the connection comes from a trusted reverse proxy.
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.locked_out"
+# Logins and logouts go to the portal.audit log instead of axes' own table.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Every /admin/ page asks for a code from the staff member's authenticator app
+# (TOTP) after the password. dev.py turns this off for the `make run` demo.
+ADMIN_REQUIRE_2FA = True
+OTP_TOTP_ISSUER = "金家岭街道门户"
+
+# Staff sessions end after 30 minutes without a request, and 12 hours after the
+# login whatever the activity; the cookie lives no longer than that.
+STAFF_SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+STAFF_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_COOKIE_AGE = int(STAFF_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 # Where page privacy sends visitors of staff-only talks: the site's own layout.
 WAGTAIL_FRONTEND_LOGIN_TEMPLATE = "core/staff_login.html"
 
@@ -275,11 +315,19 @@ LOGGING = {
         # residents' booking details included.
         "without_template_context": {"()": "counseling.privacy.WithoutTemplateContext"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "portal.core.logging.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "audit": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "jieba": {"level": "WARNING"},
         "django.template": {"filters": ["without_template_context"]},
+        # Login failures and lockouts are portal.audit events; axes would repeat them.
+        "axes": {"level": "ERROR"},
+        # Security events as JSON lines: logins, lockouts, 2FA, booking-data access.
+        "portal.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },
 }
 

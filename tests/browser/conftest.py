@@ -25,6 +25,7 @@ from django.core.management.color import no_style
 from django.db import connection
 
 from portal.core import groups
+from tests.factories import authenticator_for
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Flags for a root user on a machine with a closed network: no sandbox, and none
@@ -111,6 +112,7 @@ def restore_migrated_state(snapshot):
 def make_staff(username, group_name):
     user = get_user_model().objects.create_user(username, f"{username}@example.com", STAFF_PASSWORD)
     user.groups.add(Group.objects.get(name=group_name))
+    authenticator_for(user)  # set up, as the admin asks of every staff member
     return user
 
 
@@ -136,7 +138,7 @@ def test_database(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="package")
 def live_site(test_database, django_db_blocker):
     """A live server on 127.0.0.1 serving the demo site, with an editor and a
-    reviewer who can log in to the admin."""
+    reviewer who can log in to the admin (each with an authenticator app set up)."""
     from pytest_django.live_server_helper import LiveServer
 
     assert using_test_database(), "the browser tests must never seed the development database"

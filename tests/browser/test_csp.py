@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 
 from portal.news.models import NewsPage
 
-from .conftest import EDITOR, STAFF_PASSWORD
+from .conftest import EDITOR
 from .test_accessibility import PAGE_TYPES
+from .test_journeys import log_in
 
 VIOLATION_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -160,11 +161,7 @@ def test_every_booking_step_works_under_the_policy(watched_page, db_access):
 
 def test_staff_userbar_and_admin_editor_work_under_their_policies(watched_page, db_access):
     page = watched_page("desktop")
-    page.goto("/admin/login/")
-    page.locator("#id_username").fill(EDITOR)
-    page.locator("#id_password").fill(STAFF_PASSWORD)
-    page.locator("form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    log_in(page, EDITOR)  # password, then the authenticator code
 
     news = NewsPage.objects.live().order_by("-date").first()
     page.goto(news.url)

@@ -3,10 +3,12 @@
 
 import re
 
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from counseling.models import Booking
 from portal.news.models import NewsPage
+from tests.factories import authenticator_code, authenticator_for
 
 from .conftest import EDITOR, REVIEWER, STAFF_PASSWORD
 
@@ -155,6 +157,11 @@ def log_in(page, username):
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(STAFF_PASSWORD)
     page.locator("form button[type=submit]").click()
+    # The admin then asks for the code the staff member's authenticator app shows.
+    expect(page.get_by_role("heading", level=1)).to_have_text("两步验证")
+    device = authenticator_for(get_user_model().objects.get(username=username))
+    page.get_by_label("验证码").fill(authenticator_code(device))
+    page.get_by_role("button", name="验证并进入后台").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
 

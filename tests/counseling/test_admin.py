@@ -31,6 +31,8 @@ from counseling.models import (
 )
 from counseling.notifications import message_text
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
+from portal.core.logging import JsonLinesFormatter
+from tests.factories import log_in_verified
 
 # A Monday in an ordinary week (no holidays, no make-up workdays).
 NOW = datetime.datetime(2025, 3, 10, 8, 0, tzinfo=LOCAL_TZ)
@@ -113,7 +115,7 @@ def coordinator(db):
 
 @pytest.fixture
 def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
+    log_in_verified(client, coordinator)
     return client
 
 
@@ -223,6 +225,33 @@ def test_xlsx_export_opens_in_openpyxl_with_every_filtered_booking_and_is_logged
     assert entry.detail.startswith("xlsx")
 
 
+def test_booking_data_views_and_exports_are_audit_log_events_without_personal_data(
+    coordinator_client, coordinator, room, bookings, caplog
+):
+    coordinator_client.get(BOOKINGS_URL)
+    coordinator_client.get(BOOKINGS_URL, {"room": room.pk, "export": "csv"})
+    coordinator_client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
+
+    events = {
+        record.getMessage(): record
+        for record in caplog.records
+        if record.name == "portal.audit" and record.getMessage().startswith("booking_data.")
+    }
+    assert set(events) == {"booking_data.list", "booking_data.export", "booking_data.view"}
+    for event in events.values():
+        assert event.user_id == coordinator.pk and event.username == "coordinator"
+    assert events["booking_data.list"].booking_count == 4
+    assert sorted(events["booking_data.list"].booking_ids) == sorted(b.pk for b in bookings)
+    assert events["booking_data.export"].action == "export"
+    assert sorted(events["booking_data.export"].booking_ids) == sorted(b.pk for b in bookings[:3])
+    assert events["booking_data.view"].booking_ids == [bookings[0].pk]
+    lines = "\n".join(JsonLinesFormatter().format(event) for event in events.values())
+    assert all(json.loads(line)["logger"] == "portal.audit" for line in lines.splitlines())
+    for booking in bookings:
+        for personal in (booking.name, booking.mobile, booking.reference):
+            assert personal not in lines
+
+
 # --- Everyone else: 403 wherever booking data lives ---------------------------------
 
 
@@ -247,7 +276,7 @@ def booking_urls(booking, room):
 
 @pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
 def test_editors_and_reviewers_get_403_on_every_booking_url(client, group, room, bookings):
-    client.force_login(make_user("staff", group))
+    log_in_verified(client, make_user("staff", group))
     booking = bookings[0]
 
     for method, url in booking_urls(booking, room):
@@ -271,7 +300,7 @@ def test_a_booking_permission_given_outside_the_coordinators_group_reveals_nothi
             content_type__app_label="counseling", codename__in=["view_booking", "change_booking"]
         )
     )
-    client.force_login(editor)
+    log_in_verified(client, editor)
 
     assert client.get(BOOKINGS_URL).status_code == 403
     assert client.get(f"{BOOKINGS_URL}{bookings[0].pk}/").status_code == 403
@@ -279,7 +308,7 @@ def test_a_booking_permission_given_outside_the_coordinators_group_reveals_nothi
 
 @pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
 def test_admin_search_menu_and_choosers_do_not_reveal_bookings(client, group, bookings):
-    client.force_login(make_user("staff", group))
+    log_in_verified(client, make_user("staff", group))
 
     search = client.get("/admin/pages/search/", {"q": bookings[0].reference})
     home = client.get("/admin/")
@@ -544,7 +573,7 @@ def test_nobody_can_add_edit_or_delete_access_log_rows(client, who, bookings):
         if who == "superuser"
         else make_user("coordinator", COORDINATORS)
     )
-    client.force_login(user)
+    log_in_verified(client, user)
     client.get(f"{BOOKINGS_URL}{bookings[0].pk}/")
     entry = BookingAccessLog.objects.get()
 

@@ -23,7 +23,7 @@ from portal.news.models import (
     latest_news_ids,
     news_for_listing,
 )
-from tests.factories import make_document, make_image
+from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
 
 pytestmark = pytest.mark.django_db
@@ -402,7 +402,7 @@ def test_editors_can_open_the_news_form_and_category_list(
     client, index, notices, django_user_model
 ):
     admin = django_user_model.objects.create_superuser("editor", "editor@example.com", "pw")
-    client.force_login(admin)
+    log_in_verified(client, admin)
     form = client.get(f"/admin/pages/add/news/newspage/{index.pk}/")
     assert form.status_code == 200
     for label in ("发文机关", "文号", "相关新闻", "题图"):

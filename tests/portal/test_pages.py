@@ -12,6 +12,7 @@ from django.core.management import call_command
 from portal.campaigns.models import CampaignPage
 from portal.news.models import NewsPage
 from portal.talks.models import TalkPage
+from tests.factories import log_in_verified
 from tests.queries import render_queries
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_admin_speaks_chinese(client, db):
     admin = get_user_model().objects.create_superuser(
         "boss", "boss@example.com", "a-long-password-1"
     )
-    client.force_login(admin)
+    log_in_verified(client, admin)
     html = client.get("/admin/").content.decode()
     assert 'lang="zh-hans"' in html.lower()
     assert "仪表板" in html or "控制面板" in html

@@ -16,6 +16,7 @@ from portal.core import groups
 from portal.core.models import StandardPage
 from portal.news.models import NewsCategory
 from portal.talks.models import Speaker
+from tests.factories import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_editor_page_goes_live_only_after_reviewer_approves(client, home):
     editor = make_staff("editor", groups.EDITORS)
     reviewer = make_staff("reviewer", groups.REVIEWERS)
 
-    client.force_login(editor)
+    log_in_verified(client, editor)
     add_url = reverse("wagtailadmin_pages:add", args=["core", "standardpage", home.pk])
     response = client.post(add_url, page_form("办事指南", "guide", "action-submit"))
     assert response.status_code == 302
@@ -77,7 +78,7 @@ def test_editor_page_goes_live_only_after_reviewer_approves(client, home):
     client.logout()
     assert client.get("/guide/").status_code == 404
 
-    client.force_login(reviewer)
+    log_in_verified(client, reviewer)
     task_state = page.current_workflow_task_state
     approve_url = reverse(
         "wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk]
@@ -117,7 +118,7 @@ def snippet_url(model, action):
 
 @pytest.mark.parametrize("group_name", [groups.EDITORS, groups.REVIEWERS])
 def test_editors_and_reviewers_manage_speakers(client, group_name):
-    client.force_login(make_staff("staff", group_name))
+    log_in_verified(client, make_staff("staff", group_name))
     assert client.get(snippet_url(Speaker, "list")).status_code == 200
     assert client.get(snippet_url(Speaker, "add")).status_code == 200
     response = client.post(snippet_url(Speaker, "add"), {"name": "王海燕", "title": "", "bio": ""})
@@ -126,9 +127,9 @@ def test_editors_and_reviewers_manage_speakers(client, group_name):
 
 
 def test_editors_see_news_categories_and_reviewers_may_add_them(client):
-    client.force_login(make_staff("editor", groups.EDITORS))
+    log_in_verified(client, make_staff("editor", groups.EDITORS))
     assert client.get(snippet_url(NewsCategory, "list")).status_code == 200
     assert client.get(snippet_url(NewsCategory, "add")).status_code != 200
-    client.force_login(make_staff("reviewer", groups.REVIEWERS))
+    log_in_verified(client, make_staff("reviewer", groups.REVIEWERS))
     assert client.get(snippet_url(NewsCategory, "list")).status_code == 200
     assert client.get(snippet_url(NewsCategory, "add")).status_code == 200

@@ -28,7 +28,7 @@ from portal.talks.models import (
     featured_talks,
     restrict_to_staff,
 )
-from tests.factories import make_document, make_image
+from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
 
 ASSETS = Path(demo.__file__).resolve().parent / "demo_assets"
@@ -503,7 +503,7 @@ def test_saving_a_public_talk_adds_no_restriction(talk):
 
 def test_publishing_a_staff_talk_from_the_admin_keeps_it_from_visitors(client, talk_index):
     admin = User.objects.create_superuser("admin", password="not-used-in-tests")
-    client.force_login(admin)
+    log_in_verified(client, admin)
     add_url = reverse("wagtailadmin_pages:add", args=["talks", "talkpage", talk_index.pk])
     response = client.post(
         add_url,

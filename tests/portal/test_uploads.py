@@ -27,7 +27,7 @@ from wagtailmedia.models import get_media_model
 from portal.core import groups
 from portal.core.uploads import DOCUMENT_SIGNATURES, MEDIA_SIGNATURES, TEXT_EXTENSIONS
 from portal.talks import demo
-from tests.factories import PDF_BYTES
+from tests.factories import PDF_BYTES, log_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ MISMATCH = "文件内容与扩展名"
 def log_in_to_admin(client, user):
     """Every test reaches the admin through here, so a change to how staff log
     in (a second factor, say) is made once."""
-    client.force_login(user)
+    log_in_verified(client, user)
 
 
 @pytest.fixture
