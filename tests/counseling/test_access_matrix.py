@@ -16,7 +16,7 @@ from counseling import booking as service
 from counseling.availability import Availability
 from counseling.models import Booking
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
-from tests.factories import make_weekday_room
+from tests.factories import log_in_verified, make_weekday_room
 
 STAFF_PASSWORD = "a-long-test-password"
 RESIDENT = {"name": "权限测试居民", "mobile": "13912348888"}
@@ -119,9 +119,9 @@ def make_staff(username, group=None, **extra):
 
 
 def log_in_staff(client, user):
-    """Log a member of staff in to the admin: the one place tests do it, so a
-    change to how staff sign in (a second factor) is made here."""
-    client.force_login(user)
+    """Log a member of staff in to the admin, password and authenticator code
+    both given, as the admin requires (ADMIN_REQUIRE_2FA)."""
+    log_in_verified(client, user)
 
 
 def visitor(client, role, booking):

@@ -101,6 +101,8 @@ def production(tmp_path_factory):
         "LOG_LEVEL": "WARNING",
         # Messages go to the console here: the test is about bookings and pages.
         "ALLOW_CONSOLE_MESSAGES": "true",
+        "BOOKING_DATA_KEY": "dHdvLXByb2Nlc3MtdGVzdC1vbmx5LWRhdGEta2V5ISE=",
+        "BOOKING_LOOKUP_KEY": "two-process-test-only-lookup-key",
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
