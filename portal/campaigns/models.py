@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -16,6 +16,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable
 
 from portal.core.blocks import BodyBlock, stream_text
+from portal.core.lookups import image_with_renditions
 from portal.core.models import BasePage
 
 CAMPAIGNS_PER_PAGE = 10
@@ -177,7 +178,7 @@ class CampaignPage(BasePage):
 
     def get_meta_image(self):
         if self.banner_image_id:
-            return self.banner_image
+            return image_with_renditions(self.banner_image_id)
         posters = self.gallery_posters
         return posters[0].image if posters else None
 
@@ -192,7 +193,7 @@ class CampaignPage(BasePage):
         """The image a listing card shows: the banner, else the first poster.
         Reads prefetched posters when the listing loaded them."""
         if self.banner_image_id:
-            return self.banner_image
+            return image_with_renditions(self.banner_image_id)
         posters = list(self.posters.all())
         return posters[0].image if posters else None
 
@@ -202,7 +203,8 @@ class CampaignPage(BasePage):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["posters"] = self.gallery_posters
+        # Read when the article is rendered, not when it comes from the cache.
+        context["posters"] = SimpleLazyObject(lambda: self.gallery_posters)
         context["documents"] = self.documents.select_related("document")
         context["faqs"] = self.faqs.all()
         return context

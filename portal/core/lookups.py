@@ -27,6 +27,17 @@ def cached(name, build, *parts):
     return value
 
 
+def image_with_renditions(image_id):
+    """The image with all its renditions, kept per content generation, so a
+    page's picture and sharing image need no query of their own."""
+    from wagtail.images import get_image_model
+
+    if image_id is None:
+        return None
+    images = get_image_model().objects.prefetch_renditions()
+    return cached("image", lambda: images.filter(pk=image_id).first(), image_id)
+
+
 def _site_with_specific_root(request):
     site = Site._find_for_request(request)
     if site is not None:

@@ -21,7 +21,7 @@ from wagtail.models import Orderable
 
 from portal.core.blocks import BodyBlock, stream_text
 from portal.core.cards import Cards
-from portal.core.lookups import cached
+from portal.core.lookups import cached, image_with_renditions
 from portal.core.models import BasePage
 from portal.core.utils import find_filter
 
@@ -356,12 +356,9 @@ class NewsPage(BasePage):
 
     @cached_property
     def featured_image_with_renditions(self):
-        """The featured image with all its renditions in one query, so the
-        picture in the page and the sharing image need no lookups of their own."""
-        if self.featured_image_id is None:
-            return None
-        images = get_image_model().objects.prefetch_renditions()
-        return images.filter(pk=self.featured_image_id).first()
+        """The featured image with all its renditions, so the picture in the
+        page and the sharing image need no lookups of their own."""
+        return image_with_renditions(self.featured_image_id)
 
     @cached_property
     def news_index(self):

@@ -336,6 +336,8 @@ def test_two_factor_is_on_in_production_and_off_for_the_development_demo(module,
             "DJANGO_SETTINGS_MODULE": f"portal.settings.{module}",
             "SECRET_KEY": "probe",
             "ALLOW_CONSOLE_MESSAGES": "true",  # production otherwise asks for EMAIL_HOST
+            "BOOKING_DATA_KEY": "cHJvYmUtb25seS1ib29raW5nLWRhdGEta2V5LTMyYnk=",
+            "BOOKING_LOOKUP_KEY": "probe-only-lookup-key",
         },
         capture_output=True,
         text=True,
