@@ -66,6 +66,23 @@ def make_weekday_room(
     return room
 
 
+def make_open_room():
+    """A counselling room open every day 8:00–20:00 with a counsellor on duty,
+    from yesterday on: whatever day a test runs, it has free slots."""
+    import datetime
+
+    from django.utils import timezone
+
+    return make_weekday_room(
+        "云岭心理咨询室",
+        address="崂山区云岭路 18 号二楼 204 室",
+        weekdays="MO,TU,WE,TH,FR,SA,SU",
+        hours=(8, 20),
+        starts_on=timezone.localdate() - datetime.timedelta(days=1),
+        counsellor="王老师",
+    )
+
+
 def authenticator_for(user):
     """The staff member's authenticator app, set up and confirmed (as after enrolment)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

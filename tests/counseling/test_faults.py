@@ -28,17 +28,13 @@ from counseling.availability import Availability
 from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
-    WEEKDAY_CODES,
     Booking,
-    Counsellor,
-    DutyShift,
     Notification,
-    OpeningHours,
-    Room,
 )
 from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
 from tests.counseling import fault_worker
+from tests.factories import make_open_room
 
 ROOT = Path(__file__).resolve().parents[2]
 MOBILE = "13912345678"
@@ -69,18 +65,7 @@ def sms_outbox():
 
 @pytest.fixture
 def room(db):
-    room = Room.objects.create(name="云岭心理咨询室", address="崂山区云岭路 18 号二楼 204 室")
-    counsellor = Counsellor.objects.create(name="王老师")
-    since = timezone.localdate() - datetime.timedelta(days=1)
-    for model, extra in ((OpeningHours, {}), (DutyShift, {"counsellor": counsellor})):
-        model.objects.create(
-            room=room,
-            weekdays=",".join(WEEKDAY_CODES),
-            start_time=datetime.time(8),
-            end_time=datetime.time(20),
-            starts_on=since,
-            **extra,
-        )
+    room = make_open_room()
     return room
 
 

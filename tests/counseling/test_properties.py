@@ -19,15 +19,11 @@ from counseling.availability import Availability
 from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
-    WEEKDAY_CODES,
     Booking,
-    Counsellor,
-    DutyShift,
     Notification,
-    OpeningHours,
-    Room,
 )
 from counseling.views import SESSION_KEY
+from tests.factories import make_open_room
 from tests.strategies import PROPERTY_SETTINGS, has_chinese, param_values
 
 pytestmark = pytest.mark.django_db
@@ -57,18 +53,7 @@ def unlimited_attempts(settings):
 
 @pytest.fixture
 def room(db):
-    room = Room.objects.create(name="云岭心理咨询室", address="崂山区云岭路 18 号二楼 204 室")
-    counsellor = Counsellor.objects.create(name="王老师")
-    since = timezone.localdate() - datetime.timedelta(days=1)
-    for model, extra in ((OpeningHours, {}), (DutyShift, {"counsellor": counsellor})):
-        model.objects.create(
-            room=room,
-            weekdays=",".join(WEEKDAY_CODES),
-            start_time=datetime.time(8),
-            end_time=datetime.time(20),
-            starts_on=since,
-            **extra,
-        )
+    room = make_open_room()
     return room
 
 

@@ -18,9 +18,9 @@ def seed():
     from wagtail.models import Page, Site
 
     from counseling.availability import Availability
-    from counseling.models import WEEKDAY_CODES, Counsellor, DutyShift, OpeningHours, Room
     from portal.home.models import HomePage
     from portal.news.models import NewsIndexPage, NewsPage
+    from tests.factories import make_open_room
 
     root = Page.get_first_root_node()
     home = root.add_child(instance=HomePage(title="金家岭街道", slug="jinjialing"))
@@ -33,18 +33,7 @@ def seed():
     )
     news.save_revision().publish()
 
-    room = Room.objects.create(name="云岭心理咨询室", address="崂山区云岭路 18 号二楼 204 室")
-    counsellor = Counsellor.objects.create(name="王老师")
-    since = timezone.localdate() - datetime.timedelta(days=1)
-    for model, extra in ((OpeningHours, {}), (DutyShift, {"counsellor": counsellor})):
-        model.objects.create(
-            room=room,
-            weekdays=",".join(WEEKDAY_CODES),
-            start_time=datetime.time(8),
-            end_time=datetime.time(20),
-            starts_on=since,
-            **extra,
-        )
+    room = make_open_room()
     first_day = timezone.localdate() + datetime.timedelta(days=2)
     slot = next(s for s in Availability([room]).slots(room) if s.day >= first_day)
     local = timezone.localtime(slot.start)
