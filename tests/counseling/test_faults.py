@@ -31,6 +31,7 @@ from counseling.models import (
     Booking,
     Notification,
 )
+from counseling.privacy import mobile_digest
 from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
 from tests.counseling import fault_worker
@@ -384,9 +385,9 @@ def test_slot_taken_after_the_form_loaded_keeps_the_typed_details_and_offers_oth
     assert 'value="王阿姨"' in html
     assert f'href="{book_url(room, other.start)}"' in html
     assert Booking.objects.count() == 1
-    assert not Notification.objects.filter(booking__mobile=MOBILE).exists()
+    assert not Notification.objects.filter(booking__mobile_hash=mobile_digest(MOBILE)).exists()
     assert client.post(book_url(room, other.start), form(name="王阿姨")).status_code == 302
-    assert Booking.objects.filter(mobile=MOBILE).count() == 1
+    assert Booking.objects.filter(mobile_hash=mobile_digest(MOBILE)).count() == 1
 
 
 def test_slot_taken_while_choosing_a_new_time_leaves_the_booking_where_it_was(room, client):
