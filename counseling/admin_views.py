@@ -34,15 +34,9 @@ from portal.core.groups import COORDINATORS
 
 from . import audit
 from .admin_forms import CancelBookingForm
-from .availability import (
-    ONE_DAY,
-    DayKind,
-    apply_calendar,
-    day_kind,
-    days_between,
-    makeup_stand_in,
-    occurrences,
-)
+from portal.core.workdays import DayKind, StatutoryCalendar, days_between
+
+from .availability import ONE_DAY, apply_calendar, makeup_stand_in, occurrences
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .forms import MOBILE_PATTERN
 from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, HolidayOpening, Room
@@ -446,7 +440,8 @@ def room_schedule(room, days):
     first, last = days[0], days[-1]
     # One day either side: a make-up weekend day borrows a neighbouring weekday.
     load_start, load_end = _window(first - ONE_DAY, last + ONE_DAY)
-    kinds = {day: day_kind(day) for day in days_between(first - ONE_DAY, last + ONE_DAY)}
+    calendar = StatutoryCalendar(first - ONE_DAY, last + ONE_DAY)
+    kinds = calendar.kinds()
     opened_days = set(
         HolidayOpening.objects.filter(room=room, date__range=(first, last)).values_list(
             "date", flat=True
@@ -492,6 +487,7 @@ def room_schedule(room, days):
                 "date": day,
                 "weekday": WEEKDAY_LABELS[day.weekday()],
                 "is_holiday": kind is DayKind.HOLIDAY,
+                "holiday_name": calendar.day(day).name,
                 "is_makeup": kind is DayKind.MAKEUP_WORKDAY,
                 "stand_in": WEEKDAY_LABELS[makeup_stand_in(day).weekday()]
                 if kind is DayKind.MAKEUP_WORKDAY

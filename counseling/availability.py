@@ -9,7 +9,8 @@
 The pure part (`free_slots`, `explain`) works on plain values and is tested on its
 own. `Availability` loads those values for some rooms in a fixed number of queries:
 opening hours and duty shifts come from django-scheduler, expanded in the
-Asia/Shanghai time zone with cancelled occurrences dropped.
+Asia/Shanghai time zone with cancelled occurrences dropped; holidays and make-up
+workdays from the statutory calendar (portal.core.workdays).
 """
 
 import datetime
@@ -18,9 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
-import chinese_calendar
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+
+from portal.core.workdays import DayKind, day_kind, day_kinds, days_between
 
 from .models import LOCAL_TZ, Booking, Closure, DutyShift, HolidayOpening
 
@@ -82,12 +84,6 @@ class RoomRules:
         return now.astimezone(LOCAL_TZ).date() + datetime.timedelta(days=self.horizon_days)
 
 
-class DayKind(Enum):
-    ORDINARY = "ordinary"
-    HOLIDAY = "holiday"  # statutory holiday: closed unless a coordinator opens the room
-    MAKEUP_WORKDAY = "makeup"  # weekend day worked in lieu (调休上班)
-
-
 class Refusal(Enum):
     """Why a requested start time cannot be booked."""
 
@@ -99,27 +95,9 @@ class Refusal(Enum):
     NOT_A_SLOT = "not_a_slot"
 
 
-def day_kind(date):
-    """Holidays and make-up workdays from the chinesecalendar package; years it
-    has no data for are treated as ordinary weeks."""
-    try:
-        is_holiday, name = chinese_calendar.get_holiday_detail(date)
-    except NotImplementedError:
-        return DayKind.ORDINARY
-    if is_holiday and name:
-        return DayKind.HOLIDAY
-    if not is_holiday and date.weekday() >= 5:
-        return DayKind.MAKEUP_WORKDAY
-    return DayKind.ORDINARY
-
-
 def makeup_stand_in(date):
     """A make-up Saturday keeps Friday's timetable; a make-up Sunday keeps Monday's."""
     return date - ONE_DAY if date.weekday() == 5 else date + ONE_DAY
-
-
-def days_between(first, last):
-    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def apply_calendar(intervals, first, last, kinds, opened_days=frozenset()):
@@ -371,7 +349,7 @@ class Availability:
         for room_id, start, end in blocking.values_list("room_id", "starts_at", "ends_at"):
             self.bookings[room_id].append(Interval(start, end))
 
-        self.kinds = {day: day_kind(day) for day in days_between(self.first, self.last)}
+        self.kinds = day_kinds(self.first, self.last)
 
     def _inputs(self, room_id):
         return {

@@ -8,6 +8,9 @@ only coordinators and superusers see them. Bookings are a plain ModelViewSet, no
 snippet, so there is no chooser, and they are not indexed for search, so Wagtail's
 global admin search never lists them."""
 
+import datetime
+
+from django.db.models import Max
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -17,6 +20,8 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
+
+from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 
 from . import admin_views
 from .admin_forms import WeeklyTimesForm
@@ -328,3 +333,10 @@ class CounselingViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_counseling_viewsets():
     return CounselingViewSetGroup()
+
+
+@hooks.register(LOOKAHEAD_HOOK)
+def booking_horizon(today):
+    """The furthest day residents can book now counts days in the statutory calendar."""
+    longest = Room.objects.filter(is_active=True).aggregate(longest=Max("horizon_days"))
+    return today + datetime.timedelta(days=longest["longest"]) if longest["longest"] else None

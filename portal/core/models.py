@@ -1,12 +1,19 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
-from wagtail.models import Page, PageManager, PageViewRestriction
+from wagtail.models import Orderable, Page, PageManager, PageViewRestriction
 from wagtail.search import index
 
+from .admin_forms import HolidayArrangementForm
 from .blocks import BodyBlock, stream_text
 from .lookups import PortalPageQuerySet, cached
 from .segmentation import segment_for_index
@@ -154,3 +161,105 @@ class SiteSettings(BaseSiteSetting):
     def police_record_code(self):
         """The digits of the 公安备案 number, which the national record site links by."""
         return "".join(ch for ch in self.police_record_number if ch.isdigit())
+
+
+class HolidayArrangement(ClusterableModel):
+    """One year's statutory holidays and make-up workdays, as the State Council's
+    yearly notice (国务院办公厅关于部分节假日安排的通知) sets them. Entered by
+    staff, it takes precedence over the chinesecalendar package for its year
+    (portal.core.workdays)."""
+
+    year = models.PositiveSmallIntegerField(
+        _("年份"),
+        unique=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2099)],
+        help_text=_("通知所安排的年份,例如 2027。录入后,这一年完全以这里为准。"),
+    )
+    notice = models.CharField(
+        _("依据"),
+        max_length=200,
+        blank=True,
+        help_text=_("通知的标题或文号,例如:国务院办公厅关于2027年部分节假日安排的通知。"),
+    )
+
+    base_form_class = HolidayArrangementForm
+
+    panels = [
+        FieldPanel("year"),
+        FieldPanel("notice"),
+        InlinePanel("periods", heading=_("放假和调休上班"), label=_("一段日期"), min_num=1),
+    ]
+
+    class Meta:
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return _("%(year)d 年节假日安排") % {"year": self.year}
+
+
+class HolidayPeriod(Orderable):
+    """A named run of days in a year's arrangement: a holiday (放假) such as 春节,
+    or a weekend day worked in lieu (调休上班)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        MAKEUP_WORKDAY = "makeup", _("调休上班")
+
+    arrangement = ParentalKey(
+        HolidayArrangement, on_delete=models.CASCADE, related_name="periods"
+    )
+    name = models.CharField(
+        _("名称"), max_length=40, help_text=_("例如:春节。调休上班日也写它所属的节日。")
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.HOLIDAY)
+    starts_on = models.DateField(_("第一天"))
+    ends_on = models.DateField(_("最后一天"), help_text=_("只有一天时与第一天相同。"))
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("kind"),
+        FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("放假或调休日期")
+        verbose_name_plural = _("放假或调休日期")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="holiday_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.get_kind_display()} {self.starts_on}–{self.ends_on}"
+
+    def clean(self):
+        super().clean()
+        if not (self.starts_on and self.ends_on):
+            return
+        if self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("最后一天不能早于第一天。")})
+        if (self.ends_on - self.starts_on).days >= MAX_PERIOD_DAYS:
+            raise ValidationError(
+                {"ends_on": _("一段日期最长 %(days)d 天,请分段录入。") % {"days": MAX_PERIOD_DAYS}}
+            )
+        if self.kind == self.Kind.MAKEUP_WORKDAY and any(
+            day.weekday() < 5 for day in _days(self.starts_on, self.ends_on)
+        ):
+            raise ValidationError({"kind": _("调休上班日应是周六或周日;工作日本来就上班。")})
+
+
+MAX_PERIOD_DAYS = 15
+
+
+def notice_reaches(year, first, last):
+    """Whether a period belongs in `year`'s notice: within the year, or a 元旦
+    break that starts in the December before or ends in the January after."""
+    return datetime.date(year - 1, 12, 1) <= first and last <= datetime.date(year + 1, 1, 31)
+
+
+def _days(first, last):
+    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]

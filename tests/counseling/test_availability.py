@@ -160,6 +160,7 @@ class TestPureComputation:
 
 
 class TestChineseCalendar:
+    @pytest.mark.django_db
     def test_day_kinds_come_from_chinesecalendar(self):
         assert day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
         assert day_kind(MAKEUP_SUNDAY) is DayKind.MAKEUP_WORKDAY
@@ -359,7 +360,9 @@ class TestLoader:
                 now=NOW,
             )
         rooms = list(Room.objects.all())
-        with django_assert_num_queries(5):
+        # Events with their occurrences (2), closures, holiday openings, the
+        # staff's statutory calendar and bookings.
+        with django_assert_num_queries(6):
             availability = Availability(rooms, NOW)
         with django_assert_num_queries(0):
             for room in rooms:
