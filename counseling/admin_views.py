@@ -31,11 +31,10 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.core.groups import COORDINATORS
+from portal.core.workdays import DayKind, StatutoryCalendar, days_between
 
 from . import audit
 from .admin_forms import CancelBookingForm
-from portal.core.workdays import DayKind, StatutoryCalendar, days_between
-
 from .availability import ONE_DAY, apply_calendar, makeup_stand_in, occurrences
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .forms import MOBILE_PATTERN

@@ -1,10 +1,8 @@
-"""Attempt limits for booking and lookup, per client address and per mobile,
-counted in the Django cache (Redis in production, so all app processes share it).
+"""Attempt limits for booking and lookup, per client and per mobile, counted in
+the Django cache (Redis in production, so all app processes share it).
 
-The client address is REMOTE_ADDR, except for connections from a proxy listed in
-COUNSELING_TRUSTED_PROXIES (production: the nginx in front of gunicorn, which
-must send `proxy_set_header X-Real-IP $remote_addr;`), whose X-Real-IP is used.
-A header sent by anyone else is ignored, since a client could forge it.
+A client is its address behind the trusted reverse proxy, an IPv6 client its /64
+network (portal.core.clients).
 
 Limits come from settings.COUNSELING_RATE_LIMITS, a dict such as
 ``{"booking": {"ip": (10, 3600), "mobile": (5, 3600)}}``: for each action and key,
@@ -15,6 +13,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from portal.core.clients import client_key
 
 from .privacy import mobile_digest
 
@@ -27,17 +27,6 @@ DEFAULT_LIMITS = {
 def limit(action, kind):
     configured = getattr(settings, "COUNSELING_RATE_LIMITS", {}).get(action, {})
     return configured.get(kind, DEFAULT_LIMITS[action][kind])
-
-
-def client_address(request):
-    """The visitor's address. Behind the reverse proxy every connection comes from
-    the proxy, so when it does (COUNSELING_TRUSTED_PROXIES) the address the proxy
-    reports in X-Real-IP counts instead."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
-    trusted = getattr(settings, "COUNSELING_TRUSTED_PROXIES", ())
-    if remote in trusted:
-        return request.META.get("HTTP_X_REAL_IP", "").strip() or remote
-    return remote
 
 
 def _cache_key(action, kind, value, window):
@@ -60,7 +49,7 @@ def attempt(action, kind, value):
 
 
 def attempt_from_client(request, action):
-    return attempt(action, "ip", client_address(request))
+    return attempt(action, "ip", client_key(request))
 
 
 def attempt_for_mobile(action, mobile):

@@ -6,7 +6,7 @@ codes or residents' personal data."""
 
 import logging
 
-from counseling.ratelimit import client_address
+from portal.core.clients import client_address
 
 logger = logging.getLogger("portal.audit")
 

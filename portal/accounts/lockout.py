@@ -1,26 +1,21 @@
 """django-axes' hooks: the visitor's address it counts failures by, and the page a
 locked-out login gets."""
 
-import ipaddress
-
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from counseling.ratelimit import client_address
+from portal.core.clients import client_address, client_network
 
 from .middleware import is_admin_path
 
 
 def client_ip(request):
-    """The visitor's address by the booking limits' rule (X-Real-IP only from a
-    trusted proxy), or None when there is no valid one: axes keeps addresses in an
-    IP column, which PostgreSQL checks."""
-    address = client_address(request)
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
+    """The address failures are counted by: the visitor's by the booking limits'
+    rule (X-Real-IP only from a trusted proxy), an IPv6 visitor's /64 network, or
+    None when there is no valid one (axes keeps addresses in an IP column, which
+    PostgreSQL checks)."""
+    return client_network(client_address(request))
 
 
 def locked_out(request, original_response=None, credentials=None):

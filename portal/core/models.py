@@ -207,9 +207,7 @@ class HolidayPeriod(Orderable):
         HOLIDAY = "holiday", _("放假")
         MAKEUP_WORKDAY = "makeup", _("调休上班")
 
-    arrangement = ParentalKey(
-        HolidayArrangement, on_delete=models.CASCADE, related_name="periods"
-    )
+    arrangement = ParentalKey(HolidayArrangement, on_delete=models.CASCADE, related_name="periods")
     name = models.CharField(
         _("名称"), max_length=40, help_text=_("例如:春节。调休上班日也写它所属的节日。")
     )

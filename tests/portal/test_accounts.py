@@ -140,6 +140,17 @@ def test_behind_the_proxy_each_visitor_is_counted_by_x_real_ip(client, editor, s
     assert log_in(client, HTTP_X_REAL_IP="198.51.100.2", **proxy).status_code == 302
 
 
+def test_ipv6_failures_from_one_64_network_lock_out_the_whole_network(client, editor):
+    # One connection gets a whole /64 and can use a new address for every try.
+    for host in range(1, 6):
+        fail_login(client, REMOTE_ADDR=f"2001:db8:aa:bb::{host:x}")
+
+    assert log_in(client, REMOTE_ADDR="2001:db8:aa:bb:ffff:1:2:3").status_code == 429
+    assert not logged_in(client)
+    # The neighbouring /64 is someone else.
+    assert log_in(client, REMOTE_ADDR="2001:db8:aa:bc::1").status_code == 302
+
+
 def test_a_forged_x_real_ip_from_outside_the_proxy_does_not_escape_a_lockout(
     client, editor, settings
 ):
