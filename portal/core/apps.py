@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("站点公共部分")
 
     def ready(self):
+        from . import wagtail_compat
         from .pagecache import connect_signals
 
         connect_signals()
+        wagtail_compat.apply()

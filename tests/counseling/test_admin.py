@@ -206,6 +206,21 @@ def test_csv_export_has_the_filtered_bookings_in_local_time_and_is_logged(
     assert entry.detail.startswith("csv")
 
 
+def test_csv_export_writes_names_a_spreadsheet_would_run_as_text(coordinator_client, room):
+    # A resident can type anything as a name; Excel and WPS run a cell that starts
+    # with = + - @, a tab or a carriage return.
+    names = ['=HYPERLINK("//a.cn","点我")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    tuesday = NOW.date() + datetime.timedelta(days=1)
+    for hour, name in zip((9, 10, 11, 14, 15, 16), names, strict=True):
+        book(room, at(tuesday, hour), name, f"139000000{hour:02d}")
+
+    response = coordinator_client.get(BOOKINGS_URL, {"room": room.pk, "export": "csv"})
+
+    content = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert sorted(row["称呼"] for row in rows) == sorted("'" + name for name in names)
+
+
 def test_xlsx_export_opens_in_openpyxl_with_every_filtered_booking_and_is_logged(
     coordinator_client, bookings
 ):
