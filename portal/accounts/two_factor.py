@@ -6,9 +6,11 @@ it up on first admin visit (enrol); afterwards every new session asks for a code
 重置两步验证 in the admin's user list."""
 
 import base64
+import datetime
 
 import segno
 from django.conf import settings
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import log_event
@@ -17,6 +19,8 @@ VERIFY_VIEW = "accounts_two_factor_verify"
 ENROL_VIEW = "accounts_two_factor_enrol"
 RESET_VIEW = "accounts_two_factor_reset"
 DEVICE_NAME = "手机验证器"
+ENROL_SESSION_KEY = "two_factor_enrol_device"
+ABANDONED_AFTER = datetime.timedelta(hours=12)
 
 
 def needs_verification(user):
@@ -34,13 +38,33 @@ def device_of(user):
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
 
 
-def pending_device_of(user):
-    """The authenticator being set up: kept between visits so the QR code shown
-    does not change on a reload."""
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).first()
+def pending_device_for(request):
+    """The authenticator this session is setting up. Each enrolment attempt (a
+    signed-in session) gets a key of its own, kept on reload so the QR code shown
+    does not change: someone else who knows the password and opens the page sees
+    another key, never the one the staff member scans."""
+    user = request.user
+    pk = request.session.get(ENROL_SESSION_KEY)
+    device = (
+        TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first() if pk else None
+    )
     if device is None:
+        # Attempts abandoned long ago need no key any more.
+        TOTPDevice.objects.filter(
+            user=user, confirmed=False, created_at__lt=timezone.now() - ABANDONED_AFTER
+        ).delete()
         device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        request.session[ENROL_SESSION_KEY] = device.pk
     return device
+
+
+def confirm(request, device):
+    """The staff member proved the device works: it becomes their authenticator,
+    and every other attempt's key is thrown away."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    request.session.pop(ENROL_SESSION_KEY, None)
 
 
 def secret_for_typing(device):

@@ -99,7 +99,7 @@ class EnrolView(TwoFactorStepView):
             return redirect(self.next_url())
         if two_factor.device_of(request.user) is not None:
             return redirect(f"{reverse(two_factor.VERIFY_VIEW)}?{request.GET.urlencode()}")
-        self.device = two_factor.pending_device_of(request.user)
+        self.device = two_factor.pending_device_for(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -110,8 +110,7 @@ class EnrolView(TwoFactorStepView):
         )
 
     def accept(self, device):
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        two_factor.confirm(self.request, device)
 
 
 class ResetView(WagtailAdminTemplateMixin, TemplateView):

@@ -18,6 +18,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -288,6 +289,36 @@ def test_a_staff_member_without_an_authenticator_sets_one_up_first(client, edito
     assert TOTPDevice.objects.get(user=editor).confirmed
     assert client.get("/admin/").status_code == 200
     assert [r.user_id for r in audit_events(caplog, "otp.enrolled")] == [editor.pk]
+
+
+def enrolment_secret(client):
+    html = client.get(ENROL).content.decode()
+    return re.search(r'id="two-factor-secret">([A-Z2-7 ]+)<', html).group(1)
+
+
+def test_each_enrolment_attempt_gets_a_key_of_its_own(editor):
+    # Someone who knows the password opens the set-up page before the staff member.
+    intruder, staff = Client(), Client()
+    intruder.force_login(editor)
+    staff.force_login(editor)
+    seen_by_intruder = enrolment_secret(intruder)
+
+    scanned = enrolment_secret(staff)
+
+    assert scanned != seen_by_intruder
+    assert enrolment_secret(staff) == scanned  # a reload keeps the QR code
+    app = TOTP(base64.b32decode(scanned.replace(" ", "")))
+    app.time = time.time()
+    assert staff.post(ENROL, {"code": f"{app.token():06d}"}).status_code == 302
+    # Only the key the staff member scanned is left, and the intruder's copy of
+    # the other one produces nothing the server accepts.
+    [device] = TOTPDevice.objects.filter(user=editor)
+    assert device.confirmed
+    assert base64.b32encode(device.bin_key).decode() == scanned.replace(" ", "")
+    intruders_app = TOTP(base64.b32decode(seen_by_intruder.replace(" ", "")))
+    intruders_app.time = time.time()
+    response = intruder.post(VERIFY, {"code": f"{intruders_app.token():06d}"})
+    assert "验证码不正确或已过期" in response.content.decode()
 
 
 def test_a_password_alone_cannot_set_up_a_second_authenticator(client, editor):
