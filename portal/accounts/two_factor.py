@@ -45,9 +45,7 @@ def pending_device_for(request):
     another key, never the one the staff member scans."""
     user = request.user
     pk = request.session.get(ENROL_SESSION_KEY)
-    device = (
-        TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first() if pk else None
-    )
+    device = TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first() if pk else None
     if device is None:
         # Attempts abandoned long ago need no key any more.
         TOTPDevice.objects.filter(

@@ -2,21 +2,32 @@
 made with pg_dump or SQLite's backup API, brings back deleted and changed data
 and a deleted file; a damaged archive is refused and changes nothing."""
 
+import base64
 import datetime
 import io
 import json
+import sqlite3
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
 from counseling.models import LOCAL_TZ, Booking, Room
-from tests.factories import make_document, make_weekday_room
+from tests.factories import (
+    authenticator_code,
+    log_in_verified,
+    make_document,
+    make_weekday_room,
+)
 
 SLOT = datetime.datetime(2026, 9, 15, 10, 0, tzinfo=LOCAL_TZ)
 FILE_CONTENT = b"%PDF-1.4\n% backup test\n%%EOF\n"
@@ -118,7 +129,11 @@ def test_the_archive_is_private_and_its_manifest_describes_every_part(tmp_path):
     assert manifest["database_engine"] == connection.vendor
     assert manifest["app_version"] == "0.1.0"
     assert datetime.datetime.fromisoformat(manifest["created"]).tzinfo is not None
-    assert set(manifest["parts"]) == {database_part[connection.vendor], "media.tar.gz"}
+    assert set(manifest["parts"]) == {
+        database_part[connection.vendor],
+        "media.tar.gz",
+        "authenticators.fernet",
+    }
     assert names == {"manifest.json", *manifest["parts"]}
     assert all(len(part["sha256"]) == 64 for part in manifest["parts"].values())
 
@@ -171,3 +186,82 @@ def test_a_damaged_archive_is_refused_with_a_clear_message_and_changes_nothing(
 def test_a_missing_archive_is_named_in_the_message(tmp_path):
     with pytest.raises(CommandError, match="找不到备份文件"):
         call_command("restore", str(tmp_path / "nope.tar"), interactive=False)
+
+
+def make_verified_staff_session():
+    """A coordinator signed in with password and authenticator code, as a browser
+    holds it: returns the client, its session key and the authenticator."""
+    user = get_user_model().objects.create_superuser("beifen", password="a-long-test-password")
+    client = Client()
+    device = log_in_verified(client, user)
+    assert client.get("/admin/counseling/booking/").status_code == 200
+    return client, client.session.session_key, device
+
+
+def database_text(archive, work):
+    """Everything the archive's database part holds, as text to search."""
+    with tarfile.open(archive) as tar:
+        tar.extractall(work, filter="data")
+    if connection.vendor == "postgresql":
+        dump = work / "database.pgdump"
+        return subprocess.run(
+            ["pg_restore", "--data-only", "--file=-", str(dump)],
+            capture_output=True,
+            check=True,
+        ).stdout
+    return (work / "database.sqlite3").read_bytes()
+
+
+@committed_db
+def test_a_backup_holds_no_staff_session_and_no_readable_authenticator_key(tmp_path):
+    make_site_data()
+    _client, session_key, device = make_verified_staff_session()
+    archive = back_up(tmp_path / "archive")
+
+    everything = archive.read_bytes() + database_text(archive, tmp_path / "parts")
+
+    assert session_key.encode() not in everything
+    assert device.key.encode() not in everything
+    assert base64.b32encode(device.bin_key) not in everything
+    if connection.vendor == "sqlite":
+        copy = sqlite3.connect(tmp_path / "parts" / "database.sqlite3")
+        assert copy.execute("SELECT count(*) FROM django_session").fetchone() == (0,)
+        assert copy.execute("SELECT count(*) FROM otp_totp_totpdevice").fetchone() == (0,)
+        copy.close()
+
+
+@committed_db
+def test_after_a_restore_old_sessions_are_gone_and_authenticators_still_work(tmp_path):
+    make_site_data()
+    client, _session_key, device = make_verified_staff_session()
+    archive = back_up(tmp_path)
+    TOTPDevice.objects.all().delete()  # lost with the database, say
+
+    output = io.StringIO()
+    call_command("restore", str(archive), interactive=False, stdout=output)
+
+    assert "已恢复 1 个两步验证设备" in output.getvalue()
+    # The session from before the backup opens nothing: the login page instead.
+    response = client.get("/admin/counseling/booking/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    restored = TOTPDevice.objects.get(user__username="beifen")
+    assert restored.key == device.key and restored.confirmed
+    # The staff member's phone app still gives codes the server accepts.
+    assert restored.verify_token(authenticator_code(restored))
+    # New devices can still be added after the ids came back.
+    TOTPDevice.objects.create(user=restored.user, name="新手机", confirmed=False)
+
+
+@committed_db
+def test_a_restore_under_another_secret_key_asks_staff_to_set_up_again(tmp_path, settings):
+    make_site_data()
+    make_verified_staff_session()
+    archive = back_up(tmp_path)
+    settings.SECRET_KEY = "a-different-server-key"
+
+    output = io.StringIO()
+    call_command("restore", str(archive), interactive=False, stdout=output)
+
+    assert "两步验证设备无法解密" in output.getvalue()
+    assert not TOTPDevice.objects.exists()
+    assert Booking.objects.filter(reference="20260915").exists()

@@ -5,9 +5,15 @@ The archive is an uncompressed tar holding three parts:
 - ``database.pgdump`` (``pg_dump --format=custom``) on PostgreSQL, or
   ``database.sqlite3``, a consistent copy made with SQLite's online backup API;
 - ``media.tar.gz``, everything under MEDIA_ROOT;
+- ``authenticators.fernet``: the staff's two-factor devices, encrypted with a
+  key derived from SECRET_KEY (portal.core.backup_secrets);
 - ``manifest.json``: when and from which database engine and app version the
   archive was made, and the SHA-256 of each part, which ``restore`` checks
   before it changes anything.
+
+Staff sessions are left out (a session key from a backup must not open the
+admin), and the authenticators' secret keys are in the archive only encrypted:
+neither table's rows are in the database part.
 """
 
 import contextlib
@@ -27,10 +33,16 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from portal.core import backup_secrets
+
 MANIFEST = "manifest.json"
 MEDIA_PART = "media.tar.gz"
+AUTHENTICATORS_PART = "authenticators.fernet"
 DATABASE_PARTS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
-ARCHIVE_FORMAT = 1
+ARCHIVE_FORMAT = 2
+# Tables whose rows never go into the database part: live sessions, and the
+# authenticators' keys, which travel encrypted in their own part instead.
+TABLES_LEFT_OUT = ("django_session", "otp_totp_totpdevice")
 DISTRIBUTION = "jinjialing-portal"
 
 
@@ -117,13 +129,16 @@ class Command(BaseCommand):
             else:
                 self.copy_sqlite(connection, database_part)
             self.pack_media(work / MEDIA_PART)
+            authenticators = work / AUTHENTICATORS_PART
+            authenticators.write_bytes(backup_secrets.export_authenticators(database))
             manifest = {
                 "format": ARCHIVE_FORMAT,
                 "created": created.isoformat(),
                 "database_engine": engine,
                 "app_version": app_version(),
                 "parts": {
-                    part.name: self.describe(part) for part in (database_part, work / MEDIA_PART)
+                    part.name: self.describe(part)
+                    for part in (database_part, work / MEDIA_PART, authenticators)
                 },
             }
             (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -139,18 +154,24 @@ class Command(BaseCommand):
             program,
             "--format=custom",
             f"--file={target}",
+            *[f"--exclude-table-data={table}" for table in TABLES_LEFT_OUT],
             *postgres_connection_args(connection),
         ]
         run_program(command, env)
 
     def copy_sqlite(self, connection, target):
         """SQLite's online backup copies a consistent snapshot page by page
-        even while the site keeps writing."""
+        even while the site keeps writing; the left-out tables are then emptied
+        in the copy, and VACUUM rewrites it so no freed page keeps their rows."""
         source = sqlite3.connect(sqlite_path(connection))
         copy = sqlite3.connect(target)
         try:
             with copy:
                 source.backup(copy)
+            with copy:
+                for table in TABLES_LEFT_OUT:
+                    copy.execute(f'DELETE FROM "{table}"')  # noqa: S608 - fixed names
+            copy.execute("VACUUM")
         finally:
             copy.close()
             source.close()

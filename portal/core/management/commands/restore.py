@@ -15,8 +15,11 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from portal.core import backup_secrets
+
 from .backup import (
     ARCHIVE_FORMAT,
+    AUTHENTICATORS_PART,
     DATABASE_PARTS,
     MANIFEST,
     MEDIA_PART,
@@ -27,6 +30,16 @@ from .backup import (
     sha256_of,
     sqlite_path,
 )
+
+# Format 1 archives (before sessions were left out) are still read; their
+# sessions are ended after the restore like any others.
+READABLE_FORMATS = {1, ARCHIVE_FORMAT}
+
+
+def expected_parts(archive_format, engine):
+    parts = {DATABASE_PARTS[engine], MEDIA_PART}
+    return parts | {AUTHENTICATORS_PART} if archive_format >= 2 else parts
+
 
 DAMAGED = "备份文件 {archive} 已损坏或不完整({reason}),没有做任何更改。请换用另一份备份。"
 
@@ -82,6 +95,8 @@ class Command(BaseCommand):
             else:
                 self.restore_sqlite(connection, database_part)
             self.restore_media(work / MEDIA_PART)
+            self.end_sessions(database)
+            self.restore_authenticators(work / AUTHENTICATORS_PART, database)
         self.stdout.write(self.style.SUCCESS(f"已从 {archive} 恢复数据库和上传文件。"))
 
     def unpack_checked(self, archive, work):
@@ -118,9 +133,9 @@ class Command(BaseCommand):
             engine = manifest["database_engine"]
             parts = manifest["parts"]
             fits = (
-                manifest["format"] == ARCHIVE_FORMAT
+                manifest["format"] in READABLE_FORMATS
                 and engine in DATABASE_PARTS
-                and set(parts) == {DATABASE_PARTS[engine], MEDIA_PART}
+                and set(parts) == expected_parts(manifest["format"], engine)
                 and all(isinstance(part["sha256"], str) for part in parts.values())
             )
         except (ValueError, KeyError, TypeError) as error:
@@ -179,6 +194,27 @@ class Command(BaseCommand):
         finally:
             live.close()
             source.close()
+
+    def end_sessions(self, database):
+        """No session survives a restore: everyone signs in again."""
+        from django.contrib.sessions.models import Session
+
+        Session.objects.using(database).all().delete()
+
+    def restore_authenticators(self, part, database):
+        if not part.exists():  # a format 1 archive: the devices came with the database
+            return
+        try:
+            count = backup_secrets.import_authenticators(part.read_bytes(), database)
+        except backup_secrets.AuthenticatorsUnreadable:
+            self.stdout.write(
+                self.style.WARNING(
+                    "两步验证设备无法解密(备份时的 SECRET_KEY 不在本机的 SECRET_KEY 或"
+                    " SECRET_KEY_FALLBACKS 中),没有恢复:每位工作人员下次进入后台时要重新设置验证器。"
+                )
+            )
+            return
+        self.stdout.write(f"已恢复 {count} 个两步验证设备。")
 
     def restore_media(self, media_part):
         media_root = Path(settings.MEDIA_ROOT)
