@@ -368,9 +368,20 @@ class ScheduleRoomsView(
         return super().get_context_data(rooms=Room.objects.order_by("sort_order", "pk"), **kwargs)
 
 
+# How far from today the schedule can be paged: far enough for any planning,
+# and clear of the calendar's ends (year 1 and 9999 have no week around them).
+SCHEDULE_REACH = datetime.timedelta(days=366 * 10)
+
+
 def parse_day(value, default):
-    day = parse_date(value or "") if value else None
-    return day or default
+    """The day asked for, or `default` when it is no date or out of reach."""
+    try:
+        day = parse_date(value or "") if value else None
+    except ValueError:  # well-formed but impossible, such as 2025-02-30
+        day = None
+    if day is None or abs(day - default) > SCHEDULE_REACH:
+        return default
+    return day
 
 
 class ScheduleView(CoordinatorOnlyMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):

@@ -546,7 +546,7 @@ def test_week_schedule_shows_bands_duty_holidays_closures_and_bookings(
     assert [c.reason for c in days[datetime.date(2025, 4, 29)]["closures"]] == ["设备检修"]
     assert days[datetime.date(2025, 4, 28)]["bookings"] == [booking]
     html = response.content.decode()
-    assert "【法定节假日】" in html and "已设为节假日开放" in html
+    assert "【劳动节】" in html and "已设为节假日开放" in html
     assert "设备检修" in html
     assert booking.reference_display in html
     assert "09:00–12:00" in html and "14:00–17:00" in html and "王老师" in html
@@ -567,6 +567,27 @@ def test_make_up_workday_is_marked_and_keeps_the_next_mondays_timetable(coordina
     assert day["is_makeup"] and day["stand_in"] == "周一"
     assert [(i.start.hour, i.end.hour) for i in day["opening"]] == [(9, 12), (14, 17)]
     assert "【调休上班】按周一安排" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"week": "9999-12-31"},
+        {"week": "0001-01-01"},
+        {"day": "9999-12-31"},
+        {"day": "0001-01-01"},
+        {"week": "2025-02-30"},
+        {"week": "本周"},
+    ],
+)
+def test_a_week_out_of_reach_shows_this_week_instead_of_an_error(
+    coordinator_client, room, query
+):
+    response = coordinator_client.get(f"/admin/counseling/schedule/{room.pk}/", query)
+
+    assert response.status_code == 200
+    today = datetime.date.today()
+    assert any(abs(day["date"] - today).days < 7 for day in response.context["days"])
 
 
 # --- The access log -----------------------------------------------------------------
