@@ -1,5 +1,5 @@
 """Attempt limits for booking and lookup, per client and per mobile, counted in
-the Django cache (Redis in production, so all app processes share it).
+the Django cache (portal.core.ratelimit).
 
 A client is its address behind the trusted reverse proxy, an IPv6 client its /64
 network (portal.core.clients).
@@ -8,13 +8,10 @@ Limits come from settings.COUNSELING_RATE_LIMITS, a dict such as
 ``{"booking": {"ip": (10, 3600), "mobile": (5, 3600)}}``: for each action and key,
 at most N attempts per window of S seconds. Missing entries keep the defaults."""
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 
 from portal.core.clients import client_key
+from portal.core.ratelimit import count_attempt
 
 from .privacy import mobile_digest
 
@@ -29,23 +26,10 @@ def limit(action, kind):
     return configured.get(kind, DEFAULT_LIMITS[action][kind])
 
 
-def _cache_key(action, kind, value, window):
-    # Hashed so that mobiles and addresses are not kept readable in the cache.
-    digest = hashlib.sha256(f"{action}:{kind}:{value}".encode()).hexdigest()[:32]
-    return f"counseling:rl:{digest}:{int(timezone.now().timestamp()) // window}"
-
-
 def attempt(action, kind, value):
     """Count one attempt; False when it goes over the limit."""
     allowed, window = limit(action, kind)
-    key = _cache_key(action, kind, value, window)
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count <= allowed
+    return count_attempt(f"counseling:{action}:{kind}", value, allowed, window)
 
 
 def attempt_from_client(request, action):

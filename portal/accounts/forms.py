@@ -1,7 +1,15 @@
+import logging
 import unicodedata
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms.auth import PasswordResetForm
+
+from portal.core.clients import client_key
+from portal.core.ratelimit import count_attempt
+
+from .audit import log_event
 
 
 class CodeForm(forms.Form):
@@ -29,3 +37,24 @@ class CodeForm(forms.Form):
         if len(code) != 6 or not code.isascii() or not code.isdigit():
             raise forms.ValidationError(_("请输入 6 位数字验证码。"), code="format")
         return code
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """The admin's password reset, sending at most a few mails per address and per
+    visitor an hour. Over the limit nothing is sent and the page says what it
+    always says (a mail was sent if the address belongs to an account), so the
+    limit tells nobody whether an address has an account."""
+
+    def save(self, *args, request=None, **kwargs):
+        email = self.cleaned_data["email"].strip().lower()
+        per_email, per_client = settings.PASSWORD_RESET_LIMITS
+        allowed = count_attempt("password-reset:email", email, *per_email)
+        if request is not None:
+            allowed = (
+                count_attempt("password-reset:client", client_key(request), *per_client) and allowed
+            )
+        if not allowed:
+            log_event("password_reset.throttled", request, level=logging.WARNING)
+            return
+        log_event("password_reset.requested", request)
+        super().save(*args, request=request, **kwargs)

@@ -236,6 +236,11 @@ AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.locked_out"
 # Logins and logouts go to the portal.audit log instead of axes' own table.
 AXES_DISABLE_ACCESS_LOG = True
 
+# The admin's "forgot password" sends at most 3 mails an hour to one address and
+# answers at most 5 requests an hour from one visitor (portal.accounts.forms).
+WAGTAILADMIN_USER_PASSWORD_RESET_FORM = "portal.accounts.forms.ThrottledPasswordResetForm"
+PASSWORD_RESET_LIMITS = ((3, 60 * 60), (5, 60 * 60))
+
 # Every /admin/ page asks for a code from the staff member's authenticator app
 # (TOTP) after the password. dev.py turns this off for the `make run` demo.
 ADMIN_REQUIRE_2FA = True

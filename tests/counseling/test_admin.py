@@ -580,9 +580,7 @@ def test_make_up_workday_is_marked_and_keeps_the_next_mondays_timetable(coordina
         {"week": "本周"},
     ],
 )
-def test_a_week_out_of_reach_shows_this_week_instead_of_an_error(
-    coordinator_client, room, query
-):
+def test_a_week_out_of_reach_shows_this_week_instead_of_an_error(coordinator_client, room, query):
     response = coordinator_client.get(f"/admin/counseling/schedule/{room.pk}/", query)
 
     assert response.status_code == 200

@@ -576,3 +576,43 @@ def test_logins_and_logouts_are_logged_as_json_lines_without_passwords(client, e
     assert logout.user_id == editor.pk and logout.reason == "logout"
     everything = "\n".join(JsonLinesFormatter().format(r) for r in audit_events(caplog))
     assert "wrong-password" not in everything and PASSWORD not in everything
+
+
+# --- Password reset -------------------------------------------------------------------
+
+PASSWORD_RESET = "/admin/password_reset/"
+
+
+def ask_for_reset(client, email, address=VISITOR):
+    return client.post(PASSWORD_RESET, {"email": email}, REMOTE_ADDR=address)
+
+
+@pytest.mark.django_db
+def test_password_reset_mails_one_address_at_most_three_times_an_hour(client, mailoutbox, caplog):
+    get_user_model().objects.create_user(
+        "chongzhi", email="chongzhi@example.com", password=PASSWORD
+    )
+    for number in range(12):
+        response = ask_for_reset(client, "chongzhi@example.com", address=f"198.51.100.{number}")
+        # Every request gets the same answer, so the limit tells nobody anything.
+        assert response.status_code == 302
+        assert response["Location"] == reverse("wagtailadmin_password_reset_done")
+
+    assert len(mailoutbox) == 3
+    assert len(audit_events(caplog, "password_reset.throttled")) == 9
+
+
+@pytest.mark.django_db
+def test_password_reset_answers_one_visitor_at_most_five_times_an_hour(client, mailoutbox):
+    user_model = get_user_model()
+    for number in range(7):
+        user_model.objects.create_user(
+            f"staff{number}", email=f"staff{number}@example.com", password=PASSWORD
+        )
+    for number in range(7):
+        assert ask_for_reset(client, f"staff{number}@example.com").status_code == 302
+
+    assert len(mailoutbox) == 5
+    # Someone else, from another network, is not held up.
+    ask_for_reset(client, "staff6@example.com", address="2001:db8:77::1")
+    assert len(mailoutbox) == 6
