@@ -64,6 +64,7 @@ def environment(workdir):
         # The benchmark sends no messages; production settings insist on real
         # delivery otherwise.
         "ALLOW_CONSOLE_MESSAGES": "true",
+        "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
     }
     return {**os.environ, **env}
 

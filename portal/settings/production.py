@@ -19,7 +19,14 @@ except KeyError as missing:
     raise ImproperlyConfigured("Set SECRET_KEY in the environment.") from missing
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "https://jinjialing.example")
+# The site's own address: links in messages to residents and in staff emails.
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "").strip()
+if not WAGTAILADMIN_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "生产环境必须设置 WAGTAILADMIN_BASE_URL 为网站的正式地址(例如 https://www.example.gov.cn),"
+        "短信和邮件中的链接都用它。"
+        " / Set WAGTAILADMIN_BASE_URL to the site's address, e.g. https://www.example.gov.cn."
+    )
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -27,8 +34,11 @@ STORAGES["staticfiles"] = {  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "true").lower() == "true"
-SESSION_COOKIE_SECURE = SECURE_SSL_REDIRECT
-CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+# The cookies are sent over HTTPS only, whoever redirects plain HTTP (Django, or
+# nginx with SECURE_SSL_REDIRECT=false). Only a machine served over plain HTTP
+# on purpose (a closed test network) turns them off.
+SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "true").lower() == "true"
+CSRF_COOKIE_SECURE = os.environ.get("CSRF_COOKIE_SECURE", "true").lower() == "true"
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Ask to be on the browsers' HSTS preload list. A site that must not be preloaded

@@ -292,6 +292,7 @@ def test_production_refuses_to_start_without_booking_keys():
                 **env,
                 **extra,
                 "SECRET_KEY": "x" * 50,
+                "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
                 "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             },
             capture_output=True,

@@ -23,6 +23,8 @@ print(json.dumps({
     "value": cache.get("probe"),
     "hosts": settings.ALLOWED_HOSTS,
     "ssl": settings.SECURE_SSL_REDIRECT,
+    "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+    "base_url": settings.WAGTAILADMIN_BASE_URL,
     "email": settings.EMAIL_BACKEND,
     "sms": settings.COUNSELING_SMS_BACKEND,
 }))
@@ -36,10 +38,11 @@ DELIVERY = {
 MESSAGE_SETTINGS = ("EMAIL_HOST", "COUNSELING_SMS_BACKEND", "ALLOW_CONSOLE_MESSAGES")
 
 
-# Throwaway keys: production refuses to start without booking data keys.
+# Throwaway keys and the site's address: production refuses to start without them.
 BOOKING_KEYS = {
     "BOOKING_DATA_KEY": "dGVzdC1vbmx5LWJvb2tpbmctZGF0YS1rZXktMzJieXQ=",
     "BOOKING_LOOKUP_KEY": "test-only-lookup-key",
+    "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
 }
 
 
@@ -138,3 +141,22 @@ def test_staging_may_opt_in_to_console_messages():
     facts = facts_of(run_with({"SECRET_KEY": "x" * 50, "ALLOW_CONSOLE_MESSAGES": "true"}))
     assert facts["email"] == "django.core.mail.backends.console.EmailBackend"
     assert facts["sms"] == "counseling.sms.ConsoleBackend"
+
+
+@pytest.mark.parametrize("base_url", ["", "jinjialing.example"])
+def test_production_refuses_to_start_without_the_sites_address(base_url):
+    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "WAGTAILADMIN_BASE_URL": base_url})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "WAGTAILADMIN_BASE_URL" in result.stderr
+
+
+def test_links_in_messages_use_the_sites_address():
+    facts = facts_of(run_with({"SECRET_KEY": "x" * 50, **DELIVERY}))
+    assert facts["base_url"] == "https://www.example.gov.cn"
+
+
+def test_cookies_stay_secure_when_nginx_does_the_https_redirect():
+    facts = facts_of(run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "SECURE_SSL_REDIRECT": "false"}))
+    assert facts["ssl"] is False
+    assert facts["secure_cookies"] == [True, True]

@@ -102,6 +102,7 @@ def production(tmp_path_factory):
         "LOG_LEVEL": "WARNING",
         # Messages go to the console here: the test is about bookings and pages.
         "ALLOW_CONSOLE_MESSAGES": "true",
+        "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
         "BOOKING_DATA_KEY": "dHdvLXByb2Nlc3MtdGVzdC1vbmx5LWRhdGEta2V5ISE=",
         "BOOKING_LOOKUP_KEY": "two-process-test-only-lookup-key",
     }
