@@ -26,8 +26,8 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
+    from portal.core.media import development_urlpatterns
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += development_urlpatterns()
 
 urlpatterns += [path("", include(wagtail_urls))]

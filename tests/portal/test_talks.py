@@ -2,6 +2,7 @@
 help notice, staff-only talks behind page privacy, the index and the demo."""
 
 import datetime
+import importlib
 import io
 import itertools
 import wave
@@ -11,13 +12,14 @@ import html5lib
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction
 from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
+import portal.urls
 from portal.core.groups import GRID_WORKERS
 from portal.core.templatetags.display_tags import duration_display
 from portal.talks import demo
@@ -575,3 +577,40 @@ def test_failed_staff_login_is_announced_and_a_grid_worker_reaches_the_talk(
 )
 def test_duration_is_shown_in_words_residents_read(seconds, shown):
     assert duration_display(seconds) == shown
+
+
+@pytest.fixture
+def development_urls(settings):
+    """The URLs `make run` serves (DEBUG on): portal.urls built again with DEBUG."""
+    settings.DEBUG = True
+    importlib.reload(portal.urls)
+    clear_url_caches()
+    yield
+    settings.DEBUG = False
+    importlib.reload(portal.urls)
+    clear_url_caches()
+
+
+def test_in_development_staff_recordings_are_not_served_by_their_file_address(
+    client, staff_talk, grid_worker, development_urls
+):
+    secret = media_bytes(staff_talk.media)
+    for path in (
+        staff_talk.media.file.url,
+        staff_talk.captions.file.url,
+        "/media/images/../media/" + staff_talk.media.file.name.split("/", 1)[1],
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert secret not in response.content
+    # As in production, the talk page is the way in, for those allowed.
+    assert client.get(staff_talk.url + "media/").status_code == 302
+    client.force_login(grid_worker)
+    response = client.get(staff_talk.url + "media/")
+    assert b"".join(response.streaming_content) == secret
+
+
+def test_in_development_public_images_are_served_from_media(client, talk, development_urls):
+    response = client.get(talk.poster.file.url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:3] in (b"\xff\xd8\xff", b"\x89PN")
