@@ -75,4 +75,3 @@ def stylesheet(request):
     The browser revalidates it on every page (no-cache) and gets a 304 while the
     choice is unchanged, so switching takes effect on the very next page."""
     return HttpResponse(_stylesheet_for(request), content_type="text/css; charset=utf-8")
-

@@ -4,9 +4,12 @@ captions and a transcript so the talk can be followed without sound."""
 
 import mimetypes
 import os
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
@@ -39,6 +42,8 @@ TALKS_PER_PAGE = 12
 # restriction keeps the documents' own download links (/documents/...) from
 # anyone outside the grid workers' group.
 STAFF_COLLECTION = "网格员讲座资料"
+# Marks the file name of an image moved there: a random name follows.
+STAFF_FILE_PREFIX = "staff-"
 
 # Browsers recognise these names more reliably than what mimetypes guesses
 # (audio/x-wav, or nothing for .opus on a machine without /etc/mime.types).
@@ -149,9 +154,10 @@ def staff_talks_for(user):
 
 def restrict_to_staff(talk_page):
     """Limit a talk to logged-in members of the grid workers' group (网格员)
-    using Wagtail's page privacy, and move its captions and recording into the
-    staff-only collection so their direct links are closed too. Running it
-    again changes nothing."""
+    using Wagtail's page privacy, and move its captions, recording and poster
+    into the staff-only collection so their direct links are closed too (the
+    poster, which Wagtail's image URLs cannot close, gets a file name nobody can
+    guess). Running it again changes nothing."""
     group, _created = Group.objects.get_or_create(name=GRID_WORKERS)
     restriction = PageViewRestriction.objects.filter(
         page=talk_page, restriction_type=PageViewRestriction.GROUPS
@@ -162,11 +168,42 @@ def restrict_to_staff(talk_page):
         )
     restriction.groups.add(group)
     collection = staff_collection()
-    for item in (talk_page.captions, talk_page.media):
+    for item in (talk_page.captions, talk_page.media, talk_page.poster):
         if item is not None and item.collection_id != collection.pk:
             item.collection = collection
             item.save(update_fields=["collection"])
+    if talk_page.poster is not None:
+        hide_image_file(talk_page.poster)
     return restriction
+
+
+def hide_image_file(image):
+    """Give a staff-only image a file name nobody can guess, as its original and
+    its renditions are served by their file address (nginx serves /media/images
+    and /media/original_images to anyone who has the address). Renditions made
+    under the old name are deleted with their files; new ones take the new name."""
+    if STAFF_FILE_PREFIX in image.file.name:
+        return
+    extension = os.path.splitext(image.file.name)[1].lower()
+    old_name = image.file.name
+    with image.file.open("rb") as original:
+        content = original.read()
+    image.file.save(
+        f"{STAFF_FILE_PREFIX}{secrets.token_hex(16)}{extension}", ContentFile(content), save=False
+    )
+    image.save(update_fields=["file"])
+    image.file.storage.delete(old_name)
+    for rendition in image.renditions.all():
+        # Wagtail deletes a rendition's file once the transaction commits; the
+        # old name must be gone from the disk whatever happens after.
+        rendition.file.storage.delete(rendition.file.name)
+        rendition.delete()
+
+
+def in_staff_collection(item):
+    """Whether an image, document or recording sits in a collection with view
+    restrictions (the staff-only collection or anything like it)."""
+    return item is not None and item.collection.get_view_restrictions().exists()
 
 
 def staff_collection():
@@ -388,6 +425,43 @@ class TalkPage(RoutablePageMixin, BasePage):
         guessed = mimetypes.guess_type(self.media.filename)[0]
         return MEDIA_CONTENT_TYPES.get(extension) or guessed or "application/octet-stream"
 
+    FILE_FIELDS = {
+        "media": _("音视频文件"),
+        "captions": _("字幕文件"),
+        "poster": _("封面图"),
+    }
+
+    def clean(self):
+        """A public talk may not show a file kept for staff: its page would hand
+        the file to anyone. A staff talk may not take a file a public talk shows:
+        restricting it would move that file out of the public's reach. Checked
+        on every save and on publishing (Wagtail validates a page going live)."""
+        super().clean()
+        errors = {}
+        for name, label in self.FILE_FIELDS.items():
+            item = getattr(self, name)
+            if item is None:
+                continue
+            if self.audience == self.Audience.RESIDENTS and in_staff_collection(item):
+                errors[name] = _(
+                    "这个%(label)s在仅限网格员的“%(collection)s”中,公开讲座不能使用。"
+                    "请上传一份公开的文件,或把面向对象改为“面向网格员和社区干部”。"
+                ) % {"label": label, "collection": item.collection.name}
+            elif self.audience == self.Audience.STAFF and self._public_talks_using(name, item):
+                errors[name] = _(
+                    "这个%(label)s也用在公开讲座中;限定为网格员可见会让公开讲座无法播放。"
+                    "请为这个讲座另传一份文件。"
+                ) % {"label": label}
+        if errors:
+            raise ValidationError(errors)
+
+    def _public_talks_using(self, name, item):
+        return (
+            TalkPage.objects.filter(audience=self.Audience.RESIDENTS, **{name: item})
+            .exclude(pk=self.pk)
+            .exists()
+        )
+
     def save(self, *args, **kwargs):
         """Choosing the staff audience is what restricts a talk: an editor cannot
         publish a grid-worker talk to the public by forgetting the privacy
@@ -426,6 +500,15 @@ class TalkPage(RoutablePageMixin, BasePage):
             .first()
         )
 
+    def _check_collection_allows(self, request, item):
+        """The file's own collection decides too: a public page that somehow
+        points at a staff-only file serves it to staff only."""
+        if not all(
+            restriction.accept_request(request)
+            for restriction in item.collection.get_view_restrictions()
+        ):
+            raise Http404
+
     @path("captions/", name="captions")
     def serve_captions(self, request):
         """Captions are served from the talk's own address, so the track is
@@ -433,6 +516,7 @@ class TalkPage(RoutablePageMixin, BasePage):
         covered by the page's privacy setting."""
         if not self.captions or os.path.splitext(self.captions.filename)[1].lower() != ".vtt":
             raise Http404
+        self._check_collection_allows(request, self.captions)
         with self.captions.file.open("rb") as captions_file:
             content = captions_file.read()
         response = HttpResponse(content, content_type="text/vtt; charset=utf-8")
@@ -448,6 +532,7 @@ class TalkPage(RoutablePageMixin, BasePage):
         Safari needs to play and every browser needs to seek."""
         if not self.media:
             raise Http404
+        self._check_collection_allows(request, self.media)
         if settings.MEDIA_ACCEL_REDIRECT:
             response = HttpResponse(content_type=self.media_content_type)
             response["X-Accel-Redirect"] = iri_to_uri(self.media.file.url)

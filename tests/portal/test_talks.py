@@ -5,12 +5,14 @@ import datetime
 import importlib
 import io
 import itertools
+import re
 import wave
 from pathlib import Path
 
 import html5lib
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.urls import clear_url_caches, reverse
 from wagtail.documents import get_document_model
@@ -20,7 +22,7 @@ from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
 import portal.urls
-from portal.core.groups import GRID_WORKERS
+from portal.core.groups import EDITORS, GRID_WORKERS
 from portal.core.templatetags.display_tags import duration_display
 from portal.talks import demo
 from portal.talks.models import (
@@ -614,3 +616,118 @@ def test_in_development_public_images_are_served_from_media(client, talk, develo
     response = client.get(talk.poster.file.url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:3] in (b"\xff\xd8\xff", b"\x89PN")
+
+
+# --- Staff-only files never reach the public ------------------------------------------
+
+
+def talk_form(title, slug, action, **files):
+    data = {
+        "title": title,
+        "slug": slug,
+        "summary": "内容简介。",
+        "recorded_on": "2026-11-02",
+        "audience": TalkPage.Audience.RESIDENTS,
+        "tags": "",
+        "transcript": rich_text("<p>文字稿。</p>"),
+        "comments-TOTAL_FORMS": "0",
+        "comments-INITIAL_FORMS": "0",
+        "comments-MIN_NUM_FORMS": "0",
+        "comments-MAX_NUM_FORMS": "1000",
+        **{name: str(item.pk) for name, item in files.items()},
+    }
+    data[action] = "1"
+    return data
+
+
+@pytest.mark.parametrize("field", ["media", "captions", "poster"])
+def test_an_editor_cannot_submit_a_public_talk_with_a_staff_only_file(
+    client, talk_index, staff_talk, field
+):
+    editor = User.objects.create_user("bianji3", password="not-used-in-tests")
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    log_in_verified(client, editor)
+    add_url = reverse("wagtailadmin_pages:add", args=["talks", "talkpage", talk_index.pk])
+    staff_file = getattr(staff_talk, field)
+
+    response = client.post(
+        add_url, talk_form("借用录音", "borrowed", "action-submit", **{field: staff_file})
+    )
+
+    assert response.status_code == 200
+    assert "仅限网格员" in response.content.decode()
+    assert not TalkPage.objects.filter(slug="borrowed").exists()
+
+
+def test_publishing_a_public_talk_with_a_staff_only_recording_is_refused(talk, staff_talk):
+    talk.media = staff_talk.media
+    with pytest.raises(ValidationError):
+        talk.save_revision()  # saving is refused
+    # A draft that got past saving (the file moved into the staff collection
+    # after it was written) is refused when it is published.
+    revision = talk.save_revision(clean=False)
+
+    with pytest.raises(ValidationError) as refused:
+        revision.publish()
+
+    assert "media" in refused.value.message_dict
+    talk.refresh_from_db()
+    assert talk.media_id != staff_talk.media_id
+
+
+def test_a_staff_talk_cannot_take_a_file_a_public_talk_shows(talk, talk_index):
+    staff = TalkPage(
+        title="培训",
+        slug="training",
+        summary="培训。",
+        recorded_on=datetime.date(2026, 5, 1),
+        audience=TalkPage.Audience.STAFF,
+        media=talk.media,
+    )
+    with pytest.raises(ValidationError) as refused:
+        talk_index.add_child(instance=staff)
+    assert "media" in refused.value.message_dict
+    talk.media.refresh_from_db()
+    assert not talk.media.collection.get_view_restrictions().exists()
+
+
+def test_a_public_page_pointing_at_a_staff_file_serves_it_to_staff_only(
+    client, talk, staff_talk, grid_worker
+):
+    # However it came about (a file moved into the staff collection later), the
+    # public page does not hand the file out.
+    TalkPage.objects.filter(pk=talk.pk).update(media=staff_talk.media, captions=staff_talk.captions)
+    secret = media_bytes(staff_talk.media)
+    for route in ("media/", "captions/"):
+        response = client.get(talk.url + route)
+        assert response.status_code == 404
+        assert secret not in response.content and b"WEBVTT" not in response.content
+    client.force_login(grid_worker)
+    assert client.get(talk.url + "media/").status_code == 200
+
+
+def test_a_staff_talks_poster_gets_a_file_name_nobody_can_guess(talk_index):
+    poster = make_image(title="网格员减压封面", size=(320, 180))
+    old_original = poster.file.name
+    old_rendition = poster.get_rendition("fill-160x90").file.name
+    storage = poster.file.storage
+    assert storage.exists(old_original) and storage.exists(old_rendition)
+
+    talk = add_talk(talk_index, "网格员心理减压", audience=TalkPage.Audience.STAFF)
+    talk.poster = poster
+    talk.save()
+
+    poster.refresh_from_db()
+    assert poster.collection.get_view_restrictions().exists()
+    name = Path(poster.file.name).name
+    assert re.fullmatch(r"staff-[0-9a-f]{32}\.jpg", name)
+    # Nothing is left under the addresses that could be guessed or were seen.
+    assert not storage.exists(old_original)
+    assert not storage.exists(old_rendition)
+    assert not poster.renditions.exclude(file__contains="staff-").exists()
+    assert "staff-" in poster.get_rendition("fill-160x90").file.name
+    with poster.file.open("rb") as content:
+        assert content.read(3) == b"\xff\xd8\xff"
+    restrict_to_staff(talk)  # again: the name stays
+    poster.refresh_from_db()
+    assert Path(poster.file.name).name == name
