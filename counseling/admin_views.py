@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
-from django_filters import BooleanFilter, ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
+from django_filters import ChoiceFilter, DateFromToRangeFilter, ModelChoiceFilter
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -96,10 +96,6 @@ def local_times(booking):
     return f"{start:%Y-%m-%d} {weekday} {start:%H:%M}–{end:%H:%M}"
 
 
-def over_limit_label(booking):
-    return _("超出预约上限") if booking.over_mobile_limit else ""
-
-
 def local_naive(value):
     """Spreadsheets have no time zones: write the Shanghai wall-clock time."""
     return timezone.localtime(value, LOCAL_TZ).replace(tzinfo=None) if value else None
@@ -133,11 +129,10 @@ class BookingFilterSet(WagtailFilterSet):
     room = ModelChoiceFilter(label=gettext_lazy("咨询室"), queryset=Room.objects.all())
     starts_at = DateFromToRangeFilter(label=gettext_lazy("日期"), widget=DateRangePickerWidget)
     status = ChoiceFilter(label=gettext_lazy("状态"), choices=Booking.Status.choices)
-    over_mobile_limit = BooleanFilter(label=gettext_lazy("超出同一号码预约上限"))
 
     class Meta:
         model = Booking
-        fields = ["room", "starts_at", "status", "over_mobile_limit"]
+        fields = ["room", "starts_at", "status"]
 
 
 def masked_query(query):
@@ -222,9 +217,6 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
 
     def get_starts_at_display_value(self):
         return local_times(self.object)
-
-    def get_over_mobile_limit_display_value(self):
-        return over_limit_label(self.object) or _("否")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -7,7 +7,7 @@ import datetime
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from .availability import Availability, Refusal
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
+from .privacy import mobile_digest
 
 REFERENCE_DIGITS = 8
 
@@ -78,11 +79,29 @@ def _free_slot(room, start, now, exclude_booking=None):
     return next(slot for slot in availability.slots(room) if slot.start == start)
 
 
-def _at_mobile_limit(mobile, now):
-    """Whether this mobile already holds the most upcoming bookings it should.
-    Never a reason to refuse: a refusal would tell whoever types a number that its
-    owner has counselling appointments (docs/booking.md, 同一号码的预约上限)."""
-    return Booking.objects.upcoming(now).for_mobile(mobile).count() >= max_upcoming_per_mobile()
+def _refuse_over_mobile_limit(mobile, now):
+    """Refuse a booking when the mobile already holds the most upcoming bookings it
+    may. The number was proven by an SMS code (counseling.verification), so the
+    refusal tells only its owner that it holds bookings. The check is serialised
+    per number (a transaction-scoped advisory lock on PostgreSQL; SQLite has one
+    writer), so two rooms booked at once cannot both slip under the cap."""
+    if connection.vendor == "postgresql":
+        key = int(mobile_digest(mobile)[:15], 16)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    limit = max_upcoming_per_mobile()
+    if Booking.objects.upcoming(now).for_mobile(mobile).count() >= limit:
+        raise BookingRefused(
+            "mobile_limit",
+            ngettext(
+                "这个手机号码已有 %(count)d 个还没到期的预约,暂时不能再约。"
+                "如需换时间,请在“我的预约”中改约,或取消不需要的预约后再约。",
+                "这个手机号码已有 %(count)d 个还没到期的预约,暂时不能再约。"
+                "如需换时间,请在“我的预约”中改约,或取消不需要的预约后再约。",
+                limit,
+            )
+            % {"count": limit},
+        )
 
 
 def _save_or_refuse(booking, room, **kwargs):
@@ -101,6 +120,7 @@ def create_booking(
     now = now or timezone.now()
     with transaction.atomic():
         room = _locked_room(room)
+        _refuse_over_mobile_limit(mobile, now)
         slot = _free_slot(room, starts_at, now)
         booking = Booking(
             reference=new_reference(),
@@ -114,22 +134,10 @@ def create_booking(
             visit_type=visit_type,
             note=note if note_consent else "",
             note_consent_at=now if note_consent and note else None,
-            over_mobile_limit=_at_mobile_limit(mobile, now),
         )
         _save_or_refuse(booking, room)
         notify(booking, Notification.Kind.CONFIRMATION)
     return booking
-
-
-def find_booking(reference, mobile):
-    """A resident's booking by reference code and mobile, or None."""
-    reference = "".join(ch for ch in reference if ch.isdigit())
-    return (
-        Booking.objects.select_related("room")
-        .for_mobile(mobile)
-        .filter(reference=reference, personal_data_erased_at__isnull=True)
-        .first()
-    )
 
 
 def is_late_cancellation(booking, now=None):

@@ -3,7 +3,7 @@ They check the shape of what was typed; whether a time can be booked is for
 counseling.booking to say."""
 
 import datetime
-import re
+import unicodedata
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -109,25 +109,54 @@ class BookingForm(forms.Form):
     def is_robot(self):
         return bool(self.data.get(self.add_prefix("website")))
 
+    def typed_data(self):
+        """What the booking service takes, from a valid form; plain values, so it
+        can wait in the session while the SMS code is on its way."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "mobile": data["mobile"],
+            "email": data["email"],
+            "visit_type": data["visit_type"],
+            "note": data["note"].strip(),
+            "note_consent": data["note_consent"],
+        }
+
+    @classmethod
+    def from_typed(cls, typed):
+        """The form bound again to what typed_data() returned."""
+        return cls(data={**typed, "note_consent": "on" if typed["note_consent"] else ""})
+
 
 class LookupForm(forms.Form):
-    reference = forms.CharField(
-        label=_("预约编号"),
-        max_length=20,
-        help_text=_("8 位数字,在确认短信或确认页上,例如 2041 7736。"),
-        error_messages={
-            "required": _("请填写预约编号。"),
-            "max_length": _("预约编号是 8 位数字。"),
-        },
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    mobile = MobileField(help_text=_("预约时填写的手机号码。"))
+    mobile = MobileField(help_text=_("预约时填写的手机号码。我们会发一条验证码短信到这个号码。"))
 
-    def clean_reference(self):
-        digits = re.sub(r"\D", "", self.cleaned_data["reference"])
-        if len(digits) != 8:
-            raise forms.ValidationError(_("预约编号是 8 位数字,例如 2041 7736。"))
-        return digits
+
+class SmsCodeForm(forms.Form):
+    """The six-digit code from the SMS. Full-width digits and spaces, as some
+    phone keyboards type them, are accepted."""
+
+    code = forms.CharField(
+        label=_("短信验证码"),
+        help_text=_("短信中的 6 位数字。"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "class": "code-input",
+            }
+        ),
+        error_messages={"required": _("请输入短信中的 6 位数字验证码。")},
+    )
+
+    def clean_code(self):
+        code = "".join(unicodedata.normalize("NFKC", self.cleaned_data["code"]).split())
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise forms.ValidationError(_("验证码是 6 位数字,请核对短信。"))
+        return code
 
 
 class SlotChoiceForm(forms.Form):

@@ -432,11 +432,6 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     cancel_reason = EncryptedTextField(_("取消原因"), blank=True)
-    over_mobile_limit = models.BooleanField(
-        _("超出同一号码预约上限"),
-        default=False,
-        help_text=_("预约时这个号码已有上限数量的未到期预约;是否保留由协调员决定。"),
-    )
     reminder_sent_at = models.DateTimeField(_("提醒发送时间"), null=True, blank=True)
     personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
@@ -551,3 +546,23 @@ class BookingAccessLog(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MobileCode(models.Model):
+    """A one-time SMS code that proves a resident holds a mobile (counseling.verification).
+    Neither the number nor the code is stored: only keyed hashes of them."""
+
+    mobile_hash = models.CharField(_("手机号码查找码"), max_length=64, db_index=True)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    tries = models.PositiveSmallIntegerField(_("已试次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.mobile_hash[:8]}… {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

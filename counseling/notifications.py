@@ -47,7 +47,7 @@ def message_text(notification):
     texts = {
         Notification.Kind.CONFIRMATION: _(
             "【金家岭街道】您的预约已确认:%(when)s,地点:%(place)s。预约编号 %(reference)s。"
-            "如需查看、改约或取消,请访问 %(url)s 并输入编号和手机号。"
+            "如需查看、改约或取消,请访问 %(url)s 用本机号码查看。"
         ),
         Notification.Kind.REMINDER: _(
             "【金家岭街道】提醒:您预约了明天 %(when)s,地点:%(place)s。预约编号 %(reference)s。"
@@ -63,11 +63,6 @@ def message_text(notification):
     text = texts[notification.kind] % values
     if notification.kind == Notification.Kind.CANCELLATION and booking.cancel_reason:
         text += _("原因:%(reason)s") % {"reason": booking.cancel_reason}
-    if notification.kind == Notification.Kind.CONFIRMATION and booking.over_mobile_limit:
-        text += _(
-            "您的手机号码已有多个未到期的预约,工作人员可能联系您取消多余的预约;"
-            "不需要的预约请在上述网址取消。"
-        )
     return text
 
 

@@ -76,6 +76,14 @@ def mobile_digest(mobile):
     return _digest(_keys("BOOKING_LOOKUP_KEYS")[0], mobile)
 
 
+def keyed_hash(text):
+    """HMAC-SHA256 of `text` under the first lookup key: for values that must be
+    compared but never read back (one-time codes)."""
+    return hmac.new(
+        _keys("BOOKING_LOOKUP_KEYS")[0].encode(), text.encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def mobile_digests(mobile):
     """Every hash a booking of this mobile may carry (one per lookup key), so
     lookups keep working while a new lookup key is being rolled out."""

@@ -18,6 +18,11 @@ from .privacy import mobile_digest
 DEFAULT_LIMITS = {
     "booking": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
     "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
+    # Sending an SMS code (counseling.verification): each one is a message to a
+    # number that may not be the visitor's.
+    "code": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
+    # Typing a code: five tries per code, and this many per visitor.
+    "verify": {"ip": (30, 60 * 60)},
 }
 
 

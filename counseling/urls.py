@@ -37,6 +37,7 @@ register_converter(TimeConverter, "hhmm")
 urlpatterns = [
     path("", views.room_list, name="rooms"),
     path("done/", views.done, name="done"),
+    path("verify/", views.verify, name="verify"),
     path("<int:room_id>/", views.room_days, name="days"),
     path("<int:room_id>/<day:day>/", views.day_slots, name="slots"),
     path("<int:room_id>/<day:day>/<hhmm:time>/", views.book, name="book"),
@@ -46,6 +47,8 @@ urlpatterns = [
 # point there, so they do not name the service.
 manage_urlpatterns = [
     path("", views.lookup, name="lookup"),
+    path("code/", views.lookup_code, name="code"),
+    path("bookings/", views.bookings, name="bookings"),
     path("booking/", views.detail, name="detail"),
     path("cancel/", views.cancel, name="cancel"),
     path("move/", views.move_days, name="move_days"),

@@ -7,6 +7,7 @@ appears in a URL: after booking or looking a booking up, its id sits in the
 session."""
 
 import datetime
+import json
 import logging
 
 from django.contrib import messages
@@ -20,31 +21,36 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import ratelimit
+from . import privacy, ratelimit, verification
 from .availability import Availability, DayKind
 from .booking import (
     BookingRefused,
     cancel_by_resident,
     cancel_cutoff_hours,
     create_booking,
-    find_booking,
     is_late_cancellation,
     move_booking,
     refusal_message,
 )
-from .forms import BookingForm, LookupForm, SlotChoiceForm, slot_label
+from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm, slot_label
 from .ics import booking_calendar
 from .models import LOCAL_TZ, Booking, Room
 
 SESSION_KEY = "yuyue_booking"
+# What the resident typed, kept (encrypted) while the SMS code is on its way.
+PENDING_BOOKING_KEY = "yuyue_pending_booking"
+PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
 WEEKDAY_NAMES = "一二三四五六日"
-NOT_FOUND = gettext_lazy("没有找到这个预约,请核对预约编号和手机号码")
+TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
 # The database could not take the change in time (another change held the room
 # for too long): nothing was saved, and the resident can simply try again.
 BUSY_BOOKING = gettext_lazy(
     "系统繁忙,预约还没有提交成功。您填写的内容都还在,请稍等片刻后再点“确认预约”。"
 )
 BUSY = gettext_lazy("系统繁忙,这次操作没有完成,预约保持原样。请稍等片刻后再试。")
+BUSY_CODE = gettext_lazy(
+    "系统繁忙,验证码还没有核对。请稍等片刻后再点一次按钮,刚收到的验证码仍然有效。"
+)
 BUSY_STATUS = 503
 
 logger = logging.getLogger(__name__)
@@ -164,15 +170,11 @@ def day_slots(request, room_id, day):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def book(request, room_id, day, time):
-    """Step 4: the resident's details for one slot; a POST books it."""
+    """Step 3: the resident's details for one slot. A POST sends the code that
+    proves the mobile (step 4), or books at once when this session proved it."""
     room = rooms_available(room_id)
     starts_at = datetime.datetime.combine(day, time, LOCAL_TZ)
-    context = {
-        "room": room,
-        "day": day,
-        "when": f"{full_day_label(day)} {time:%H:%M}",
-        "page_title": _("填写预约信息"),
-    }
+    context = _booking_step_context(room, starts_at)
     if request.method == "GET":
         availability = Availability([room])
         refusal = availability.explain(room, starts_at)
@@ -180,42 +182,175 @@ def book(request, room_id, day, time):
             return _render_refused(
                 request, context, None, refusal_message(refusal, room), availability, status=200
             )
-        return _render_form(request, context, BookingForm())
+        pending = _pending_booking(request)
+        typed = pending[2] if pending and pending[:2] == (room, starts_at) else None
+        return _render_form(request, context, BookingForm(initial=typed))
 
     form = BookingForm(request.POST)
     if not ratelimit.attempt_from_client(request, "booking"):
-        return _render_form(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+        return _render_form(request, context, form, TOO_MANY, status=429)
     if form.is_robot:
         return _render_form(
             request, context, BookingForm(), _("提交没有成功,请刷新页面后重新填写。"), status=400
         )
     if not form.is_valid():
         return _render_form(request, context, form, status=400)
-    data = form.cleaned_data
+    data = form.typed_data()
     if not ratelimit.attempt_for_mobile("booking", data["mobile"]):
-        return _render_form(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+        return _render_form(request, context, form, TOO_MANY, status=429)
+    if verification.is_verified(request, data["mobile"]):
+        return _make_booking(request, room, starts_at, data, form=form)
+    _keep(request, PENDING_BOOKING_KEY, {"room": room.pk, "start": starts_at.isoformat(), **data})
     try:
-        booking = create_booking(
-            room=room,
-            starts_at=starts_at,
-            name=data["name"].strip(),
-            mobile=data["mobile"],
-            email=data["email"],
-            visit_type=data["visit_type"],
-            note=data["note"].strip(),
-            note_consent=data["note_consent"],
-        )
+        refused = _send_code(request, data["mobile"])
+    except OperationalError:
+        logger.exception("Code not sent: the database did not answer in time.")
+        return _render_form(request, context, form, BUSY_BOOKING, status=BUSY_STATUS)
+    if refused is not None:
+        return _render_form(request, context, form, refused.message, status=_status_of(refused))
+    return redirect("counseling:verify")
+
+
+def _booking_step_context(room, starts_at):
+    local = timezone.localtime(starts_at, LOCAL_TZ)
+    return {
+        "room": room,
+        "day": local.date(),
+        "when": f"{full_day_label(local.date())} {local:%H:%M}",
+        "page_title": _("填写预约信息"),
+    }
+
+
+def _make_booking(request, room, starts_at, data, form=None):
+    """Book for a resident whose mobile this session proved; any refusal shows the
+    form again with everything typed, and the day's other free times."""
+    context = _booking_step_context(room, starts_at)
+    form = form or BookingForm.from_typed(data)
+    try:
+        booking = create_booking(room=room, starts_at=starts_at, **data)
     except BookingRefused as refused:
         return _render_refused(request, context, form, refused.message, Availability([room]))
     except OperationalError:
         logger.exception("Booking not made: the database did not answer in time.")
         return _render_form(request, context, form, BUSY_BOOKING, status=BUSY_STATUS)
+    request.session.pop(PENDING_BOOKING_KEY, None)
     _remember(request, booking)
     return redirect("counseling:done")
 
 
-def _render_form(request, context, form, error="", status=200):
+def _keep(request, key, values):
+    """Keep what the resident typed in the session, encrypted like a booking."""
+    request.session[key] = privacy.encrypt(json.dumps(values))
+
+
+def _kept(request, key):
+    token = request.session.get(key)
+    return json.loads(privacy.decrypt(token)) if token else None
+
+
+def _pending_booking(request):
+    """(room, start, typed details) waiting for the SMS code, or None."""
+    kept = _kept(request, PENDING_BOOKING_KEY)
+    if kept is None:
+        return None
+    room = Room.objects.for_listing().filter(pk=kept.pop("room")).first()
+    if room is None:
+        return None
+    return room, datetime.datetime.fromisoformat(kept.pop("start")), kept
+
+
+def _send_code(request, mobile):
+    """Send the SMS code; None when sent (or one was sent moments ago, which the
+    code page says), else the CodeRefused to show on the form."""
+    try:
+        verification.send_code(request, mobile)
+    except verification.CodeRefused as refused:
+        if refused.reason == "wait":
+            return None
+        return refused
+    return None
+
+
+def _status_of(refused):
+    return {"limit": 429, "sms_failed": 503}.get(refused.reason, 400)
+
+
+def _code_page(request, template_context, mobile, on_success):
+    """Step 4 (and the lookup's second step): type the code, or ask for a new one."""
+    context = {
+        **template_context,
+        "masked_mobile": privacy.mask_mobile(mobile),
+        "wait_seconds": verification.wait_before_resend(mobile),
+    }
+    if request.method == "GET":
+        return _render_code(request, context, SmsCodeForm())
+    if "resend" in request.POST:
+        try:
+            verification.send_code(request, mobile)
+        except OperationalError:
+            logger.exception("Code not sent: the database did not answer in time.")
+            return _render_code(request, context, SmsCodeForm(), BUSY_CODE, status=BUSY_STATUS)
+        except verification.CodeRefused as refused:
+            context["wait_seconds"] = refused.wait_seconds
+            return _render_code(
+                request, context, SmsCodeForm(), refused.message, _status_of(refused)
+            )
+        messages.success(request, _("新的验证码已发送,请查看短信。"))
+        return redirect(request.path)
+    form = SmsCodeForm(request.POST)
+    if not ratelimit.attempt_from_client(request, "verify"):
+        return _render_code(request, context, form, TOO_MANY, status=429)
+    if not form.is_valid():
+        return _render_code(request, context, form, status=400)
+    try:
+        verification.check_code(mobile, form.cleaned_data["code"])
+    except verification.CodeRefused as refused:
+        return _render_code(request, context, SmsCodeForm(), refused.message, status=400)
+    except OperationalError:
+        logger.exception("Code not checked: the database did not answer in time.")
+        return _render_code(request, context, form, BUSY_CODE, status=BUSY_STATUS)
+    verification.mark_verified(request, mobile)
+    return on_success()
+
+
+def _render_code(request, context, form, error="", status=200):
     context = {**context, "form": form, "errors": error_summary(form, error)}
+    return render(request, "counseling/code_step.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """Step 4: the code sent to the mobile; a right one makes the booking."""
+    pending = _pending_booking(request)
+    if pending is None:
+        messages.warning(request, _("页面已过期,请重新选择咨询时间。"))
+        return redirect("counseling:rooms")
+    room, starts_at, data = pending
+    context = {
+        **_booking_step_context(room, starts_at),
+        "page_title": _("输入短信验证码"),
+        "base_template": "counseling/booking_base.html",
+        "step_label": _("第 4 步,共 4 步:验证手机"),
+        "change_url": _slot_url(room, starts_at),
+        "change_label": _("返回修改预约信息"),
+        "submit_label": _("确认预约"),
+    }
+    return _code_page(
+        request,
+        context,
+        data["mobile"],
+        lambda: _make_booking(request, room, starts_at, data),
+    )
+
+
+def _render_form(request, context, form, error="", status=200):
+    context = {
+        **context,
+        "form": form,
+        "errors": error_summary(form, error),
+        "proven": verification.verified_hashes(request) is not None,
+    }
     return render(request, "counseling/booking_form.html", context, status=status)
 
 
@@ -273,27 +408,96 @@ def done(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def lookup(request):
-    """Find a booking by its reference and mobile."""
-    context = {"page_title": _("查看或更改预约")}
+    """My bookings, step 1: the mobile the bookings were made with."""
+    if verification.verified_hashes(request) is not None:
+        return redirect("yuyue:bookings")
+    context = {"page_title": _("我的预约")}
     if request.method == "GET":
         return _render_lookup(request, context, LookupForm())
     form = LookupForm(request.POST)
     if not ratelimit.attempt_from_client(request, "lookup"):
-        return _render_lookup(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
+        return _render_lookup(request, context, form, TOO_MANY, status=429)
     if not form.is_valid():
         return _render_lookup(request, context, form, status=400)
-    if not ratelimit.attempt_for_mobile("lookup", form.cleaned_data["mobile"]):
-        return _render_lookup(request, context, form, _("尝试次数过多,请稍后再试"), status=429)
-    booking = find_booking(form.cleaned_data["reference"], form.cleaned_data["mobile"])
-    if booking is None:
-        return _render_lookup(request, context, form, NOT_FOUND, status=400)
-    _remember(request, booking)
-    return redirect("yuyue:detail")
+    mobile = form.cleaned_data["mobile"]
+    if not ratelimit.attempt_for_mobile("lookup", mobile):
+        return _render_lookup(request, context, form, TOO_MANY, status=429)
+    _keep(request, PENDING_LOOKUP_KEY, {"mobile": mobile})
+    try:
+        refused = _send_code(request, mobile)
+    except OperationalError:
+        logger.exception("Code not sent: the database did not answer in time.")
+        return _render_lookup(request, context, form, BUSY, status=BUSY_STATUS)
+    if refused is not None:
+        return _render_lookup(request, context, form, refused.message, status=_status_of(refused))
+    return redirect("yuyue:code")
 
 
 def _render_lookup(request, context, form, error="", status=200):
     context = {**context, "form": form, "errors": error_summary(form, error)}
     return render(request, "counseling/manage_lookup.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup_code(request):
+    """My bookings, step 2: the code sent to that mobile."""
+    kept = _kept(request, PENDING_LOOKUP_KEY)
+    if kept is None:
+        return redirect("yuyue:lookup")
+    context = {
+        "page_title": _("输入短信验证码"),
+        "base_template": "counseling/manage_base.html",
+        "change_url": reverse("yuyue:lookup"),
+        "change_label": _("换一个手机号码"),
+        "submit_label": _("查看我的预约"),
+    }
+
+    def show_bookings():
+        request.session.pop(PENDING_LOOKUP_KEY, None)
+        return redirect("yuyue:bookings")
+
+    return _code_page(request, context, kept["mobile"], show_bookings)
+
+
+def _proven_bookings(request):
+    """The upcoming bookings of the mobile this session proved, or None."""
+    proved = verification.verified_hashes(request)
+    if proved is None:
+        return None
+    return (
+        Booking.objects.select_related("room")
+        .filter(mobile_hash__in=proved, personal_data_erased_at__isnull=True)
+        .upcoming()
+        .order_by("starts_at")
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def bookings(request):
+    """Every upcoming booking of the proven mobile; choose one to see or change."""
+    upcoming = _proven_bookings(request)
+    if upcoming is None:
+        return redirect("yuyue:lookup")
+    if request.method == "POST":
+        chosen = upcoming.filter(reference=request.POST.get("booking", "")).first()
+        if chosen is None:
+            messages.warning(request, _("这个预约已经取消或已过期,请从下面重新选择。"))
+            return redirect("yuyue:bookings")
+        _remember(request, chosen)
+        return redirect("yuyue:detail")
+    return render(
+        request,
+        "counseling/manage_bookings.html",
+        {
+            "page_title": _("我的预约"),
+            "bookings": [
+                {"booking": booking, "when": booking_when(booking)} for booking in upcoming
+            ],
+            "masked_mobile": verification.verified_mask(request),
+        },
+    )
 
 
 def _managed(view):
@@ -316,7 +520,12 @@ def detail(request, booking):
     return render(
         request,
         "counseling/manage_detail.html",
-        _booking_context(booking, page_title=_("我的预约"), can_change=booking.is_upcoming),
+        _booking_context(
+            booking,
+            page_title=_("预约详情"),
+            can_change=booking.is_upcoming,
+            proven=verification.verified_hashes(request) is not None,
+        ),
     )
 
 
@@ -422,6 +631,7 @@ def calendar_file(request, booking):
 
 @require_POST
 def leave(request):
-    """Forget the booking in this browser (for a shared phone)."""
+    """Forget the booking and the proven mobile in this browser (for a shared phone)."""
     request.session.pop(SESSION_KEY, None)
+    verification.forget(request)
     return redirect("yuyue:lookup")

@@ -200,12 +200,6 @@ class BookingViewSet(ReadOnlyViewSet):
         Column("status", label=_("状态"), accessor="get_status_display", sort_key="status"),
         Column("visit_type", label=_("咨询类型"), accessor="get_visit_type_display"),
         Column("name", label=_("称呼")),
-        Column(
-            "over_mobile_limit",
-            label=_("同一号码"),
-            accessor=admin_views.over_limit_label,
-            sort_key="over_mobile_limit",
-        ),
     ]
     list_export = [
         "reference",
@@ -233,7 +227,6 @@ class BookingViewSet(ReadOnlyViewSet):
         "counsellor",
         "starts_at",
         "status",
-        "over_mobile_limit",
         "visit_type",
         "name",
         "mobile",

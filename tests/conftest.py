@@ -32,3 +32,11 @@ def admin_client(client, admin_user):
     well, as every admin page asks (ADMIN_REQUIRE_2FA)."""
     log_in_verified(client, admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def empty_sms_outbox():
+    """Each test starts with no texts on the residents' phones."""
+    from counseling.sms import MemoryBackend
+
+    MemoryBackend.outbox.clear()

@@ -1,6 +1,7 @@
 """Builders for the real objects tests need: images and documents are real files."""
 
 import io
+import re
 import time
 
 from django.core.files.base import ContentFile
@@ -11,6 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image as PILImage
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
+
+from counseling.privacy import normalise_mobile
+from counseling.sms import MemoryBackend
 
 PDF_BYTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -114,3 +118,31 @@ def log_in_verified(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+SMS_CODE = re.compile(r"验证码 (\d{6})")
+
+
+def sms_code(mobile):
+    """The code in the latest SMS to `mobile`, read as the resident reads the phone."""
+    mobile = normalise_mobile(mobile)
+    for to, text in reversed(MemoryBackend.outbox):
+        found = SMS_CODE.search(text)
+        if to == mobile and found:
+            return found.group(1)
+    raise AssertionError(f"no verification code was sent to {mobile[:3]}****")
+
+
+def enter_sms_code(client, response, mobile):
+    """After a form that asked for an SMS code: type the code the phone got, and
+    return the response to that (or `response` itself when no code was asked)."""
+    if response.status_code != 302 or not response["Location"].endswith(("/verify/", "/code/")):
+        return response
+    return client.post(response["Location"], {"code": sms_code(mobile)})
+
+
+def prove_mobile(client, mobile):
+    """Prove `mobile` in this client's session through /yuyue/, as a resident does;
+    returns the response that lists the number's bookings."""
+    response = client.post("/yuyue/", {"mobile": mobile})
+    return enter_sms_code(client, response, mobile)

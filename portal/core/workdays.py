@@ -75,21 +75,28 @@ def package_day(day):
     return ORDINARY
 
 
+# The years the lunar and solar-term conversions cover.
+CONVERTIBLE_YEARS = range(1901, 2100)
+
+
 @lru_cache(maxsize=64)
 def statutory_days(year):
     """The holidays the regulation itself names for `year`, before any yearly
-    notice adds bridging days: {date: name}."""
-    spring = _lunar(year, 1, 1)
-    qingming = chinese_calendar.get_solar_terms(
-        datetime.date(year, 4, 1), datetime.date(year, 4, 10)
-    )[0][0]
-    named = {datetime.date(year, 1, 1): "元旦", qingming: "清明"}
-    for offset in range(-1, 3):  # 除夕 to 初三
-        named[spring + datetime.timedelta(days=offset)] = "春节"
+    notice adds bridging days: {date: name}. Outside the years the conversions
+    cover (nobody books there) only the fixed-date ones."""
+    named = {datetime.date(year, 1, 1): "元旦"}
     for day in (1, 2):
         named[datetime.date(year, 5, day)] = "劳动节"
-    named[_lunar(year, 5, 5)] = "端午节"
-    named[_lunar(year, 8, 15)] = "中秋节"
+    if year in CONVERTIBLE_YEARS:
+        spring = _lunar(year, 1, 1)
+        for offset in range(-1, 3):  # 除夕 to 初三
+            named[spring + datetime.timedelta(days=offset)] = "春节"
+        qingming = chinese_calendar.get_solar_terms(
+            datetime.date(year, 4, 1), datetime.date(year, 4, 10)
+        )[0][0]
+        named[qingming] = "清明"
+        named[_lunar(year, 5, 5)] = "端午节"
+        named[_lunar(year, 8, 15)] = "中秋节"
     for day in (1, 2, 3):
         named[datetime.date(year, 10, day)] = "国庆节"
     return named

@@ -12,6 +12,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="jjl-test-media-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://localhost"
+# Texts to residents land in counseling.sms.MemoryBackend.outbox, where tests read
+# a verification code as a resident reads it on the phone.
+COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
 # Serve static files through the finders: tests never run collectstatic.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

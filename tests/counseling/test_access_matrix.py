@@ -16,7 +16,7 @@ from counseling import booking as service
 from counseling.availability import Availability
 from counseling.models import Booking
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
-from tests.factories import log_in_verified, make_weekday_room
+from tests.factories import log_in_verified, make_weekday_room, prove_mobile
 
 STAFF_PASSWORD = "a-long-test-password"
 RESIDENT = {"name": "权限测试居民", "mobile": "13912348888"}
@@ -95,6 +95,7 @@ EXPECTED = {
     # The resident's side: the code+phone form is open to all; the pages behind it
     # only to the browser that passed it.
     ("GET", "/yuyue/"): (ok, ok, ok, ok, ok, ok),
+    ("GET", "/yuyue/bookings/"): (lookup, lookup, lookup, lookup, lookup, ok),
     ("GET", "/yuyue/booking/"): (lookup, lookup, lookup, lookup, lookup, ok),
     ("GET", "/yuyue/cancel/"): (lookup, lookup, lookup, lookup, lookup, ok),
     ("POST", "/yuyue/cancel/"): (lookup, lookup, lookup, lookup, lookup, ok),
@@ -126,10 +127,11 @@ def log_in_staff(client, user):
 
 def visitor(client, role, booking):
     """The client as `role`: logged-in staff, an anonymous visitor, or a resident
-    who has entered the booking's code and mobile at /yuyue/."""
+    who proved the booking's mobile with the SMS code at /yuyue/ and opened it."""
     if role == "resident":
-        response = client.post("/yuyue/", {"reference": booking.reference, **RESIDENT})
-        assert response.status_code == 302
+        prove_mobile(client, RESIDENT["mobile"])
+        response = client.post("/yuyue/bookings/", {"booking": booking.reference})
+        assert response.status_code == 302 and response["Location"] == "/yuyue/booking/"
     elif role == "superuser":
         log_in_staff(client, make_staff("root", is_superuser=True, is_staff=True))
     elif role != "anonymous":

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from counseling import sms
 from counseling.availability import Availability
-from counseling.booking import create_booking
+from counseling.booking import cancel_by_resident, create_booking
 from counseling.models import (
     LOCAL_TZ,
     WEEKDAY_CODES,
@@ -25,6 +25,8 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
+from counseling.privacy import normalise_mobile
+from tests.factories import enter_sms_code, prove_mobile, sms_code
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +36,6 @@ CRISIS = ("12356", "110", "120")
 
 @pytest.fixture(autouse=True)
 def quiet_and_fresh(settings):
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
     cache.clear()
     yield
     cache.clear()
@@ -97,7 +98,11 @@ def form_data(**overrides):
 
 
 def book(client, room, start, **overrides):
-    return client.post(book_url(room, start), form_data(**overrides))
+    """Fill in the form and, when the mobile has to be proven, type the SMS code
+    the phone got: the response to the last step."""
+    data = form_data(**overrides)
+    response = client.post(book_url(room, start), data)
+    return enter_sms_code(client, response, normalise_mobile(data.get("mobile", "")))
 
 
 def text(response):
@@ -165,13 +170,24 @@ def test_every_booking_page_is_valid_html_with_crisis_notice_and_never_cached(cl
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
         assert text(response).count("<h1") == 1
 
-    book(client, room, slot.start)
-    for url in ["/counseling/done/", "/yuyue/booking/", "/yuyue/cancel/", "/yuyue/move/"]:
-        response = client.get(url)
+    client.post(book_url(room, slot.start), form_data())
+    code_page = client.get("/counseling/verify/")
+    assert code_page.status_code == 200
+    client.post("/counseling/verify/", {"code": sms_code(MOBILE)})
+    pages = ["/counseling/done/", "/yuyue/bookings/", "/yuyue/booking/", "/yuyue/cancel/"]
+    other = type(client)()
+    other.post("/yuyue/", {"mobile": MOBILE})
+    for page_client, url in [
+        (other, "/yuyue/code/"),
+        *[(client, url) for url in pages],
+        (client, "/yuyue/move/"),
+    ]:
+        response = page_client.get(url)
         assert response.status_code == 200, url
         assert_crisis_notice(response)
         assert_valid_html(response)
         assert "no-store" in response["Cache-Control"]
+    assert_valid_html(code_page)
 
     rooms = client.get("/counseling/")
     assert_crisis_notice(rooms)
@@ -260,37 +276,47 @@ def test_closed_day_is_refused_with_a_clear_message(client, room):
 def page_shape(response):
     """The page with what differs between any two bookings (reference, times,
     tokens) taken out."""
-    return re.sub(r"[0-9]+|[A-Za-z0-9]{32,}", "#", text(response))
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text(response))
+    return re.sub(r"[0-9]+|[A-Za-z0-9]{32,}", "#", html)
 
 
-def test_the_form_answers_alike_whether_or_not_a_mobile_already_holds_bookings(
-    client, room, settings, django_capture_on_commit_callbacks
+def test_before_the_code_the_form_answers_alike_whether_or_not_a_mobile_holds_bookings(
+    client, room, settings
 ):
     """Whoever types someone's number must not learn that its owner has counselling
-    appointments: a mobile at its limit books like any other, and only its owner
-    hears about the limit, in the confirmation text."""
+    appointments: up to the code, a number at its cap looks like any other."""
     settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
     first, second, third, fourth = free_slots(room)[:4]
-    assert book(client, room, first.start).status_code == 302
-    assert book(client, room, second.start).status_code == 302
+    make_booking(room, first)
+    make_booking(room, second)
 
-    sms.MemoryBackend.outbox.clear()
     answers = {}
     for mobile, slot in ((MOBILE, third), ("13700000000", fourth)):
         client.cookies.clear()
-        with django_capture_on_commit_callbacks(execute=True):
-            response = book(client, room, slot.start, mobile=mobile)
+        response = client.post(book_url(room, slot.start), form_data(mobile=mobile))
         answers[mobile] = (response.status_code, response["Location"])
         answers[mobile] += (page_shape(client.get(response["Location"])),)
     assert answers[MOBILE] == answers["13700000000"]
-    assert "上限" not in answers[MOBILE][2] and "未到期" not in answers[MOBILE][2]
+    assert "未到期" not in answers[MOBILE][2]
 
-    at_limit = Booking.objects.get(starts_at=third.start)
-    assert at_limit.over_mobile_limit and at_limit.status == Booking.Status.CONFIRMED
-    assert not Booking.objects.get(starts_at=fourth.start).over_mobile_limit
-    texts = dict(sms.MemoryBackend.outbox)  # the last text to each mobile
-    assert "已有多个未到期的预约" in texts[MOBILE]
-    assert "已有多个未到期的预约" not in texts["13700000000"]
+
+def test_a_proven_mobile_at_its_cap_is_refused_plainly_and_nothing_is_stored(
+    client, room, settings
+):
+    settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
+    first, second, third = free_slots(room)[:3]
+    assert book(client, room, first.start).status_code == 302
+    assert book(client, room, second.start).status_code == 302
+
+    response = book(client, room, third.start)
+
+    assert response.status_code == 400
+    assert "这个手机号码已有 2 个还没到期的预约" in text(response)
+    assert 'value="小李"' in text(response)  # the form is kept
+    assert Booking.objects.count() == 2
+    # Cancelling one makes room for another.
+    cancel_by_resident(Booking.objects.get(starts_at=first.start))
+    assert book(client, room, third.start).status_code == 302
 
 
 def test_note_without_its_own_consent_is_refused_and_nothing_stored(client, room):
@@ -359,7 +385,9 @@ def test_name_is_required_and_short(client, room):
 
 
 def looked_up(client, booking, mobile=MOBILE):
-    return client.post("/yuyue/", {"reference": booking.reference_display, "mobile": mobile})
+    """Open `booking` from the list of the proven mobile's bookings."""
+    prove_mobile(client, mobile)
+    return client.post("/yuyue/bookings/", {"booking": booking.reference})
 
 
 def make_booking(room, slot, mobile=MOBILE):
@@ -368,29 +396,56 @@ def make_booking(room, slot, mobile=MOBILE):
     )
 
 
-def test_lookup_with_reference_and_mobile_shows_the_booking(client, room):
-    booking = make_booking(room, free_slots(room)[0])
-    response = looked_up(client, booking)
-    assert response.status_code == 302 and response["Location"] == "/yuyue/booking/"
-    html = text(client.get("/yuyue/booking/"))
-    assert booking.reference_display in html
-    assert room.address in html and "已确认" in html
-    assert 'href="/yuyue/cancel/"' in html and 'href="/yuyue/move/"' in html
+def test_lookup_with_a_proven_mobile_lists_all_its_upcoming_bookings(client, room):
+    slots = free_slots(room, first_day=2)
+    cancelled = make_booking(room, slots[3])
+    cancel_by_resident(cancelled)
+    first = make_booking(room, slots[0])
+    second = make_booking(room, slots[1])
+    someone_elses = make_booking(room, slots[2], mobile="13700000000")
+
+    asked = client.post("/yuyue/", {"mobile": MOBILE})
+    assert asked.status_code == 302 and asked["Location"] == "/yuyue/code/"
+    code_page = text(client.get("/yuyue/code/"))
+    assert "139****5678" in code_page and MOBILE not in code_page
+    response = client.post("/yuyue/code/", {"code": sms_code(MOBILE)})
+    assert response.status_code == 302 and response["Location"] == "/yuyue/bookings/"
+
+    html = text(client.get("/yuyue/bookings/"))
+    assert first.reference_display in html and second.reference_display in html
+    assert someone_elses.reference_display not in html
+    assert cancelled.reference_display not in html
+    assert html.index(first.reference_display) < html.index(second.reference_display)
+
+    opened = client.post("/yuyue/bookings/", {"booking": second.reference})
+    assert opened["Location"] == "/yuyue/booking/"
+    detail = text(client.get("/yuyue/booking/"))
+    assert second.reference_display in detail and room.address in detail
+    assert 'href="/yuyue/cancel/"' in detail and 'href="/yuyue/move/"' in detail
+    assert 'href="/yuyue/bookings/"' in detail
+    # Only the proven number's bookings can be opened.
+    client.post("/yuyue/bookings/", {"booking": someone_elses.reference})
+    assert someone_elses.reference_display not in text(client.get("/yuyue/booking/"))
 
 
-def test_lookup_failure_is_one_generic_message(client, room):
-    booking = make_booking(room, free_slots(room)[0])
-    wrong_mobile = looked_up(client, booking, mobile="13700000000")
-    wrong_code = client.post("/yuyue/", {"reference": "1234 5678", "mobile": MOBILE})
-    for response in (wrong_mobile, wrong_code):
-        assert "没有找到这个预约,请核对预约编号和手机号码" in text(response)
-    summaries = [
-        re.search(r'<div class="error-summary".*?</div>', text(response), re.S).group()
-        for response in (wrong_mobile, wrong_code)
-    ]
-    assert summaries[0] == summaries[1]
-    assert wrong_mobile.status_code == wrong_code.status_code
-    assert client.get("/yuyue/booking/")["Location"] == "/yuyue/"
+def test_a_known_reference_and_a_guessed_mobile_reveal_nothing(client, room):
+    """A reference with the masked mobile (138****8123) used to be matched in a
+    few guesses: now nothing is shown without the code sent to the real number."""
+    booking = make_booking(room, free_slots(room)[0], mobile="13800138123")
+    for guess in ("13800008123", "13811118123", "13800138123"):
+        client.cookies.clear()
+        response = client.post("/yuyue/", {"reference": booking.reference_display, "mobile": guess})
+        assert response.status_code == 302 and response["Location"] == "/yuyue/code/"
+        assert client.get("/yuyue/bookings/")["Location"] == "/yuyue/"
+        assert client.get("/yuyue/booking/")["Location"] == "/yuyue/"
+        wrong = client.post("/yuyue/code/", {"code": "000000"})
+        assert booking.reference_display not in text(wrong)
+    # The codes went to the numbers typed; the guesser sees none of them.
+    assert {to for to, _text in sms.MemoryBackend.outbox} == {
+        "13800008123",
+        "13811118123",
+        "13800138123",
+    }
 
 
 def test_cancel_asks_first_then_cancels(client, room):
@@ -483,13 +538,27 @@ def test_booking_limit_per_mobile_applies_across_addresses(client, room, setting
 
 def test_lookup_attempts_beyond_the_limit_get_429(client, room, settings):
     settings.COUNSELING_RATE_LIMITS = {"lookup": {"ip": (3, 900)}}
-    booking = make_booking(room, free_slots(room)[0])
-    for _attempt in range(3):
-        client.post("/yuyue/", {"reference": "1111 2222", "mobile": MOBILE})
-    response = looked_up(client, booking)
+    make_booking(room, free_slots(room)[0])
+    for number in range(3):
+        client.post("/yuyue/", {"mobile": f"1370000000{number}"})
+    response = client.post("/yuyue/", {"mobile": MOBILE})
     assert response.status_code == 429
     assert "尝试次数过多,请稍后再试" in text(response)
+    assert not [to for to, _text in sms.MemoryBackend.outbox if to == MOBILE]
     assert client.get("/yuyue/booking/")["Location"] == "/yuyue/"
+
+
+def test_lookups_from_one_ipv6_64_network_share_one_limit(client, room, settings):
+    settings.COUNSELING_RATE_LIMITS = {"lookup": {"ip": (10, 900), "mobile": (99, 900)}}
+    statuses = [
+        client.post(
+            "/yuyue/", {"mobile": f"137000000{n:02d}"}, REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}"
+        ).status_code
+        for n in range(25)
+    ]
+    assert statuses.count(302) == 10 and statuses[10:] == [429] * 15
+    elsewhere = client.post("/yuyue/", {"mobile": "13700000099"}, REMOTE_ADDR="2001:db8:1:3::1")
+    assert elsewhere.status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ class TestPurgeBookings:
         assert old.room == room
         assert old.visit_type == Booking.VisitType.FOLLOW_UP
         assert old.status == Booking.Status.CONFIRMED
-        assert service.find_booking(old.reference, "13800000001") is None
+        assert not Booking.objects.for_mobile("13800000001").filter(pk=old.pk).exists()
         assert not Notification.objects.exclude(booking=recent).exists()
 
         recent.refresh_from_db()

@@ -29,13 +29,14 @@ from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
     Booking,
+    MobileCode,
     Notification,
 )
 from counseling.privacy import mobile_digest
 from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
 from tests.counseling import fault_worker
-from tests.factories import make_open_room
+from tests.factories import enter_sms_code, make_open_room, prove_mobile, sms_code
 
 ROOT = Path(__file__).resolve().parents[2]
 MOBILE = "13912345678"
@@ -88,6 +89,12 @@ def form(**overrides):
     return {"name": "小李", "mobile": MOBILE, "email": "", "visit_type": "first", **overrides}
 
 
+def open_booking(client, booking):
+    """The resident proves the mobile at /yuyue/ and opens the booking."""
+    prove_mobile(client, MOBILE)
+    client.post("/yuyue/bookings/", {"booking": booking.reference})
+
+
 def closed_port():
     """A local port nothing listens on: connecting to it is refused at once."""
     with socket.socket() as probe:
@@ -105,8 +112,10 @@ def test_mail_and_sms_down_the_resident_is_booked_and_told_and_messages_follow_o
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayDown"
     client = Client()
+    prove_mobile(client, MOBILE)  # the code came through; then the gateway went down
+    sms_outbox.clear()
+    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayDown"
     slot = free_slots(room)[0]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -212,7 +221,8 @@ def resident_booked_through_the_queue(room, settings, client, tmp_path, monkeypa
     outbox.touch()
     monkeypatch.setenv(fault_worker.OUTBOX, str(outbox))
     response = client.post(book_url(room, free_slots(room)[0].start), form())
-    assert response.status_code == 302
+    response = enter_sms_code(client, response, MOBILE)
+    assert response.status_code == 302 and response["Location"] == reverse("counseling:done")
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     return Booking.objects.get(), outbox
 
@@ -321,6 +331,8 @@ def test_database_too_busy_keeps_what_the_resident_typed_and_the_retry_books_onc
     client = Client()
     url = book_url(room, free_slots(room)[0].start)
     typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
+    prove_mobile(client, MOBILE)
+    sms_outbox.clear()
 
     with held_by_another_connection(room):
         response = client.post(url, typed)
@@ -348,7 +360,7 @@ def test_database_too_busy_to_cancel_or_move_leaves_the_booking_as_it_was(
         room=room, starts_at=first.start, name="小李", mobile=MOBILE, visit_type="first"
     )
     client = Client()
-    client.post("/yuyue/", {"reference": booking.reference, "mobile": MOBILE})
+    open_booking(client, booking)
     move_url = reverse("yuyue:move_slots", args=[other.day])
 
     with held_by_another_connection(room, booking):
@@ -378,6 +390,7 @@ def test_slot_taken_after_the_form_loaded_keeps_the_typed_details_and_offers_oth
     )
 
     response = client.post(book_url(room, taken.start), form(name="王阿姨"))
+    response = enter_sms_code(client, response, MOBILE)
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -395,7 +408,7 @@ def test_slot_taken_while_choosing_a_new_time_leaves_the_booking_where_it_was(ro
     booking = create_booking(
         room=room, starts_at=first.start, name="小李", mobile=MOBILE, visit_type="first"
     )
-    client.post("/yuyue/", {"reference": booking.reference, "mobile": MOBILE})
+    open_booking(client, booking)
     move_url = reverse("yuyue:move_slots", args=[wanted.day])
     assert wanted.start.isoformat() in client.get(move_url).content.decode()
     create_booking(
@@ -409,3 +422,57 @@ def test_slot_taken_while_choosing_a_new_time_leaves_the_booking_where_it_was(ro
     booking.refresh_from_db()
     assert booking.starts_at == first.start
     assert not booking.notifications.filter(kind=Notification.Kind.MOVED).exists()
+
+
+def test_sms_gateway_down_at_the_code_step_keeps_the_form_and_books_once_it_is_back(
+    room, settings, client, sms_outbox
+):
+    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayDown"
+    url = book_url(room, free_slots(room)[0].start)
+    typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
+
+    response = client.post(url, typed)
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "短信暂时发不出去,您填写的内容都还在" in html and 'role="alert"' in html
+    assert 'value="王阿姨"' in html and "最近睡不好</textarea>" in html
+    assert not Booking.objects.exists()
+    assert not MobileCode.objects.exists()  # a code that never went out is not kept
+
+    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    response = client.post(url, typed)
+    assert response["Location"] == reverse("counseling:verify")
+    done = client.post(response["Location"], {"code": sms_code(MOBILE)})
+    assert done.status_code == 302
+    assert Booking.objects.get().name == "王阿姨"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_too_busy_at_the_code_step_keeps_everything_and_the_retry_books_once(
+    room, settings, sms_outbox, short_lock_wait
+):
+    client = Client()
+    url = book_url(room, free_slots(room)[0].start)
+    typed = form(name="王阿姨")
+    assert client.post(url, typed)["Location"] == reverse("counseling:verify")
+    code = sms_code(MOBILE)
+
+    with held_by_another_connection(room):
+        response = client.post(reverse("counseling:verify"), {"code": code})
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "系统繁忙" in html
+    assert not Booking.objects.exists()
+    # The resident does what the page offers. On SQLite the lock stopped the code
+    # check, so the page asks for the same code again; on PostgreSQL the code was
+    # taken and the room's lock stopped the booking, so the page is the form,
+    # with everything typed, and the proven number books at once.
+    if 'name="code"' in html:
+        retry = client.post(reverse("counseling:verify"), {"code": code})
+    else:
+        assert 'value="王阿姨"' in html
+        retry = client.post(url, typed)
+    assert retry.status_code == 302 and retry["Location"] == reverse("counseling:done")
+    assert Booking.objects.get().name == "王阿姨"

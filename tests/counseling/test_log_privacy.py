@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from counseling.privacy import mask_mobile
 from counseling.sms import SmsError
 from portal.core.groups import COORDINATORS
 from tests.counseling.test_access_matrix import log_in_staff, make_staff
-from tests.factories import make_weekday_room
+from tests.factories import enter_sms_code, make_weekday_room, prove_mobile, sms_code
 
 RESIDENT = {
     "name": "司马日志",
@@ -72,6 +73,19 @@ def room(db):
     )
 
 
+class ConsoleAndPhone:
+    """The console backend, with the texts also reaching the resident's phone."""
+
+    def send(self, mobile, text):
+        sms.ConsoleBackend().send(mobile, text)
+        sms.MemoryBackend().send(mobile, text)
+
+
+def wrong_code():
+    real = sms_code(RESIDENT["mobile"])
+    return "000000" if real != "000000" else "111111"
+
+
 def book_url(room, slot):
     local = slot.start.astimezone(LOCAL_TZ)
     return reverse(
@@ -82,7 +96,7 @@ def book_url(room, slot):
 def test_a_booking_from_start_to_end_leaves_no_personal_data_in_logs_or_output(
     client, room, settings, every_log_record, capfd, django_capture_on_commit_callbacks
 ):
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.ConsoleBackend"
+    settings.COUNSELING_SMS_BACKEND = f"{HERE}.ConsoleAndPhone"
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     first, second = [slot for slot in Availability([room]).slots(room) if slot.day == tomorrow][:2]
     form = {**RESIDENT, "visit_type": "first", "note_consent": "on", "website": ""}
@@ -92,19 +106,25 @@ def test_a_booking_from_start_to_end_leaves_no_personal_data_in_logs_or_output(
         assert (
             client.post(book_url(room, first), {**form, "email": "not-an-email"}).status_code == 400
         )
-        assert client.post(book_url(room, first), form).status_code == 302
+        asked = client.post(book_url(room, first), form)
+        assert asked["Location"] == reverse("counseling:verify")
+        assert client.post(asked["Location"], {"code": wrong_code()}).status_code == 400
+        assert enter_sms_code(client, asked, RESIDENT["mobile"]).status_code == 302
         assert client.post(book_url(room, second), form).status_code == 302
         booking, other = Booking.objects.order_by("starts_at")
         reminders = StringIO()
         call_command("send_reminders", stdout=reminders)
         assert "已安排提醒 2 个预约" in reminders.getvalue()
 
+        # Later, on another phone: the resident proves the number and cancels,
+        # while the gateway refuses texts with errors that quote the number.
+        phone = Client()
+        assert phone.post("/yuyue/", {"mobile": RESIDENT["mobile"]}).status_code == 302
+        assert phone.post("/yuyue/code/", {"code": wrong_code()}).status_code == 400
+        assert prove_mobile(phone, RESIDENT["mobile"]).status_code == 302
+        assert phone.post("/yuyue/bookings/", {"booking": booking.reference}).status_code == 302
         settings.COUNSELING_SMS_BACKEND = f"{HERE}.RefusingSmsBackend"
-        wrong = {"reference": booking.reference, "mobile": "13900000000"}
-        assert client.post("/yuyue/", wrong).status_code == 400
-        lookup = {"reference": booking.reference, "mobile": RESIDENT["mobile"]}
-        assert client.post("/yuyue/", lookup).status_code == 302
-        assert client.post("/yuyue/cancel/").status_code == 302
+        assert phone.post("/yuyue/cancel/").status_code == 302
 
         log_in_staff(client, make_staff("coordinator", COORDINATORS))
         assert client.get("/admin/counseling/booking/").status_code == 200

@@ -6,6 +6,8 @@ arrives, the answer is a page (never a server error); a refusal says in
 Chinese what to fix; and nothing is stored unless the booking was made."""
 
 import datetime
+import re
+import unicodedata
 
 import pytest
 from django.core.cache import cache
@@ -20,10 +22,12 @@ from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
     Booking,
+    MobileCode,
     Notification,
 )
+from counseling.privacy import normalise_mobile
 from counseling.views import SESSION_KEY
-from tests.factories import make_open_room
+from tests.factories import make_open_room, sms_code
 from tests.strategies import PROPERTY_SETTINGS, has_chinese, param_values
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +50,9 @@ def unlimited_attempts(settings):
     """The attempt limits would turn every later example into "too many tries";
     they have tests of their own."""
     unlimited = {"ip": (10**9, 3600), "mobile": (10**9, 3600)}
-    settings.COUNSELING_RATE_LIMITS = {"booking": unlimited, "lookup": unlimited}
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.COUNSELING_RATE_LIMITS = dict.fromkeys(
+        ("booking", "lookup", "code", "verify"), unlimited
+    )
     cache.clear()
 
 
@@ -94,13 +99,22 @@ def assert_refused_in_chinese(response):
 def clear_bookings():
     Notification.objects.all().delete()
     Booking.objects.all().delete()
+    MobileCode.objects.all().delete()
+
+
+def through_the_code_step(client, response):
+    """When the form asked for the SMS code, type the one the phone got."""
+    if response.status_code == 302 and response["Location"] == reverse("counseling:verify"):
+        return client.post(response["Location"], {"code": sms_code(MOBILE)})
+    return response
 
 
 @PROPERTY_SETTINGS
 @given(data=booking_forms)
 def test_booking_form_stores_a_booking_only_from_valid_input(room, slot, data):
     clear_bookings()
-    response = Client().post(book_url(room, slot.start), data)
+    client = Client()
+    response = through_the_code_step(client, client.post(book_url(room, slot.start), data))
     if response.status_code == 302:
         booking = Booking.objects.get()
         assert response["Location"] == reverse("counseling:done")
@@ -143,7 +157,7 @@ def test_every_booking_step_answers_any_room_day_and_time(room, slot, room_id, d
     url = f"/counseling/{room.pk}/{day}/{time}/"
     page = client.get(url)
     assert page.status_code in (200, 404)
-    response = client.post(url, data)
+    response = through_the_code_step(client, client.post(url, data))
     if response.status_code == 302:
         assert Booking.objects.get().starts_at == slot.start  # only a real free slot books
     elif response.status_code == 404:
@@ -170,28 +184,35 @@ def snapshot(booking):
 
 @PROPERTY_SETTINGS
 @given(
-    data=st.fixed_dictionaries(
-        {
-            "reference": param_values(["2041 7736", "20417736"]),
-            "mobile": param_values([MOBILE, "+86 139 1234 5678", "１３９１２３４５６７８"]),
-        }
-    ).map(without_missing),
-    use_real_reference=st.booleans(),
+    mobile=param_values([MOBILE, "+86 139 1234 5678", "１３９１２３４５６７８", "13700000000"]),
+    code=param_values(["123456", "１２３４５６", "12 34 56"]),
+    use_real_code=st.booleans(),
 )
-def test_lookup_finds_a_booking_only_with_its_reference_and_mobile(
-    existing, data, use_real_reference
+def test_lookup_shows_bookings_only_to_whoever_types_the_code_the_phone_got(
+    existing, mobile, code, use_real_code
 ):
-    if use_real_reference and isinstance(data.get("reference"), str):
-        data["reference"] = existing.reference_display
+    MobileCode.objects.all().delete()
     before = snapshot(existing)
     client = Client()
-    response = client.post("/yuyue/", data)
-    if response.status_code == 302:
-        assert response["Location"] == reverse("yuyue:detail")
-        assert client.session[SESSION_KEY] == existing.pk
-    else:
+    response = client.post("/yuyue/", {} if mobile is None else {"mobile": mobile})
+    if response.status_code != 302:
         assert_refused_in_chinese(response)
-        assert SESSION_KEY not in client.session
+    else:
+        assert response["Location"] == reverse("yuyue:code")
+        mobile = mobile[-1] if isinstance(mobile, list) else mobile  # the value a form reads
+        typed = sms_code(mobile) if use_real_code else code
+        answer = client.post(response["Location"], {} if typed is None else {"code": typed})
+        if answer.status_code == 302:
+            assert answer["Location"] == reverse("yuyue:bookings")
+            typed = typed[-1] if isinstance(typed, list) else typed
+            assert typed is not None
+            assert re.sub(r"\s", "", unicodedata.normalize("NFKC", typed)) == sms_code(mobile)
+            listed = existing.reference_display in client.get(answer["Location"]).content.decode()
+            assert listed == (normalise_mobile(mobile) == MOBILE)
+        else:
+            assert_refused_in_chinese(answer)
+            assert client.get("/yuyue/bookings/")["Location"] == reverse("yuyue:lookup")
+    assert SESSION_KEY not in client.session
     assert snapshot(existing) == before
     assert not Notification.objects.exists()
 

@@ -102,19 +102,19 @@ class TestCreate:
         refused("closed", book, room, at(TUESDAY, "10:00"))
         assert not Booking.objects.exists()
 
-    def test_a_mobile_over_its_limit_still_books_and_is_marked_for_coordinators(
-        self, room, settings
-    ):
+    def test_a_mobile_at_its_limit_is_refused_until_one_is_cancelled_or_past(self, room, settings):
         settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
         first = book(room, at(MONDAY, "09:00"))
-        second = book(room, at(MONDAY, "10:00"))
-        third = book(room, at(MONDAY, "11:00"))
-        assert third.status == Booking.Status.CONFIRMED
-        assert [b.over_mobile_limit for b in (first, second, third)] == [False, False, True]
-        assert not book(room, at(TUESDAY, "10:00"), mobile="13800000009").over_mobile_limit
+        book(room, at(MONDAY, "10:00"))
+        refused("mobile_limit", book, room, at(MONDAY, "11:00"))
+        assert Booking.objects.count() == 2
+        # The cap is per number: someone else books that time.
+        assert book(room, at(MONDAY, "11:00"), mobile="13800000009").is_active
         service.cancel_by_resident(first, now=NOW)
-        service.cancel_by_resident(second, now=NOW)
-        assert not book(room, at(TUESDAY, "09:00")).over_mobile_limit
+        assert book(room, at(TUESDAY, "09:00")).is_active
+        # Bookings already past do not count.
+        later = NOW + datetime.timedelta(days=1, hours=8)
+        assert book(room, at(TUESDAY + datetime.timedelta(days=1), "10:00"), now=later).is_active
 
     def test_a_cancelled_booking_frees_its_slot(self, room):
         booking = book(room, at(MONDAY, "10:00"))

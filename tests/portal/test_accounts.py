@@ -380,6 +380,7 @@ def test_two_factor_is_on_in_production_and_off_for_the_development_demo(module,
             "ALLOW_CONSOLE_MESSAGES": "true",  # production otherwise asks for EMAIL_HOST
             "BOOKING_DATA_KEY": "cHJvYmUtb25seS1ib29raW5nLWRhdGEta2V5LTMyYnk=",
             "BOOKING_LOOKUP_KEY": "probe-only-lookup-key",
+            "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
         },
         capture_output=True,
         text=True,

@@ -299,3 +299,10 @@ class TestAdmin:
         assert response.status_code == 200
         assert message in response.content.decode()
         assert not HolidayArrangement.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", [D(1, 1, 1), D(1899, 6, 1), D(2100, 2, 1), D(9999, 12, 31)])
+def test_days_far_outside_any_calendar_still_have_a_kind(day):
+    assert day_kind(day) in (DayKind.ORDINARY, DayKind.HOLIDAY)
+    assert day_kind(D(day.year, 1, 1)) is DayKind.HOLIDAY

@@ -1,0 +1,200 @@
+"""Proof that a resident holds a mobile: a six-digit code sent by SMS, typed back.
+
+A code is valid for five minutes and five tries; another can be asked for after
+60 seconds; sending is limited per number and per visitor. Codes and numbers are
+stored only as keyed hashes (HMAC under the booking lookup key). Once the code is
+right, the session remembers the number as verified for a while, so booking and
+looking up bookings need one code, not one each.
+
+The SMS is neutral: it names the sub-district, never counselling, since a phone
+may be seen by others."""
+
+import datetime
+import hmac
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import ratelimit
+from .models import MobileCode
+from .privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
+from .sms import SmsError, get_backend
+
+CODE_DIGITS = 6
+CODE_LIFETIME = datetime.timedelta(minutes=5)
+MAX_TRIES = 5
+RESEND_AFTER = datetime.timedelta(seconds=60)
+# How long a session counts a number as proven after its code was typed.
+VERIFIED_FOR = datetime.timedelta(minutes=30)
+# Codes are kept this long (for the per-number resend wait), then deleted.
+KEPT_FOR = datetime.timedelta(days=1)
+SESSION_KEY = "yuyue_verified"
+
+
+class CodeRefused(Exception):
+    """A code could not be sent or was not accepted; `message` is for the resident."""
+
+    def __init__(self, reason, message, wait_seconds=0):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.wait_seconds = wait_seconds
+
+
+def _code_digest(mobile_hash, code):
+    return keyed_hash(f"code:{mobile_hash}:{code}")
+
+
+def message_text(code):
+    return _(
+        "【金家岭街道】验证码 %(code)s,%(minutes)d 分钟内有效。请勿告诉他人;如非本人操作,请忽略本短信。"
+    ) % {"code": code, "minutes": CODE_LIFETIME.seconds // 60}
+
+
+def wait_before_resend(mobile, now=None):
+    """Seconds until another code may be sent to `mobile` (0 when it may now): a
+    minute after the last code that is still waiting to be typed."""
+    now = now or timezone.now()
+    last = (
+        MobileCode.objects.filter(mobile_hash__in=mobile_digests(mobile), used_at__isnull=True)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return 0
+    return max(0, int((last + RESEND_AFTER - now).total_seconds() + 0.999))
+
+
+def send_code(request, mobile, now=None):
+    """Send a fresh code to `mobile`, or raise CodeRefused (too soon after the
+    last one, too many, or the SMS gateway refused: then nothing is stored)."""
+    now = now or timezone.now()
+    wait = wait_before_resend(mobile, now)
+    if wait:
+        raise CodeRefused(
+            "wait",
+            ngettext(
+                "验证码刚刚发出,请等 %(seconds)d 秒后再重新获取。",
+                "验证码刚刚发出,请等 %(seconds)d 秒后再重新获取。",
+                wait,
+            )
+            % {"seconds": wait},
+            wait_seconds=wait,
+        )
+    if not ratelimit.attempt_from_client(request, "code"):
+        raise CodeRefused("limit", _("获取验证码的次数过多,请一小时后再试。"))
+    if not ratelimit.attempt_for_mobile("code", mobile):
+        raise CodeRefused("limit", _("这个号码获取验证码的次数过多,请一小时后再试。"))
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    digest = mobile_digest(mobile)
+    MobileCode.objects.filter(created_at__lt=now - KEPT_FOR).delete()
+    record = MobileCode.objects.create(
+        mobile_hash=digest,
+        code_hash=_code_digest(digest, code),
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
+    try:
+        get_backend().send(mobile, message_text(code))
+    except (SmsError, OSError) as failed:
+        record.delete()
+        raise CodeRefused(
+            "sms_failed", _("短信暂时发不出去,您填写的内容都还在。请稍等片刻后再点“获取验证码”。")
+        ) from failed
+    return record
+
+
+def check_code(mobile, typed, now=None):
+    """Accept the code typed for `mobile` (it is then used up), or raise CodeRefused.
+    A wrong try is counted and committed before the refusal is raised."""
+    now = now or timezone.now()
+    typed = "".join(ch for ch in typed if ch.isdigit())
+    with transaction.atomic():
+        record = (
+            MobileCode.objects.select_for_update()
+            .filter(mobile_hash__in=mobile_digests(mobile), used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if record is None or record.expires_at <= now:
+            refusal = "expired"
+        elif record.tries >= MAX_TRIES:
+            refusal = "too_many"
+        else:
+            record.tries += 1
+            if hmac.compare_digest(record.code_hash, _code_digest(record.mobile_hash, typed)):
+                record.used_at = now
+                refusal = None
+            else:
+                refusal = "wrong" if record.tries < MAX_TRIES else "too_many"
+            record.save(update_fields=["tries", "used_at"])
+    if refusal == "expired":
+        raise CodeRefused("expired", _("验证码已过期或已经用过,请点“重新获取验证码”。"))
+    if refusal == "too_many":
+        raise CodeRefused("too_many", _("验证码输错次数太多,请点“重新获取验证码”。"))
+    if refusal == "wrong":
+        left = MAX_TRIES - record.tries
+        raise CodeRefused(
+            "wrong",
+            ngettext(
+                "验证码不对,请核对短信中的 6 位数字,还可以再试 %(left)d 次。",
+                "验证码不对,请核对短信中的 6 位数字,还可以再试 %(left)d 次。",
+                left,
+            )
+            % {"left": left},
+        )
+
+
+def mark_verified(request, mobile, now=None):
+    """Remember in this session that its visitor proved `mobile` (a new session
+    key, so an id seen before the proof cannot use it). The session keeps the
+    number's keyed hashes (one per lookup key, to find its bookings) and its
+    masked form to show, never the number."""
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = {
+        "mobile_hashes": mobile_digests(mobile),
+        "masked": mask_mobile(mobile),
+        "at": (now or timezone.now()).timestamp(),
+    }
+
+
+def _proof(request, now=None):
+    proof = request.session.get(SESSION_KEY)
+    if not proof:
+        return None
+    proved_at = datetime.datetime.fromtimestamp(proof["at"], datetime.UTC)
+    if (now or timezone.now()) - proved_at > VERIFIED_FOR:
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return proof
+
+
+def verified_hashes(request, now=None):
+    """The keyed hashes of the number this session proved, while the proof is
+    fresh; None otherwise."""
+    proof = _proof(request, now)
+    return proof["mobile_hashes"] if proof else None
+
+
+def verified_mask(request):
+    proof = _proof(request)
+    return proof["masked"] if proof else ""
+
+
+def is_verified(request, mobile):
+    proved = verified_hashes(request)
+    return proved is not None and mobile_digest(mobile) in proved
+
+
+def forget(request):
+    request.session.pop(SESSION_KEY, None)
+
+
+def purge(before):
+    """Delete codes sent before `before`; returns how many."""
+    deleted, _by_model = MobileCode.objects.filter(created_at__lt=before).delete()
+    return deleted
