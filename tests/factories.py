@@ -105,7 +105,9 @@ def authenticator_code(device):
         # device's memory back, as waiting for the next codes would (no sleeps).
         device.last_t = totp.t() - 1
         device.save(update_fields=["last_t"])
-    totp.time = max(totp.time, device.t0 + (device.last_t + 1) * device.step)
+    # The next unused step, in the device's own time (django-otp adds its drift,
+    # which grows when a code from the next step was accepted).
+    totp.time = max(totp.time, device.t0 + (device.last_t + 1 - device.drift) * device.step)
     return f"{totp.token():0{device.digits}d}"
 
 

@@ -12,6 +12,10 @@ from portal.campaigns.models import CampaignIndexPage, CampaignPage
 from portal.core.models import StandardPage
 from portal.news.models import NewsIndexPage, NewsPage
 from portal.talks.models import TalkIndexPage, TalkPage
+from tests.factories import sms_code
+
+# The booking form's button before the mobile is proven.
+NEXT = "下一步:获取短信验证码"
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -69,8 +73,9 @@ def test_public_page_has_no_serious_accessibility_violations(new_page, db_access
 
 
 def test_every_booking_step_has_no_serious_accessibility_violations(new_page, db_access):
-    """Day list, slot list, booking form, the form with errors, confirmation,
-    the lookup, the booking and the cancel confirmation."""
+    """Day list, slot list, booking form, the form with errors, the code step (and
+    a wrong code), confirmation, the lookup, its code step, the list of bookings,
+    the booking and the cancel confirmation."""
     page = new_page("phone")
     violations = []
 
@@ -86,24 +91,34 @@ def test_every_booking_step_has_no_serious_accessibility_violations(new_page, db
     page.locator("a.choice").first.click()
     check("填写预约信息")
 
-    page.get_by_role("button", name="确认预约").click()
+    page.get_by_role("button", name=NEXT).click()
     expect(page.locator(".form-field--error").first).to_be_visible()
     check("填写预约信息")
 
     page.get_by_label("称呼").fill("李先生")
     page.get_by_label("手机号码").fill("13712345678")
+    page.get_by_role("button", name=NEXT).click()
+    check("输入短信验证码")
+    page.get_by_label("短信验证码").fill("12345")
+    page.get_by_role("button", name="确认预约").click()
+    expect(page.locator(".form-field--error").first).to_be_visible()
+    check("输入短信验证码")
+    page.get_by_label("短信验证码").fill(sms_code("13712345678"))
     page.get_by_role("button", name="确认预约").click()
     check("预约成功")
-    reference = re.sub(r"\D", "", page.locator(".reference__code").inner_text())
 
     lookup = new_page("phone")
     page = lookup
     page.goto("/yuyue/")
-    check("查看或更改预约")
-    page.get_by_label("预约编号").fill(reference)
-    page.get_by_label("手机号码").fill("13712345678")
-    page.get_by_role("button", name="查找预约").click()
     check("我的预约")
+    page.get_by_label("手机号码").fill("13712345678")
+    page.get_by_role("button", name="获取验证码").click()
+    check("输入短信验证码")
+    page.get_by_label("短信验证码").fill(sms_code("13712345678"))
+    page.get_by_role("button", name="查看我的预约").click()
+    check("我的预约")
+    page.get_by_role("button", name=re.compile("查看或更改")).first.click()
+    check("预约详情")
     page.get_by_role("link", name="取消预约").click()
     check("取消预约")
 
@@ -129,7 +144,17 @@ def test_elder_mode_pages_have_no_serious_accessibility_violations(new_page, db_
     page.locator("a.room__book").first.click()
     page.locator("a.choice").first.click()
     page.locator("a.choice").first.click()
-    page.get_by_role("button", name="确认预约").click()
+    page.get_by_role("button", name=NEXT).click()
     expect(page.locator(".form-field--error").first).to_be_visible()
+    violations.extend(blocking_violations(page))
+    # The code step: one large field, readable in 长辈模式.
+    page.get_by_label("称呼").fill("孙大爷")
+    page.get_by_label("手机号码").fill("13712345600")
+    page.get_by_role("button", name=NEXT).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("输入短信验证码")
+    page.wait_for_load_state("load")  # the elder stylesheet too
+    code_field = page.get_by_label("短信验证码")
+    assert code_field.evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 32
+    assert code_field.evaluate("el => el.getBoundingClientRect().width") >= 280
     violations.extend(blocking_violations(page))
     assert not violations, "axe found serious or critical violations:\n" + "\n".join(violations)

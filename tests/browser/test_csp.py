@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.news.models import NewsPage
+from tests.factories import sms_code
 
 from .conftest import EDITOR
 from .test_accessibility import PAGE_TYPES
@@ -138,21 +139,27 @@ def test_every_booking_step_works_under_the_policy(watched_page, db_access):
     page.locator("a.choice").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("选择时间")
     page.locator("a.choice").first.click()
-    page.get_by_role("button", name="确认预约").click()
+    page.get_by_role("button", name="下一步:获取短信验证码").click()
     expect(page.locator(".form-field--error").first).to_be_visible()
     page.get_by_label("称呼").fill("赵女士")
     page.get_by_label("手机号码").fill("13712340009")
+    page.get_by_role("button", name="下一步:获取短信验证码").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("输入短信验证码")
+    page.get_by_role("button", name="重新获取验证码").click()  # too soon: a message
+    expect(page.locator(".error-summary")).to_contain_text("秒后再重新获取")
+    page.get_by_label("短信验证码").fill(sms_code("13712340009"))
     page.get_by_role("button", name="确认预约").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("预约成功")
-    reference = re.sub(r"\D", "", page.locator(".reference__code").inner_text())
     assert_no_violations(page)
 
     page = watched_page()
     page.goto("/yuyue/")
-    page.get_by_label("预约编号").fill(reference)
     page.get_by_label("手机号码").fill("13712340009")
-    page.get_by_role("button", name="查找预约").click()
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_label("短信验证码").fill(sms_code("13712340009"))
+    page.get_by_role("button", name="查看我的预约").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("我的预约")
+    page.get_by_role("button", name=re.compile("查看或更改")).first.click()
     page.get_by_role("link", name="取消预约").click()
     page.get_by_role("button", name="确认取消预约").click()
     expect(page.locator(".booking-status")).to_contain_text("取消")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from counseling.models import Booking
 from portal.news.models import NewsPage
-from tests.factories import authenticator_code, authenticator_for
+from tests.factories import authenticator_code, authenticator_for, sms_code
 
 from .conftest import EDITOR, REVIEWER, STAFF_PASSWORD
 
@@ -94,7 +94,7 @@ def focus_link(page, text, css="a"):
     )
 
 
-def test_resident_books_by_keyboard_and_cancels_with_reference_and_mobile(
+def test_resident_books_by_keyboard_and_cancels_with_the_mobile_and_its_code(
     page, new_page, viewport, db_access
 ):
     page.goto("/")
@@ -126,6 +126,15 @@ def test_resident_books_by_keyboard_and_cancels_with_reference_and_mobile(
     press_tab_until(page, "el => el.type === 'submit' && el.closest('.booking-form')")
     page.keyboard.press("Enter")
 
+    # The phone gets a text with a code; the resident types it in.
+    expect(page.get_by_role("heading", level=1)).to_have_text("输入短信验证码")
+    expect(page.locator(".booking-step")).to_contain_text("验证手机")
+    press_tab_until(page, "el => el.id === 'id_code'")
+    page.keyboard.type(sms_code(MOBILES[viewport]))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "确认预约"
+    page.keyboard.press("Enter")
+
     expect(page.get_by_role("heading", level=1)).to_have_text("预约成功")
     reference = re.sub(r"\D", "", page.locator(".reference__code").inner_text())
     assert len(reference) == 8
@@ -133,12 +142,17 @@ def test_resident_books_by_keyboard_and_cancels_with_reference_and_mobile(
     assert booking.status == Booking.Status.CONFIRMED
     assert booking.mobile == MOBILES[viewport]
 
-    # Later, on another phone: find the booking with its reference and mobile.
+    # Later, on another phone: the mobile and the code sent to it show the booking.
     other = new_page(viewport)
     other.goto("/yuyue/")
-    other.get_by_label("预约编号").fill(reference)
     other.get_by_label("手机号码").fill(MOBILES[viewport])
-    other.get_by_role("button", name="查找预约").click()
+    other.get_by_role("button", name="获取验证码").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("输入短信验证码")
+    other.get_by_label("短信验证码").fill(sms_code(MOBILES[viewport]))
+    other.get_by_role("button", name="查看我的预约").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("我的预约")
+    expect(other.locator(".booking-list__item")).to_have_count(1)
+    other.get_by_role("button", name=re.compile("查看或更改")).click()
     expect(other.locator(".reference__code")).to_have_text(page_reference_display(reference))
     other.get_by_role("link", name="取消预约").click()
     other.get_by_role("button", name="确认取消预约").click()

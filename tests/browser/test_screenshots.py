@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from portal.news.models import NewsPage
 from portal.talks.models import TalkPage
+from tests.factories import sms_code
 
 from .conftest import VIEWPORTS
 
@@ -62,10 +63,16 @@ def test_screenshots_of_the_main_pages(new_page, viewport, db_access, screenshot
     page.locator("a.choice").first.click()
     page.locator("a.choice").first.click()
     page.get_by_label("称呼").fill("张女士")
-    page.get_by_label("手机号码").fill("13612345678" if viewport == "phone" else "13612345679")
+    mobile = "13612345678" if viewport == "phone" else "13612345679"
+    page.get_by_label("手机号码").fill(mobile)
     page.wait_for_load_state("networkidle")
     taken.append(shoot(page, viewport, "booking-form", screenshot_dir))
 
+    page.get_by_role("button", name="下一步:获取短信验证码").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("输入短信验证码")
+    page.get_by_label("短信验证码").fill(sms_code(mobile))
+    page.wait_for_load_state("networkidle")
+    taken.append(shoot(page, viewport, "booking-code", screenshot_dir))
     page.get_by_role("button", name="确认预约").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("预约成功")
     page.wait_for_load_state("networkidle")
