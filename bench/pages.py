@@ -57,13 +57,18 @@ def environment(workdir):
         "BOOKING_LOOKUP_KEY": "benchmark-only-lookup-key",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        # Plain HTTP on the loopback: the cookies may not ask for HTTPS.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"),
         "MEDIA_ROOT": str(workdir / "media"),
         "BENCH_STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",
-        # The benchmark sends no messages; production settings insist on real
-        # delivery otherwise.
+        # Mail goes to the console; texts (the soak's verification codes) to a file
+        # the load reads (bench/phone_outbox.py).
         "ALLOW_CONSOLE_MESSAGES": "true",
+        "COUNSELING_SMS_BACKEND": "phone_outbox.FileBackend",
+        "BENCH_SMS_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
     }
     return {**os.environ, **env}

@@ -10,8 +10,9 @@ serves it with gunicorn (bench/load.py: 2 sync workers, production settings,
 127.0.0.1 only), warms every page, then runs `--connections` clients for
 `--duration` seconds. Each client loops: with probability `--booking-share` a
 new visitor books a random free slot (GET the form, POST it with its CSRF
-token, from its own X-Real-IP and mobile so the attempt limits do not apply),
-otherwise it GETs a random public page. Slots run out and collide: a booking
+token, from its own X-Real-IP and mobile so the attempt limits do not apply,
+then type the SMS code, read from the text file the site writes to), otherwise
+it GETs a random public page. Slots run out and collide: a booking
 the site refuses with its message (400) is an expected refusal, counted apart
 from errors. Every few seconds it reads VmRSS of each gunicorn worker from
 /proc/<pid>/status. It prints totals, errors, p50/p99 per kind of request and
@@ -40,6 +41,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
 
+import phone_outbox  # bench/, next to this script
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 HOST = "127.0.0.1"
@@ -49,6 +52,8 @@ FLAT_GROWTH = 0.05
 # a slower answer is an error.
 CLIENT_TIMEOUT = 60  # memory is "flat" if the last third is within 5 % of the first
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+VERIFY = "/counseling/verify/"
+OUTBOX = None  # the file the site writes texts to, set in main()
 
 
 def parse_options():
@@ -155,18 +160,36 @@ def book(port, slot_url, visitor, tally):
         "Content-Type": "application/x-www-form-urlencoded",
     }
     try:
-        status, _headers, content, ms = request(port, "POST", slot_url, headers, urlencode(form))
+        status, response_headers, content, ms = request(
+            port, "POST", slot_url, headers, urlencode(form)
+        )
     except OSError as error:
         tally.record("booking submit", 0, "error", repr(error))
         return
-    if status == 302:
-        tally.record("booking submit", ms, "booked")
-    elif status == 400 and "刚刚被别人预约".encode() in content:
-        tally.record("booking submit", ms, "refused: slot just taken")
-    elif status == 400 and "选择其他日期".encode() in content:  # shown only with a refusal
-        tally.record("booking submit", ms, "refused: slot no longer free")
-    else:
+    session = cookie(response_headers, "sessionid")
+    if status != 302 or dict(response_headers).get("Location") != VERIFY or session is None:
         tally.record("booking submit", ms, "error", f"POST {slot_url} answered {status}")
+        return
+    tally.record("booking submit", ms, "code sent")
+    code = phone_outbox.latest_code(OUTBOX, mobile)
+    if code is None:
+        tally.record("booking code", 0, "error", "no code reached the phone")
+        return
+    headers["Cookie"] += f"; sessionid={session}"
+    body = urlencode({"csrfmiddlewaretoken": form["csrfmiddlewaretoken"], "code": code})
+    try:
+        status, _headers, content, ms = request(port, "POST", VERIFY, headers, body)
+    except OSError as error:
+        tally.record("booking code", 0, "error", repr(error))
+        return
+    if status == 302:
+        tally.record("booking code", ms, "booked")
+    elif status == 400 and "刚刚被别人预约".encode() in content:
+        tally.record("booking code", ms, "refused: slot just taken")
+    elif status == 400 and "选择其他日期".encode() in content:  # shown only with a refusal
+        tally.record("booking code", ms, "refused: slot no longer free")
+    else:
+        tally.record("booking code", ms, "error", f"POST {VERIFY} answered {status}")
 
 
 def visit(port, url, tally):
@@ -378,6 +401,9 @@ def main():
         workdir = Path(scratch)
         env = pages.environment(workdir)
         os.environ.update(env)
+        global OUTBOX
+        OUTBOX = Path(env["BENCH_SMS_OUTBOX"])
+        OUTBOX.touch()
         return soak(options, workdir, env)
 
 

@@ -7,8 +7,11 @@ counseling.booking, which holds the rules."""
 
 import datetime
 import re
+import secrets
 from collections import defaultdict
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -39,7 +42,7 @@ from .availability import ONE_DAY, apply_calendar, makeup_stand_in, occurrences
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .forms import MOBILE_PATTERN
 from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, HolidayOpening, Room
-from .privacy import mask_mobile, normalise_mobile
+from .privacy import mask_mobile, mobile_digests, normalise_mobile
 
 WEEKDAY_LABELS = [label for _code, label in WEEKDAYS]
 
@@ -135,37 +138,93 @@ class BookingFilterSet(WagtailFilterSet):
         fields = ["room", "starts_at", "status"]
 
 
-def masked_query(query):
-    """The list's query string for the access log, with a searched mobile masked:
-    the log is kept longer than the bookings it mentions."""
-    params = query.copy()
-    if params.get("q"):
-        digits = normalise_mobile(params["q"])
-        if re.fullmatch(MOBILE_PATTERN, digits):
-            params["q"] = mask_mobile(digits)
-    return params.urlencode()
+class CoordinatorOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not can_see_bookings(request.user):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+# Searches by mobile live in the staff member's session under a random token; the
+# address of the list carries only the token, so the number never reaches an
+# access log, a browser history or a Referer header.
+MOBILE_SEARCHES = "counseling_booking_searches"
+MOBILE_SEARCHES_KEPT = 20
+
+
+def remember_mobile_search(session, mobile):
+    """A token standing for a search by `mobile` in this session."""
+    token = secrets.token_urlsafe(12)
+    searches = session.get(MOBILE_SEARCHES, {})
+    searches = dict(list(searches.items())[-(MOBILE_SEARCHES_KEPT - 1) :])
+    searches[token] = {"hashes": mobile_digests(mobile), "masked": mask_mobile(mobile)}
+    session[MOBILE_SEARCHES] = searches
+    return token
+
+
+def mobile_search(session, token):
+    return session.get(MOBILE_SEARCHES, {}).get(token or "")
+
+
+class BookingSearchForm(forms.Form):
+    query = forms.CharField(
+        label=gettext_lazy("预约编号或手机号码"),
+        max_length=40,
+        error_messages={
+            "required": gettext_lazy("请输入预约编号(可以只输一部分)或完整的手机号码。")
+        },
+    )
+
+
+class BookingSearchView(CoordinatorOnlyMixin, View):
+    """The bookings list's search, sent by POST: a whole mobile becomes a token of
+    this session, a reference stays in the address (it names no one)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = BookingSearchForm(request.POST)
+        index = reverse("counseling_booking:index")
+        if not form.is_valid():
+            messages.error(request, form.errors["query"][0])
+            return HttpResponseRedirect(index)
+        typed = form.cleaned_data["query"]
+        mobile = normalise_mobile(typed)
+        if re.fullmatch(MOBILE_PATTERN, mobile):
+            token = remember_mobile_search(request.session, mobile)
+            return HttpResponseRedirect(f"{index}?{urlencode({'mobile': token})}")
+        digits = re.sub(r"\D", "", typed)
+        if not digits or len(digits) > 8:
+            messages.error(request, _("请输入预约编号(8 位数字,可以只输一部分)或 11 位手机号码。"))
+            return HttpResponseRedirect(index)
+        return HttpResponseRedirect(f"{index}?{urlencode({'reference': digits})}")
 
 
 class BookingIndexView(ForbiddenResponseMixin, IndexView):
-    """The bookings list and its CSV/XLSX export; both are logged."""
+    """The bookings list and its CSV/XLSX export; both are logged. Searching is by
+    POST (BookingSearchView): ?reference= narrows by reference, ?mobile= by a
+    search token of this session."""
 
+    template_name = "counseling/admin/booking_index.html"
     custom_field_preprocess = {
         field: {"csv": local_text, "xlsx": local_naive} for field in ("starts_at", "ends_at")
     }
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("room", "counsellor")
+        queryset = super().get_base_queryset().select_related("room", "counsellor")
+        reference = re.sub(r"\D", "", self.request.GET.get("reference", ""))[:8]
+        if reference:
+            queryset = queryset.filter(reference__contains=reference)
+        if "mobile" in self.request.GET:
+            search = self.mobile_search
+            queryset = (
+                queryset.filter(mobile_hash__in=search["hashes"]) if search else queryset.none()
+            )
+        return queryset
 
-    def search_queryset(self, queryset):
-        """Search by reference (any part) or by a whole mobile, which is encrypted
-        and so matched through its keyed hash; names cannot be searched."""
-        if not self.is_searching:
-            return queryset
-        mobile = normalise_mobile(self.search_query)
-        if re.fullmatch(MOBILE_PATTERN, mobile):
-            return queryset.for_mobile(mobile)
-        digits = re.sub(r"\D", "", self.search_query)
-        return queryset.filter(reference__contains=digits) if digits else queryset.none()
+    @cached_property
+    def mobile_search(self):
+        return mobile_search(self.request.session, self.request.GET.get("mobile"))
 
     def get_filename(self):
         return f"bookings-{timezone.localdate():%Y%m%d}"
@@ -176,9 +235,22 @@ class BookingIndexView(ForbiddenResponseMixin, IndexView):
             HeaderButton(_("日程"), url=reverse("counseling_schedule:index"), icon_name="calendar")
         ]
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            search_form=BookingSearchForm(initial={"query": self.request.GET.get("reference", "")}),
+            searched_mobile=(self.mobile_search or {}).get("masked", ""),
+            searched_reference=self.request.GET.get("reference", ""),
+            search_expired="mobile" in self.request.GET and not self.mobile_search,
+        )
+        return context
+
     def render_to_response(self, context, **response_kwargs):
         shown = list(context["object_list"])
-        query = masked_query(self.request.GET)
+        query = self.request.GET.copy()
+        if self.mobile_search:
+            query["mobile"] = self.mobile_search["masked"]
+        query = query.urlencode(safe="*")
         if self.is_export:
             audit.record(
                 self.request.user,
@@ -338,13 +410,6 @@ class BookingOutcomeView(BookingActionMixin, View):
                 },
             )
         return HttpResponseRedirect(self.detail_url())
-
-
-class CoordinatorOnlyMixin:
-    def dispatch(self, request, *args, **kwargs):
-        if not can_see_bookings(request.user):
-            return forbidden(request)
-        return super().dispatch(request, *args, **kwargs)
 
 
 class ScheduleRoomsView(

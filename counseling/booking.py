@@ -162,8 +162,9 @@ def cancel_by_resident(booking, now=None):
     return booking
 
 
-def cancel_by_staff(booking, reason, now=None):
-    """A coordinator cancels; the resident is told, with the reason."""
+def cancel_by_staff(booking, reason, now=None, tell_resident=True):
+    """A coordinator cancels; the resident is told, with the reason (unless the
+    coordinator chose not to, for a batch judged fake)."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -173,7 +174,8 @@ def cancel_by_staff(booking, reason, now=None):
         booking.cancelled_at = now
         booking.cancel_reason = reason
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        notify(booking, Notification.Kind.CANCELLATION)
+        if tell_resident:
+            notify(booking, Notification.Kind.CANCELLATION)
     return booking
 
 

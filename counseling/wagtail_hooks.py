@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
@@ -25,6 +25,7 @@ from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 
 from . import admin_views
 from .admin_forms import WeeklyTimesForm
+from .bulk_actions import CancelBookingsBulkAction
 from .models import (
     Booking,
     BookingAccessLog,
@@ -180,18 +181,20 @@ class BookingViewSet(ReadOnlyViewSet):
     ordering = "starts_at"
     list_per_page = 50
     filterset_class = admin_views.BookingFilterSet
-    # Found by reference or a whole mobile (through its keyed hash: the details are
-    # encrypted, see BookingIndexView.search_queryset), never through a search
-    # index that other staff could query.
-    search_fields = ["reference", "mobile"]
+    # Found by reference or a whole mobile through the list's own search, sent by
+    # POST (admin_views.BookingSearchView), never through Wagtail's ?q= search:
+    # a mobile in a query string lands in access logs.
+    search_fields = None
     search_backend_name = None
     list_display = [
+        BulkActionsCheckboxColumn("bulk_actions", obj_type="booking"),
         TitleColumn(
             "reference",
             label=_("预约编号"),
             accessor="reference_display",
             sort_key="reference",
             url_name="counseling_booking:inspect",
+            get_title_id=lambda booking: f"booking_{booking.pk}_title",
         ),
         Column("room", label=_("咨询室"), sort_key="room"),
         Column(
@@ -246,6 +249,7 @@ class BookingViewSet(ReadOnlyViewSet):
         return [
             *super().get_urlpatterns(),
             path("<int:pk>/", self.inspect_view, name="inspect"),
+            path("search/", admin_views.BookingSearchView.as_view(), name="search"),
             path(
                 "<int:pk>/cancel/",
                 admin_views.CancelBookingView.as_view(**action_kwargs),
@@ -333,3 +337,6 @@ def booking_horizon(today):
     """The furthest day residents can book now counts days in the statutory calendar."""
     longest = Room.objects.filter(is_active=True).aggregate(longest=Max("horizon_days"))
     return today + datetime.timedelta(days=longest["longest"]) if longest["longest"] else None
+
+
+hooks.register("register_bulk_action", CancelBookingsBulkAction)

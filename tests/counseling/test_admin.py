@@ -170,6 +170,78 @@ def test_filters_by_room_day_and_status_and_logs_only_what_was_shown(
     assert references(entry) == {bookings[1].reference}
 
 
+def search(client, typed):
+    return client.post(f"{BOOKINGS_URL}search/", {"query": typed})
+
+
+def test_a_search_by_mobile_never_puts_the_number_in_an_address(
+    coordinator_client, coordinator, bookings
+):
+    asked = search(coordinator_client, "138 0000 0002")
+
+    assert asked.status_code == 302
+    assert "0000" not in asked["Location"] and "mobile=" in asked["Location"]
+    response = coordinator_client.get(asked["Location"])
+    html = response.content.decode()
+    assert bookings[1].reference_display in html
+    for other in (bookings[0], bookings[2], bookings[3]):
+        assert other.reference_display not in html
+    assert "手机号码 138****0002 的预约" in html
+    # Nothing on the page links with the number: exports, pagination, sorting.
+    assert "13800000002" not in html and "138%2A" not in html
+    [entry] = logged(BookingAccessLog.Action.LIST)
+    assert "13800000002" not in entry.detail and "138****0002" in entry.detail
+    assert references(entry) == {bookings[1].reference}
+    # The export of the search carries the token too, and is the same bookings.
+    export = coordinator_client.get(f"{asked['Location']}&export=csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [row["预约编号"] for row in rows] == [bookings[1].reference]
+
+
+def test_the_mobile_search_token_means_nothing_in_another_session(
+    client, coordinator_client, bookings
+):
+    location = search(coordinator_client, "13800000002")["Location"]
+    other = make_user("coordinator2", COORDINATORS)
+    log_in_verified(client, other)
+
+    html = client.get(location).content.decode()
+
+    assert "这次按手机号码的查找已失效" in html
+    for booking in bookings:
+        assert booking.reference_display not in html
+
+
+def test_a_search_by_reference_finds_part_of_a_reference(coordinator_client, bookings):
+    part = bookings[2].reference[2:7]
+    asked = search(coordinator_client, f" {part[:2]} {part[2:]} ")
+    assert asked["Location"].endswith(f"?reference={part}")
+    html = coordinator_client.get(asked["Location"]).content.decode()
+    assert bookings[2].reference_display in html
+
+
+@pytest.mark.parametrize("typed", ["", "张阿姨", "1380000000212345"])
+def test_a_search_that_is_neither_gets_a_message(coordinator_client, bookings, typed):
+    response = search(coordinator_client, typed)
+    assert response["Location"] == BOOKINGS_URL
+    html = coordinator_client.get(BOOKINGS_URL).content.decode()
+    assert "请输入预约编号" in html
+
+
+def test_the_list_no_longer_searches_by_a_query_string(coordinator_client, bookings):
+    html = coordinator_client.get(BOOKINGS_URL, {"q": "13800000002"}).content.decode()
+    # Wagtail's ?q= search is off for bookings: nothing is narrowed by it, and the
+    # list offers the POST search instead of a search box that writes ?q=.
+    assert all(booking.reference_display in html for booking in bookings)
+    assert 'name="q"' not in html
+    assert f'action="{BOOKINGS_URL}search/"' in html
+
+
+def test_editors_cannot_search_bookings(client, bookings):
+    log_in_verified(client, make_user("editor", EDITORS))
+    assert search(client, "13800000002").status_code == 403
+
+
 def test_coordinator_sees_one_booking_with_contact_details_and_it_is_logged(
     coordinator_client, bookings
 ):
@@ -387,6 +459,77 @@ def test_cancel_needs_a_reason(coordinator_client, bookings):
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert not Notification.objects.filter(kind=Notification.Kind.CANCELLATION).exists()
+
+
+BULK_CANCEL = "/admin/bulk/counseling/booking/cancel/"
+
+
+def test_a_coordinator_cancels_a_batch_of_bookings_judged_fake(
+    coordinator_client, coordinator, bookings, django_capture_on_commit_callbacks
+):
+    fake = bookings[1:3]
+    Booking.objects.filter(pk=bookings[3].pk).update(status=Booking.Status.CANCELLED)
+    ids = "&".join(f"id={booking.pk}" for booking in [*fake, bookings[3]])
+    url = f"{BULK_CANCEL}?{ids}&next={BOOKINGS_URL}"
+
+    confirm = coordinator_client.get(url)
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "确定要取消下面这 2 个预约吗" in html
+    assert all(booking.reference_display in html for booking in fake)
+    assert "会被跳过" in html and bookings[3].reference_display in html
+
+    sms.MemoryBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = coordinator_client.post(url, {"reason": "同一人重复预约", "tell_residents": "on"})
+
+    assert done.status_code == 302 and done["Location"] == BOOKINGS_URL
+    for booking in fake:
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.STAFF_CANCELLED
+        assert booking.cancel_reason == "同一人重复预约"
+    bookings[0].refresh_from_db()
+    assert bookings[0].status == Booking.Status.CONFIRMED
+    told = {mobile for mobile, text in sms.MemoryBackend.outbox if "同一人重复预约" in text}
+    assert told == {"13800000002", "13800000003"}
+    [entry] = logged(BookingAccessLog.Action.CHANGE)
+    assert entry.user == coordinator and references(entry) == {b.reference for b in fake}
+    assert "已取消 2 个预约" in coordinator_client.get(BOOKINGS_URL).content.decode()
+
+
+def test_a_batch_can_be_cancelled_without_texting_the_numbers(
+    coordinator_client, bookings, django_capture_on_commit_callbacks
+):
+    sms.MemoryBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(
+            f"{BULK_CANCEL}?id={bookings[0].pk}&next={BOOKINGS_URL}", {"reason": "虚假预约"}
+        )
+    bookings[0].refresh_from_db()
+    assert bookings[0].status == Booking.Status.STAFF_CANCELLED
+    assert sms.MemoryBackend.outbox == []
+
+
+def test_a_batch_cancel_needs_a_reason(coordinator_client, bookings):
+    response = coordinator_client.post(f"{BULK_CANCEL}?id={bookings[0].pk}", {"reason": ""})
+    assert response.status_code == 200
+    bookings[0].refresh_from_db()
+    assert bookings[0].status == Booking.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
+def test_other_staff_cannot_cancel_in_bulk(client, group, bookings):
+    log_in_verified(client, make_user("staff", group))
+    client.post(f"{BULK_CANCEL}?id={bookings[0].pk}", {"reason": "试试"})
+    bookings[0].refresh_from_db()
+    assert bookings[0].status == Booking.Status.CONFIRMED
+
+
+def test_the_list_offers_the_checkboxes_for_bulk_actions(coordinator_client, bookings):
+    html = coordinator_client.get(BOOKINGS_URL).content.decode()
+    assert html.count("data-bulk-action-checkbox") >= len(bookings)
+    assert "批量取消" in html
+    assert f'id="booking_{bookings[0].pk}_title"' in html
 
 
 def test_a_cancelled_booking_cannot_be_cancelled_again(coordinator_client, bookings):

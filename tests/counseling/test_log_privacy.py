@@ -128,9 +128,8 @@ def test_a_booking_from_start_to_end_leaves_no_personal_data_in_logs_or_output(
 
         log_in_staff(client, make_staff("coordinator", COORDINATORS))
         assert client.get("/admin/counseling/booking/").status_code == 200
-        assert (
-            client.get("/admin/counseling/booking/", {"q": RESIDENT["mobile"]}).status_code == 200
-        )
+        asked = client.post("/admin/counseling/booking/search/", {"query": RESIDENT["mobile"]})
+        assert client.get(asked["Location"]).status_code == 200
         assert (
             RESIDENT["note"]
             in client.get(f"/admin/counseling/booking/{booking.pk}/").content.decode()

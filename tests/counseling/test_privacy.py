@@ -131,7 +131,8 @@ def test_a_database_dump_shows_no_plaintext_phone_or_note(
     listed = client.get("/yuyue/", follow=True).content.decode()
     assert booking.reference_display in listed
     log_in_staff(client, make_staff("root", is_superuser=True, is_staff=True))
-    listing = client.get("/admin/counseling/booking/", {"q": RESIDENT["mobile"]})
+    asked = client.post("/admin/counseling/booking/search/", {"query": RESIDENT["mobile"]})
+    listing = client.get(asked["Location"])
     assert booking.reference_display in listing.content.decode()
     assert client.get(f"/admin/counseling/booking/{booking.pk}/").status_code == 200
     client.post(f"/admin/counseling/booking/{other.pk}/cancel/", {"reason": CANCEL_REASON})

@@ -44,6 +44,7 @@ def _bench_module(name):
 load = _bench_module("load")  # the benchmark's gunicorn runner
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
+VERIFY = "/counseling/verify/"
 CONTENDERS = 12
 
 pytestmark = [
@@ -93,6 +94,9 @@ def production(tmp_path_factory):
         "SECRET_KEY": "two-process-test-only-not-secret",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        # Plain HTTP on the loopback: the cookies may not ask for HTTPS.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "DATABASE_URL": database_url(name),
         "REDIS_URL": REDIS_URL,
         "PAGE_CACHE_ENABLED": "true",
@@ -100,8 +104,11 @@ def production(tmp_path_factory):
         "MEDIA_ROOT": str(workdir / "media"),
         "BENCH_STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",
-        # Messages go to the console here: the test is about bookings and pages.
+        # Texts land in a file the test reads, as each resident reads the phone;
+        # mail goes to the console.
         "ALLOW_CONSOLE_MESSAGES": "true",
+        "COUNSELING_SMS_BACKEND": "tests.counseling.fault_worker.FileBackend",
+        "FAULT_TEST_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
         "BOOKING_DATA_KEY": "dHdvLXByb2Nlc3MtdGVzdC1vbmx5LWRhdGEta2V5ISE=",
         "BOOKING_LOOKUP_KEY": "two-process-test-only-lookup-key",
@@ -166,23 +173,42 @@ class Resident:
         assert status == 200
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
-    def submit(self, port, path, token):
-        data = urllib.parse.urlencode(
+    @property
+    def mobile(self):
+        return f"1390000{self.number:04d}"
+
+    def post(self, port, path, fields):
+        data = urllib.parse.urlencode(fields).encode()
+        try:
+            with self.opener.open(f"http://127.0.0.1:{port}{path}", data, timeout=120) as reply:
+                return reply.status, reply.headers, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    def fill_in(self, port, path, token):
+        """The booking form; the server answers with the code step."""
+        status, headers, _html = self.post(
+            port,
+            path,
             {
                 "csrfmiddlewaretoken": token,
                 "name": f"居民{self.number}",
-                "mobile": f"1390000{self.number:04d}",
+                "mobile": self.mobile,
                 "email": "",
                 "visit_type": "first",
                 "note": "",
                 "website": "",
-            }
-        ).encode()
-        try:
-            with self.opener.open(f"http://127.0.0.1:{port}{path}", data, timeout=120) as reply:
-                return reply.status, reply.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+            },
+        )
+        assert status == 302 and headers["Location"] == VERIFY, status
+        return self.open_form(port, VERIFY)
+
+    def enter_code(self, port, token, outbox):
+        code = re.findall(rf"^{self.mobile}\t.*验证码 (\d{{6}})", outbox.read_text(), re.M)[-1]
+        status, _headers, html = self.post(
+            port, VERIFY, {"csrfmiddlewaretoken": token, "code": code}
+        )
+        return status, html
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -192,19 +218,21 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def test_the_same_slot_sent_to_both_servers_at_once_is_booked_once(servers):
     ports, paths, env = servers
+    outbox = Path(env["FAULT_TEST_OUTBOX"])
     residents = [Resident(number) for number in range(CONTENDERS)]
     server_of = [ports[number % 2] for number in range(CONTENDERS)]
+    # Each resident fills in the form and gets the code on the phone; then all
+    # type their codes at the same moment.
     tokens = [
-        r.open_form(port, paths["book"]) for r, port in zip(residents, server_of, strict=True)
+        r.fill_in(port, paths["book"], r.open_form(port, paths["book"]))
+        for r, port in zip(residents, server_of, strict=True)
     ]
     barrier = threading.Barrier(CONTENDERS)
     outcomes = [None] * CONTENDERS
 
     def submit(number):
         barrier.wait()
-        outcomes[number] = residents[number].submit(
-            server_of[number], paths["book"], tokens[number]
-        )
+        outcomes[number] = residents[number].enter_code(server_of[number], tokens[number], outbox)
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(CONTENDERS)]
     for thread in threads:
