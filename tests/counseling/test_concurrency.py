@@ -7,11 +7,17 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from counseling import booking as service
+from counseling.availability import Availability
 from counseling.booking import BookingRefused
 from counseling.models import LOCAL_TZ, Booking
-from tests.factories import make_weekday_room
+from tests.factories import make_open_room, make_weekday_room, sms_code
+
+VERIFY = "/counseling/verify/"
 
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
 SLOT = datetime.datetime(2026, 9, 15, 10, 0, tzinfo=LOCAL_TZ)
@@ -132,3 +138,59 @@ class TestExclusionConstraint:
         insert(make_weekday_room(), SLOT)
         insert(make_weekday_room("另一咨询室"), SLOT, reference="10000002")
         assert Booking.objects.count() == 2
+
+
+def residents_at_the_code_step(room, slot_start, count):
+    """`count` residents, each with a browser of its own that filled in the form
+    for the same slot and got the SMS code: (client, code) pairs."""
+    local = slot_start.astimezone(LOCAL_TZ)
+    url = reverse(
+        "counseling:book", kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()}
+    )
+    waiting = []
+    for number in range(count):
+        client = Client()
+        mobile = f"1370000{number:04d}"
+        form = {"name": f"居民{number}", "mobile": mobile, "visit_type": "first", "website": ""}
+        response = client.post(url, form, REMOTE_ADDR=f"198.51.100.{number + 1}")
+        assert response["Location"] == VERIFY
+        waiting.append((client, sms_code(mobile)))
+    return waiting
+
+
+@pytest.mark.django_db(transaction=True)
+def test_residents_typing_their_codes_at_once_for_one_slot_book_it_once(settings):
+    """The race through the site: every resident has the form filled in and the
+    code in hand; all send the code at the same moment."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("the race needs a file database, as production SQLite uses")
+    room = make_open_room()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    slot = next(s for s in Availability([room]).slots(room) if s.day >= tomorrow)
+    waiting = residents_at_the_code_step(room, slot.start, 12)
+    barrier = threading.Barrier(len(waiting))
+    answers = [None] * len(waiting)
+
+    def type_code(number):
+        client, code = waiting[number]
+        try:
+            barrier.wait()
+            answers[number] = client.post(VERIFY, {"code": code})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=type_code, args=(n,)) for n in range(len(waiting))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(302) == 1, statuses
+    assert statuses.count(400) == len(waiting) - 1, statuses
+    for answer in answers:
+        if answer.status_code == 400:
+            assert "这个时段刚刚被别人预约了" in answer.content.decode()
+    assert Booking.objects.count() == 1
+    winner = statuses.index(302)
+    assert Booking.objects.get().name == f"居民{winner}"
