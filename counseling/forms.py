@@ -3,12 +3,13 @@ They check the shape of what was typed; whether a time can be booked is for
 counseling.booking to say."""
 
 import datetime
-import unicodedata
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.core.forms import OneTimeCodeField
 
 from .models import Booking
 from .privacy import normalise_mobile
@@ -133,30 +134,15 @@ class LookupForm(forms.Form):
 
 
 class SmsCodeForm(forms.Form):
-    """The six-digit code from the SMS. Full-width digits and spaces, as some
-    phone keyboards type them, are accepted."""
+    """The six-digit code from the SMS: one large field."""
 
-    code = forms.CharField(
+    code = OneTimeCodeField(
         label=_("短信验证码"),
         help_text=_("短信中的 6 位数字。"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-                "class": "code-input",
-            }
-        ),
+        invalid=_("验证码是 6 位数字,请核对短信。"),
+        widget_class="code-input",
         error_messages={"required": _("请输入短信中的 6 位数字验证码。")},
     )
-
-    def clean_code(self):
-        code = "".join(unicodedata.normalize("NFKC", self.cleaned_data["code"]).split())
-        if len(code) != 6 or not code.isascii() or not code.isdigit():
-            raise forms.ValidationError(_("验证码是 6 位数字,请核对短信。"))
-        return code
 
 
 class SlotChoiceForm(forms.Form):

@@ -201,14 +201,13 @@ def book(request, room_id, day, time):
     if verification.is_verified(request, data["mobile"]):
         return _make_booking(request, room, starts_at, data, form=form)
     _keep(request, PENDING_BOOKING_KEY, {"room": room.pk, "start": starts_at.isoformat(), **data})
-    try:
-        refused = _send_code(request, data["mobile"])
-    except OperationalError:
-        logger.exception("Code not sent: the database did not answer in time.")
-        return _render_form(request, context, form, BUSY_BOOKING, status=BUSY_STATUS)
-    if refused is not None:
-        return _render_form(request, context, form, refused.message, status=_status_of(refused))
-    return redirect("counseling:verify")
+    return _ask_for_code(
+        request,
+        data["mobile"],
+        "counseling:verify",
+        lambda message, status: _render_form(request, context, form, message, status=status),
+        busy=BUSY_BOOKING,
+    )
 
 
 def _booking_step_context(room, starts_at):
@@ -259,16 +258,19 @@ def _pending_booking(request):
     return room, datetime.datetime.fromisoformat(kept.pop("start")), kept
 
 
-def _send_code(request, mobile):
-    """Send the SMS code; None when sent (or one was sent moments ago, which the
-    code page says), else the CodeRefused to show on the form."""
+def _ask_for_code(request, mobile, code_page, refuse, busy):
+    """Send the SMS code and go to `code_page`; when it cannot be sent, answer with
+    `refuse(message, status)`: the form again, everything typed kept. A code sent
+    moments ago counts as sent (the code page says when another may be asked)."""
     try:
         verification.send_code(request, mobile)
     except verification.CodeRefused as refused:
-        if refused.reason == "wait":
-            return None
-        return refused
-    return None
+        if refused.reason != "wait":
+            return refuse(refused.message, _status_of(refused))
+    except OperationalError:
+        logger.exception("Code not sent: the database did not answer in time.")
+        return refuse(busy, BUSY_STATUS)
+    return redirect(code_page)
 
 
 def _status_of(refused):
@@ -423,14 +425,13 @@ def lookup(request):
     if not ratelimit.attempt_for_mobile("lookup", mobile):
         return _render_lookup(request, context, form, TOO_MANY, status=429)
     _keep(request, PENDING_LOOKUP_KEY, {"mobile": mobile})
-    try:
-        refused = _send_code(request, mobile)
-    except OperationalError:
-        logger.exception("Code not sent: the database did not answer in time.")
-        return _render_lookup(request, context, form, BUSY, status=BUSY_STATUS)
-    if refused is not None:
-        return _render_lookup(request, context, form, refused.message, status=_status_of(refused))
-    return redirect("yuyue:code")
+    return _ask_for_code(
+        request,
+        mobile,
+        "yuyue:code",
+        lambda message, status: _render_lookup(request, context, form, message, status=status),
+        busy=BUSY,
+    )
 
 
 def _render_lookup(request, context, form, error="", status=200):

@@ -1,5 +1,4 @@
 import logging
-import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -7,36 +6,21 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.auth import PasswordResetForm
 
 from portal.core.clients import client_key
+from portal.core.forms import OneTimeCodeField
 from portal.core.ratelimit import count_attempt
 
 from .audit import log_event
 
 
 class CodeForm(forms.Form):
-    """The six-digit code from the authenticator app. Full-width digits and spaces,
-    as some phone keyboards type them, are accepted."""
+    """The six-digit code from the authenticator app."""
 
-    code = forms.CharField(
+    code = OneTimeCodeField(
         label=_("验证码"),
         help_text=_("打开手机上的验证器应用,输入“金家岭街道门户”当前显示的 6 位数字。"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-            }
-        ),
+        invalid=_("请输入 6 位数字验证码。"),
         error_messages={"required": _("请输入 6 位数字验证码。")},
     )
-
-    def clean_code(self):
-        code = unicodedata.normalize("NFKC", self.cleaned_data["code"])
-        code = "".join(code.split())
-        if len(code) != 6 or not code.isascii() or not code.isdigit():
-            raise forms.ValidationError(_("请输入 6 位数字验证码。"), code="format")
-        return code
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):
