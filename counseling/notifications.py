@@ -47,7 +47,7 @@ def message_text(notification):
     texts = {
         Notification.Kind.CONFIRMATION: _(
             "【金家岭街道】您的预约已确认:%(when)s,地点:%(place)s。预约编号 %(reference)s。"
-            "如需查看、改约或取消,请访问 %(url)s 用本机号码查看。"
+            "如需查看、改约或取消,请访问 %(url)s 并用本手机号码验证。"
         ),
         Notification.Kind.REMINDER: _(
             "【金家岭街道】提醒:您预约了明天 %(when)s,地点:%(place)s。预约编号 %(reference)s。"
