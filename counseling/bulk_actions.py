@@ -10,7 +10,7 @@ from wagtail.admin.views.bulk_action import BulkAction
 
 from . import audit
 from .admin_forms import CancelBookingForm
-from .admin_views import CoordinatorPermissionPolicy, local_times
+from .admin_views import CoordinatorPermissionPolicy, can_see_bookings, forbidden, local_times
 from .booking import BookingRefused, cancel_by_staff
 from .models import Booking
 
@@ -34,6 +34,23 @@ class CancelBookingsBulkAction(BulkAction):
     form_class = CancelBookingsForm
     models = [Booking]
 
+    def dispatch(self, request, *args, **kwargs):
+        """Only coordinators reach the page at all: it lists bookings."""
+        if not can_see_bookings(request.user):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_all_objects_in_listing_query(self, parent_id):
+        """ "Select all in the listing" is not offered (the list's filters and
+        search are not known here): a batch is what is ticked on the page."""
+        return Booking.objects.none().values_list("pk", flat=True)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        shown = [item["item"] for item in context["items"]] + list(context["items_with_no_access"])
+        audit.record(self.request.user, audit.Action.LIST, shown, detail=str(_("批量取消确认")))
+        return context
+
     def check_perm(self, booking):
         policy = CoordinatorPermissionPolicy(Booking)
         return (
@@ -43,7 +60,8 @@ class CancelBookingsBulkAction(BulkAction):
 
     @classmethod
     def get_queryset(cls, model, object_ids):
-        return list(model.objects.filter(pk__in=object_ids).select_related("room"))
+        ids = [int(pk) for pk in object_ids if str(pk).isdigit() and len(str(pk)) < 19]
+        return list(model.objects.filter(pk__in=ids).select_related("room"))
 
     def object_context(self, booking):
         return {"item": booking, "when": local_times(booking)}

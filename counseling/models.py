@@ -553,6 +553,9 @@ class MobileCode(models.Model):
     Neither the number nor the code is stored: only keyed hashes of them."""
 
     mobile_hash = models.CharField(_("手机号码查找码"), max_length=64, db_index=True)
+    requester_hash = models.CharField(
+        _("申请者会话摘要"), max_length=64, db_index=True, help_text=_("发出申请的浏览器会话。")
+    )
     code_hash = models.CharField(_("验证码摘要"), max_length=64)
     created_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(_("失效时间"))

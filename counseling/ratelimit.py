@@ -11,7 +11,7 @@ at most N attempts per window of S seconds. Missing entries keep the defaults.""
 from django.conf import settings
 
 from portal.core.clients import client_key
-from portal.core.ratelimit import count_attempt
+from portal.core.ratelimit import count_attempt, refund_attempt
 
 from .privacy import mobile_digest
 
@@ -20,7 +20,8 @@ DEFAULT_LIMITS = {
     "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
     # Sending an SMS code (counseling.verification): each one is a message to a
     # number that may not be the visitor's.
-    "code": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
+    # Per visitor, per number from one visitor, and per number from anywhere.
+    "code": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60), "mobile_total": (10, 60 * 60)},
     # Typing a code: five tries per code, and this many per visitor.
     "verify": {"ip": (30, 60 * 60)},
 }
@@ -35,6 +36,12 @@ def attempt(action, kind, value):
     """Count one attempt; False when it goes over the limit."""
     allowed, window = limit(action, kind)
     return count_attempt(f"counseling:{action}:{kind}", value, allowed, window)
+
+
+def refund(action, kind, value):
+    """Take back one attempt counted by attempt(), for one that did not happen."""
+    _allowed, window = limit(action, kind)
+    refund_attempt(f"counseling:{action}:{kind}", value, window)
 
 
 def attempt_from_client(request, action):

@@ -1,10 +1,12 @@
 """Proof that a resident holds a mobile: a six-digit code sent by SMS, typed back.
 
 A code is valid for five minutes and five tries; another can be asked for after
-60 seconds; sending is limited per number and per visitor. Codes and numbers are
-stored only as keyed hashes (HMAC under the booking lookup key). Once the code is
-right, the session remembers the number as verified for a while, so booking and
-looking up bookings need one code, not one each.
+60 seconds; sending is limited per visitor, per number and visitor, and per
+number. A code belongs to the browser session that asked for it: another session
+can neither use it, replace it, spend its tries nor see that it was sent. Codes
+and numbers are stored only as keyed hashes (HMAC under the booking lookup key).
+Once the code is right, the session remembers the number as verified for a while,
+so booking and looking up bookings need one code, not one each.
 
 The SMS is neutral: it names the sub-district, never counselling, since a phone
 may be seen by others."""
@@ -17,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from portal.core.clients import client_key
 
 from . import ratelimit
 from .models import MobileCode
@@ -32,6 +36,9 @@ VERIFIED_FOR = datetime.timedelta(minutes=30)
 # Codes are kept this long (for the per-number resend wait), then deleted.
 KEPT_FOR = datetime.timedelta(days=1)
 SESSION_KEY = "yuyue_verified"
+# A random name for this browser session, kept across session key changes, that
+# the session's codes are filed under.
+REQUESTER_KEY = "yuyue_requester"
 
 
 class CodeRefused(Exception):
@@ -54,26 +61,51 @@ def message_text(code):
     ) % {"code": code, "minutes": CODE_LIFETIME.seconds // 60}
 
 
-def wait_before_resend(mobile, now=None):
-    """Seconds until another code may be sent to `mobile` (0 when it may now): a
-    minute after the last code that is still waiting to be typed."""
-    now = now or timezone.now()
-    last = (
-        MobileCode.objects.filter(mobile_hash__in=mobile_digests(mobile), used_at__isnull=True)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
+def requester_hash(request):
+    """The keyed hash that files codes under this browser session."""
+    nonce = request.session.get(REQUESTER_KEY)
+    if nonce is None:
+        nonce = request.session[REQUESTER_KEY] = secrets.token_urlsafe(16)
+    return keyed_hash(f"requester:{nonce}")
+
+
+def _codes_of(request, mobile):
+    return MobileCode.objects.filter(
+        mobile_hash__in=mobile_digests(mobile),
+        requester_hash=requester_hash(request),
+        used_at__isnull=True,
     )
+
+
+def wait_before_resend(request, mobile, now=None):
+    """Seconds until this session may have another code sent to `mobile` (0 when
+    it may now): a minute after its last code still waiting to be typed."""
+    now = now or timezone.now()
+    last = _codes_of(request, mobile).order_by("-created_at").values_list("created_at", flat=True)
+    last = last.first()
     if last is None:
         return 0
     return max(0, int((last + RESEND_AFTER - now).total_seconds() + 0.999))
 
 
+def _limits(request, mobile):
+    """(action kind, value, message) of each limit a code counts against."""
+    client, number = client_key(request), mobile_digest(mobile)
+    many_here = _("获取验证码的次数过多,请一小时后再试。")
+    many_for_number = _("这个号码获取验证码的次数过多,请一小时后再试。")
+    return [
+        ("ip", client, many_here),
+        ("mobile", f"{number}:{client}", many_for_number),
+        ("mobile_total", number, many_for_number),
+    ]
+
+
 def send_code(request, mobile, now=None):
-    """Send a fresh code to `mobile`, or raise CodeRefused (too soon after the
-    last one, too many, or the SMS gateway refused: then nothing is stored)."""
+    """Send a fresh code to `mobile` for this session, or raise CodeRefused (too
+    soon after its last one, too many, or the SMS gateway refused: then nothing
+    is stored and nothing counted)."""
     now = now or timezone.now()
-    wait = wait_before_resend(mobile, now)
+    wait = wait_before_resend(request, mobile, now)
     if wait:
         raise CodeRefused(
             "wait",
@@ -85,15 +117,18 @@ def send_code(request, mobile, now=None):
             % {"seconds": wait},
             wait_seconds=wait,
         )
-    if not ratelimit.attempt_from_client(request, "code"):
-        raise CodeRefused("limit", _("获取验证码的次数过多,请一小时后再试。"))
-    if not ratelimit.attempt_for_mobile("code", mobile):
-        raise CodeRefused("limit", _("这个号码获取验证码的次数过多,请一小时后再试。"))
+    counted = []
+    for kind, value, message in _limits(request, mobile):
+        allowed = ratelimit.attempt("code", kind, value)
+        counted.append((kind, value))
+        if not allowed:
+            raise CodeRefused("limit", message)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     digest = mobile_digest(mobile)
     MobileCode.objects.filter(created_at__lt=now - KEPT_FOR).delete()
     record = MobileCode.objects.create(
         mobile_hash=digest,
+        requester_hash=requester_hash(request),
         code_hash=_code_digest(digest, code),
         created_at=now,
         expires_at=now + CODE_LIFETIME,
@@ -102,24 +137,21 @@ def send_code(request, mobile, now=None):
         get_backend().send(mobile, message_text(code))
     except (SmsError, OSError) as failed:
         record.delete()
+        for kind, value in counted:  # a text that never went out uses up no allowance
+            ratelimit.refund("code", kind, value)
         raise CodeRefused(
             "sms_failed", _("短信暂时发不出去,您填写的内容都还在。请稍等片刻后再点“获取验证码”。")
         ) from failed
     return record
 
 
-def check_code(mobile, typed, now=None):
-    """Accept the code typed for `mobile` (it is then used up), or raise CodeRefused.
-    A wrong try is counted and committed before the refusal is raised."""
+def check_code(request, mobile, typed, now=None):
+    """Accept the code typed in this session for `mobile` (it is then used up), or
+    raise CodeRefused. A wrong try is counted and committed before the refusal."""
     now = now or timezone.now()
     typed = "".join(ch for ch in typed if ch.isdigit())
     with transaction.atomic():
-        record = (
-            MobileCode.objects.select_for_update()
-            .filter(mobile_hash__in=mobile_digests(mobile), used_at__isnull=True)
-            .order_by("-created_at")
-            .first()
-        )
+        record = _codes_of(request, mobile).select_for_update().order_by("-created_at").first()
         if record is None or record.expires_at <= now:
             refusal = "expired"
         elif record.tries >= MAX_TRIES:

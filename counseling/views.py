@@ -10,6 +10,7 @@ import datetime
 import json
 import logging
 
+from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.db import OperationalError
 from django.http import Http404, HttpResponse
@@ -40,6 +41,7 @@ SESSION_KEY = "yuyue_booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.
 PENDING_BOOKING_KEY = "yuyue_pending_booking"
 PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
+PENDING_FOR = 30 * 60  # seconds
 WEEKDAY_NAMES = "一二三四五六日"
 TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
 # The database could not take the change in time (another change held the room
@@ -213,6 +215,8 @@ def book(request, room_id, day, time):
 def _booking_step_context(room, starts_at):
     local = timezone.localtime(starts_at, LOCAL_TZ)
     return {
+        # The form always posts to its slot, also when shown again by the code step.
+        "form_action": _slot_url(room, starts_at),
         "room": room,
         "day": local.date(),
         "when": f"{full_day_label(local.date())} {local:%H:%M}",
@@ -238,13 +242,26 @@ def _make_booking(request, room, starts_at, data, form=None):
 
 
 def _keep(request, key, values):
-    """Keep what the resident typed in the session, encrypted like a booking."""
-    request.session[key] = privacy.encrypt(json.dumps(values))
+    """Keep what the resident typed in the session, encrypted like a booking, for
+    PENDING_FOR: a form left at the code step on a shared phone does not stay."""
+    stamped = {**values, "kept_at": timezone.now().timestamp()}
+    request.session[key] = privacy.encrypt(json.dumps(stamped))
 
 
 def _kept(request, key):
+    """What _keep() kept, or None once it is old or no longer readable (a data
+    key that was rotated out)."""
     token = request.session.get(key)
-    return json.loads(privacy.decrypt(token)) if token else None
+    if not token:
+        return None
+    try:
+        kept = json.loads(privacy.decrypt(token))
+    except (InvalidToken, ValueError):
+        kept = None
+    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > PENDING_FOR:
+        request.session.pop(key, None)
+        return None
+    return kept
 
 
 def _pending_booking(request):
@@ -282,7 +299,7 @@ def _code_page(request, template_context, mobile, on_success):
     context = {
         **template_context,
         "masked_mobile": privacy.mask_mobile(mobile),
-        "wait_seconds": verification.wait_before_resend(mobile),
+        "wait_seconds": verification.wait_before_resend(request, mobile),
     }
     if request.method == "GET":
         return _render_code(request, context, SmsCodeForm())
@@ -305,7 +322,7 @@ def _code_page(request, template_context, mobile, on_success):
     if not form.is_valid():
         return _render_code(request, context, form, status=400)
     try:
-        verification.check_code(mobile, form.cleaned_data["code"])
+        verification.check_code(request, mobile, form.cleaned_data["code"])
     except verification.CodeRefused as refused:
         return _render_code(request, context, SmsCodeForm(), refused.message, status=400)
     except OperationalError:
@@ -632,7 +649,9 @@ def calendar_file(request, booking):
 
 @require_POST
 def leave(request):
-    """Forget the booking and the proven mobile in this browser (for a shared phone)."""
-    request.session.pop(SESSION_KEY, None)
+    """Forget the booking, the proven mobile and anything typed in this browser
+    (for a shared phone)."""
+    for key in (SESSION_KEY, PENDING_BOOKING_KEY, PENDING_LOOKUP_KEY):
+        request.session.pop(key, None)
     verification.forget(request)
     return redirect("yuyue:lookup")

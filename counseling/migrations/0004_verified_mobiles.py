@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('mobile_hash', models.CharField(db_index=True, max_length=64, verbose_name='手机号码查找码')),
+                ('requester_hash', models.CharField(db_index=True, help_text='发出申请的浏览器会话。', max_length=64, verbose_name='申请者会话摘要')),
                 ('code_hash', models.CharField(max_length=64, verbose_name='验证码摘要')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='发送时间')),
                 ('expires_at', models.DateTimeField(verbose_name='失效时间')),

@@ -1,4 +1,5 @@
 import logging
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -30,7 +31,9 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     limit tells nobody whether an address has an account."""
 
     def save(self, *args, request=None, **kwargs):
-        email = self.cleaned_data["email"].strip().lower()
+        # Counted as Django matches accounts: case-insensitively, so ſ and s or
+        # full-width letters cannot give one mailbox counters of its own.
+        email = unicodedata.normalize("NFKC", self.cleaned_data["email"].strip()).casefold()
         per_email, per_client = settings.PASSWORD_RESET_LIMITS
         allowed = count_attempt("password-reset:email", email, *per_email)
         if request is not None:

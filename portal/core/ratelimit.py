@@ -1,6 +1,7 @@
 """Counting attempts against a limit, in the Django cache (Redis in production,
 so every app process shares the counts)."""
 
+import contextlib
 import hashlib
 
 from django.core.cache import cache
@@ -24,3 +25,10 @@ def count_attempt(scope, value, allowed, window):
         cache.set(key, 1, timeout=window)
         count = 1
     return count <= allowed
+
+
+def refund_attempt(scope, value, window):
+    """Take back one attempt counted in the current window."""
+    key = _cache_key(scope, value, window)
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+        cache.decr(key)

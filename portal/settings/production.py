@@ -86,7 +86,13 @@ if os.environ.get("REDIS_URL"):
 # start with messages going only to the console (where they would be marked sent
 # and lost) unless ALLOW_CONSOLE_MESSAGES=true says this is a staging machine.
 ALLOW_CONSOLE_MESSAGES = os.environ.get("ALLOW_CONSOLE_MESSAGES", "false").lower() == "true"
-CONSOLE_SMS_BACKENDS = {"counseling.sms.ConsoleBackend", "counseling.sms.MemoryBackend"}
+# Backends that only print or keep texts (the benchmark's and tests' files too).
+CONSOLE_SMS_BACKENDS = {
+    "counseling.sms.ConsoleBackend",
+    "counseling.sms.MemoryBackend",
+    "phone_outbox.FileBackend",
+    "tests.counseling.fault_worker.FileBackend",
+}
 COUNSELING_SMS_BACKEND = os.environ.get("COUNSELING_SMS_BACKEND") or "counseling.sms.ConsoleBackend"
 
 if os.environ.get("EMAIL_HOST"):

@@ -4,6 +4,7 @@ captions and a transcript so the talk can be followed without sound."""
 
 import mimetypes
 import os
+import re
 import secrets
 
 from django.conf import settings
@@ -44,6 +45,7 @@ TALKS_PER_PAGE = 12
 STAFF_COLLECTION = "网格员讲座资料"
 # Marks the file name of an image moved there: a random name follows.
 STAFF_FILE_PREFIX = "staff-"
+HIDDEN_FILE_NAME = re.compile(rf"{STAFF_FILE_PREFIX}[0-9a-f]{{32}}\.\w+")
 
 # Browsers recognise these names more reliably than what mimetypes guesses
 # (audio/x-wav, or nothing for .opus on a machine without /etc/mime.types).
@@ -182,15 +184,17 @@ def hide_image_file(image):
     its renditions are served by their file address (nginx serves /media/images
     and /media/original_images to anyone who has the address). Renditions made
     under the old name are deleted with their files; new ones take the new name."""
-    if STAFF_FILE_PREFIX in image.file.name:
+    if HIDDEN_FILE_NAME.fullmatch(os.path.basename(image.file.name)):
         return
     extension = os.path.splitext(image.file.name)[1].lower()
     old_name = image.file.name
     with image.file.open("rb") as original:
         content = original.read()
+    size = image.width, image.height  # saving the file field resets them
     image.file.save(
         f"{STAFF_FILE_PREFIX}{secrets.token_hex(16)}{extension}", ContentFile(content), save=False
     )
+    image.width, image.height = size
     image.save(update_fields=["file"])
     image.file.storage.delete(old_name)
     for rendition in image.renditions.all():

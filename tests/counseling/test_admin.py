@@ -518,11 +518,34 @@ def test_a_batch_cancel_needs_a_reason(coordinator_client, bookings):
 
 
 @pytest.mark.parametrize("group", [EDITORS, REVIEWERS])
-def test_other_staff_cannot_cancel_in_bulk(client, group, bookings):
+def test_other_staff_can_neither_see_nor_cancel_bookings_in_bulk(client, group, bookings):
     log_in_verified(client, make_user("staff", group))
+    for url in (f"{BULK_CANCEL}?id=all", f"{BULK_CANCEL}?id={bookings[0].pk}"):
+        page = client.get(url)
+        assert page.status_code == 403
+        assert bookings[0].reference_display not in page.content.decode()
     client.post(f"{BULK_CANCEL}?id={bookings[0].pk}", {"reason": "试试"})
     bookings[0].refresh_from_db()
     assert bookings[0].status == Booking.Status.CONFIRMED
+
+
+def test_select_all_in_the_listing_never_reaches_unticked_bookings(coordinator_client, bookings):
+    response = coordinator_client.post(
+        f"{BULK_CANCEL}?id=all&room={bookings[3].room_id}", {"reason": "全部取消"}
+    )
+    assert response.status_code in (200, 302, 404)
+    assert not Booking.objects.exclude(status=Booking.Status.CONFIRMED).exists()
+
+
+def test_odd_ids_in_the_bulk_address_are_no_error(coordinator_client, bookings):
+    for ids in ("id=x", "id=1e9&id=-1", "id=99999999999999999999999"):
+        assert coordinator_client.get(f"{BULK_CANCEL}?{ids}").status_code in (200, 404)
+
+
+def test_the_bulk_confirmation_page_is_in_the_access_log(coordinator_client, bookings):
+    coordinator_client.get(f"{BULK_CANCEL}?id={bookings[0].pk}&id={bookings[1].pk}")
+    [entry] = logged(BookingAccessLog.Action.LIST)
+    assert references(entry) == {bookings[0].reference, bookings[1].reference}
 
 
 def test_the_list_offers_the_checkboxes_for_bulk_actions(coordinator_client, bookings):

@@ -396,6 +396,7 @@ def test_slot_taken_after_the_form_loaded_keeps_the_typed_details_and_offers_oth
     assert response.status_code == 400
     assert "这个时段刚刚被别人预约了,请选择其他时段。" in html
     assert 'value="王阿姨"' in html
+    assert f'action="{book_url(room, taken.start)}"' in html  # not the code step
     assert f'href="{book_url(room, other.start)}"' in html
     assert Booking.objects.count() == 1
     assert not Notification.objects.filter(booking__mobile_hash=mobile_digest(MOBILE)).exists()
@@ -472,7 +473,8 @@ def test_database_too_busy_at_the_code_step_keeps_everything_and_the_retry_books
     if 'name="code"' in html:
         retry = client.post(reverse("counseling:verify"), {"code": code})
     else:
-        assert 'value="王阿姨"' in html
+        # The form shown again by the code step posts to its slot, not the code step.
+        assert 'value="王阿姨"' in html and f'action="{url}"' in html
         retry = client.post(url, typed)
     assert retry.status_code == 302 and retry["Location"] == reverse("counseling:done")
     assert Booking.objects.get().name == "王阿姨"

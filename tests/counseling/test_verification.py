@@ -4,17 +4,21 @@ number and per visitor, stored only as keyed hashes, in neutral words. Tested
 through the real pages, database and SMS outbox, as a resident meets them."""
 
 import datetime
+import json
 import re
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import sms
+from counseling import privacy, sms
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, MobileCode
 from counseling.verification import VERIFIED_FOR, mark_verified
+from counseling.views import PENDING_BOOKING_KEY, PENDING_FOR
 from tests.factories import make_open_room, sms_code
 
 pytestmark = pytest.mark.django_db
@@ -197,21 +201,86 @@ def test_codes_and_numbers_are_stored_only_as_keyed_hashes(client, slot_url):
     assert re.fullmatch(r"[0-9a-f]{64}", row["mobile_hash"])
 
 
-def test_codes_to_one_number_are_limited_whoever_asks(client, slot_url, settings):
-    settings.COUNSELING_RATE_LIMITS = {"code": {"mobile": (3, 3600), "ip": (99, 3600)}}
-    for number in range(3):
+def test_codes_to_one_number_are_limited_from_one_visitor_and_from_everywhere(
+    client, slot_url, settings
+):
+    settings.COUNSELING_RATE_LIMITS = {
+        "code": {"mobile": (2, 3600), "mobile_total": (3, 3600), "ip": (99, 3600)}
+    }
+
+    def ask(address):
         client.cookies.clear()
-        response = client.post(slot_url, form(), REMOTE_ADDR=f"198.51.100.{number}")
-        assert response["Location"] == VERIFY
-        age_codes(seconds=61)
-    client.cookies.clear()
+        return client.post(slot_url, form(), REMOTE_ADDR=address)
 
-    refused = client.post(slot_url, form(), REMOTE_ADDR="198.51.100.9")
-
-    assert refused.status_code == 429
-    assert "这个号码获取验证码的次数过多" in refused.content.decode()
-    assert 'value="王阿姨"' in refused.content.decode()
+    assert ask("198.51.100.1")["Location"] == VERIFY
+    assert ask("198.51.100.1")["Location"] == VERIFY
+    from_one = ask("198.51.100.1")
+    assert from_one.status_code == 429
+    assert "这个号码获取验证码的次数过多" in from_one.content.decode()
+    assert ask("198.51.100.2")["Location"] == VERIFY  # someone else still can
+    from_anywhere = ask("198.51.100.3")
+    assert from_anywhere.status_code == 429
+    assert 'value="王阿姨"' in from_anywhere.content.decode()
     assert len(texts_to(MOBILE)) == 3
+
+
+def test_another_session_can_neither_replace_nor_spend_nor_see_a_residents_code(client, slot_url):
+    client.post(slot_url, form())
+    code = sms_code(MOBILE)
+    stranger = Client()
+    # Moments later someone else asks for a code to the same number: the page is
+    # the same as for any number (no "just sent" wait), and a code is sent...
+    asked = stranger.post("/yuyue/", {"mobile": MOBILE})
+    assert asked["Location"] == "/yuyue/code/"
+    page = stranger.get("/yuyue/code/").content.decode()
+    assert "秒后可以重新获取" in page and "验证码刚刚发出" not in page
+    # ...and every wrong try the stranger makes is spent on the stranger's own code.
+    for _ in range(5):
+        stranger.post("/yuyue/code/", {"code": wrong(code)})
+    stranger_code = sms_code(MOBILE)
+    assert stranger.post("/yuyue/code/", {"code": code}).status_code == 400
+
+    # The stranger's code is no good in the resident's session (one in a million
+    # codes match by chance), and the resident's own code still books.
+    if stranger_code != code:
+        assert client.post(VERIFY, {"code": stranger_code}).status_code == 400
+    assert client.post(VERIFY, {"code": code})["Location"] == reverse("counseling:done")
+
+
+def test_a_text_the_gateway_refused_uses_up_no_allowance(client, slot_url, settings):
+    settings.COUNSELING_RATE_LIMITS = {"code": {"ip": (2, 3600)}}
+    settings.COUNSELING_SMS_BACKEND = "tests.counseling.test_faults.GatewayDown"
+    for _ in range(4):
+        assert client.post(slot_url, form()).status_code == 503
+    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    assert client.post(slot_url, form())["Location"] == VERIFY
+
+
+def test_what_was_typed_is_forgotten_after_half_an_hour_or_on_leaving(client, slot_url):
+    client.post(slot_url, form())
+    session = client.session
+    kept = json.loads(privacy.decrypt(session[PENDING_BOOKING_KEY]))
+    kept["kept_at"] -= PENDING_FOR + 1
+    session[PENDING_BOOKING_KEY] = privacy.encrypt(json.dumps(kept))
+    session.save()
+
+    back = client.get(slot_url).content.decode()
+    assert "王阿姨" not in back and "晚上睡不着" not in back
+    assert client.get(VERIFY)["Location"] == reverse("counseling:rooms")
+
+    client.post(slot_url, form())
+    client.post("/yuyue/leave/")
+    assert "王阿姨" not in client.get(slot_url).content.decode()
+    assert PENDING_BOOKING_KEY not in client.session
+
+
+def test_typed_details_under_a_retired_data_key_are_dropped_not_an_error(
+    client, slot_url, settings
+):
+    client.post(slot_url, form())
+    settings.BOOKING_DATA_KEYS = [Fernet.generate_key().decode()]
+    assert client.get(slot_url).status_code == 200
+    assert client.get(VERIFY)["Location"] == reverse("counseling:rooms")
 
 
 def test_codes_asked_from_one_visitor_are_limited_across_numbers(client, slot_url, settings):

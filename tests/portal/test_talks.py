@@ -731,3 +731,19 @@ def test_a_staff_talks_poster_gets_a_file_name_nobody_can_guess(talk_index):
     restrict_to_staff(talk)  # again: the name stays
     poster.refresh_from_db()
     assert Path(poster.file.name).name == name
+
+
+def test_a_poster_whose_name_merely_contains_staff_is_still_renamed(talk_index):
+    poster = make_image(title="网格员封面")
+    with poster.file.open("rb") as original:
+        content = original.read()
+    size = poster.width, poster.height
+    poster.file.save("grid-staff-poster.jpg", ContentFile(content), save=False)
+    poster.width, poster.height = size
+    poster.save()
+    assert Path(poster.file.name).name.startswith("grid-staff-poster")
+    talk = add_talk(talk_index, "网格员沟通", audience=TalkPage.Audience.STAFF)
+    talk.poster = poster
+    talk.save()
+    poster.refresh_from_db()
+    assert re.fullmatch(r"staff-[0-9a-f]{32}\.jpg", Path(poster.file.name).name)
