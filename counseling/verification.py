@@ -145,9 +145,11 @@ def send_code(request, mobile, now=None):
     return record
 
 
-def check_code(request, mobile, typed, now=None):
-    """Accept the code typed in this session for `mobile` (it is then used up), or
-    raise CodeRefused. A wrong try is counted and committed before the refusal."""
+def check_code(request, mobile, typed, now=None, consume=True):
+    """Accept the code typed in this session for `mobile`, or raise CodeRefused; a
+    wrong try is counted and committed before the refusal. A right code is used
+    up, or (consume=False) returned to be used up by consume() once what it was
+    typed for has been done. Returns the code's record."""
     now = now or timezone.now()
     typed = "".join(ch for ch in typed if ch.isdigit())
     with transaction.atomic():
@@ -159,7 +161,7 @@ def check_code(request, mobile, typed, now=None):
         else:
             record.tries += 1
             if hmac.compare_digest(record.code_hash, _code_digest(record.mobile_hash, typed)):
-                record.used_at = now
+                record.used_at = now if consume else None
                 refusal = None
             else:
                 refusal = "wrong" if record.tries < MAX_TRIES else "too_many"
@@ -179,14 +181,24 @@ def check_code(request, mobile, typed, now=None):
             )
             % {"left": left},
         )
+    return record
 
 
-def mark_verified(request, mobile, now=None):
-    """Remember in this session that its visitor proved `mobile` (a new session
-    key, so an id seen before the proof cannot use it). The session keeps the
-    number's keyed hashes (one per lookup key, to find its bookings) and its
-    masked form to show, never the number."""
-    request.session.cycle_key()
+def consume(record, now=None):
+    """Use up a code that check_code(consume=False) accepted."""
+    MobileCode.objects.filter(pk=record.pk, used_at__isnull=True).update(
+        used_at=now or timezone.now()
+    )
+
+
+def mark_verified(request, mobile, now=None, cycle=True):
+    """Remember in this session that its visitor proved `mobile`, under a new
+    session key so an id seen before the proof cannot use it (cycle=False leaves
+    that to the caller, once the response is sure to carry the new key). The
+    session keeps the number's keyed hashes (one per lookup key, to find its
+    bookings) and its masked form to show, never the number."""
+    if cycle:
+        request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "mobile_hashes": mobile_digests(mobile),
         "masked": mask_mobile(mobile),

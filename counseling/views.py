@@ -224,9 +224,10 @@ def _booking_step_context(room, starts_at):
     }
 
 
-def _make_booking(request, room, starts_at, data, form=None):
+def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
     """Book for a resident whose mobile this session proved; any refusal shows the
-    form again with everything typed, and the day's other free times."""
+    form again with everything typed, and the day's other free times. A database
+    too busy is the form with 系统繁忙, or (busy_raises) the caller's to answer."""
     context = _booking_step_context(room, starts_at)
     form = form or BookingForm.from_typed(data)
     try:
@@ -234,6 +235,8 @@ def _make_booking(request, room, starts_at, data, form=None):
     except BookingRefused as refused:
         return _render_refused(request, context, form, refused.message, Availability([room]))
     except OperationalError:
+        if busy_raises:
+            raise
         logger.exception("Booking not made: the database did not answer in time.")
         return _render_form(request, context, form, BUSY_BOOKING, status=BUSY_STATUS)
     request.session.pop(PENDING_BOOKING_KEY, None)
@@ -322,14 +325,25 @@ def _code_page(request, template_context, mobile, on_success):
     if not form.is_valid():
         return _render_code(request, context, form, status=400)
     try:
-        verification.check_code(request, mobile, form.cleaned_data["code"])
+        code = verification.check_code(request, mobile, form.cleaned_data["code"], consume=False)
     except verification.CodeRefused as refused:
         return _render_code(request, context, SmsCodeForm(), refused.message, status=400)
     except OperationalError:
         logger.exception("Code not checked: the database did not answer in time.")
         return _render_code(request, context, form, BUSY_CODE, status=BUSY_STATUS)
-    verification.mark_verified(request, mobile)
-    return on_success()
+    # The proof and the code's use count only once what the code was typed for is
+    # done: a server error response saves no session, so when the database is too
+    # busy the same code is asked for again and still works.
+    verification.mark_verified(request, mobile, cycle=False)
+    try:
+        response = on_success()
+    except OperationalError:
+        logger.exception("Code step not finished: the database did not answer in time.")
+        verification.forget(request)
+        return _render_code(request, context, form, BUSY_CODE, status=BUSY_STATUS)
+    request.session.cycle_key()
+    verification.consume(code)
+    return response
 
 
 def _render_code(request, context, form, error="", status=200):
@@ -359,7 +373,7 @@ def verify(request):
         request,
         context,
         data["mobile"],
-        lambda: _make_booking(request, room, starts_at, data),
+        lambda: _make_booking(request, room, starts_at, data, busy_raises=True),
     )
 
 
