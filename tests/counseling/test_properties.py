@@ -49,7 +49,7 @@ BOOKING_FIELDS = {
 def unlimited_attempts(settings):
     """The attempt limits would turn every later example into "too many tries";
     they have tests of their own."""
-    unlimited = {"ip": (10**9, 3600), "mobile": (10**9, 3600)}
+    unlimited = {kind: (10**9, 3600) for kind in ("ip", "mobile", "mobile_total")}
     settings.COUNSELING_RATE_LIMITS = dict.fromkeys(
         ("booking", "lookup", "code", "verify"), unlimited
     )
