@@ -49,7 +49,7 @@ BOOKING_FIELDS = {
 def unlimited_attempts(settings):
     """The attempt limits would turn every later example into "too many tries";
     they have tests of their own."""
-    unlimited = {kind: (10**9, 3600) for kind in ("ip", "mobile", "mobile_total")}
+    unlimited = dict.fromkeys(("ip", "mobile", "mobile_total"), (10**9, 3600))
     settings.COUNSELING_RATE_LIMITS = dict.fromkeys(
         ("booking", "lookup", "code", "verify"), unlimited
     )

@@ -22,7 +22,7 @@ from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
 import portal.urls
-from portal.core.groups import EDITORS, GRID_WORKERS
+from portal.core.groups import EDITORS, GRID_WORKERS, REVIEWERS
 from portal.core.templatetags.display_tags import duration_display
 from portal.talks import demo
 from portal.talks.models import (
@@ -31,6 +31,7 @@ from portal.talks.models import (
     TalkPage,
     featured_talks,
     restrict_to_staff,
+    staff_collection,
 )
 from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
@@ -747,3 +748,38 @@ def test_a_poster_whose_name_merely_contains_staff_is_still_renamed(talk_index):
     talk.save()
     poster.refresh_from_db()
     assert re.fullmatch(r"staff-[0-9a-f]{32}\.jpg", Path(poster.file.name).name)
+
+
+@pytest.mark.parametrize("dialog", [False, True])
+def test_approving_a_talk_whose_recording_became_staff_only_is_refused_with_a_message(
+    client, talk_index, dialog
+):
+    """Submitted while its recording was public; the recording moved to the staff
+    collection before the reviewer approved."""
+    talk = add_talk(talk_index, "公开讲座")
+    talk.unpublish()
+    editor = User.objects.create_user("bianji4", password="not-used-in-tests")
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    reviewer = User.objects.create_user("shenhe4", password="not-used-in-tests")
+    reviewer.groups.add(Group.objects.get(name=REVIEWERS))
+    talk.save_revision(user=editor)
+    talk.get_workflow().start(talk, editor)
+    talk.media.collection = staff_collection()
+    talk.media.save()
+    log_in_verified(client, reviewer)
+    task_state = TalkPage.objects.get(pk=talk.pk).current_workflow_task_state
+    url = reverse("wagtailadmin_pages:workflow_action", args=[talk.pk, "approve", task_state.pk])
+    headers = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"} if dialog else {}
+
+    response = client.post(url, {"comment": "同意"}, **headers)
+
+    edit_url = reverse("wagtailadmin_pages:edit", args=[talk.pk])
+    if dialog:
+        assert response.json() == {"step": "success", "redirect": edit_url}
+    else:
+        assert response.status_code == 302 and response["Location"] == edit_url
+    talk.refresh_from_db()
+    assert not talk.live
+    assert talk.current_workflow_state.status == "in_progress"
+    page = client.get(edit_url).content.decode()
+    assert "没有发布" in page and "仅限网格员" in page
