@@ -217,9 +217,7 @@ class BookingIndexView(ForbiddenResponseMixin, IndexView):
             queryset = queryset.filter(reference__contains=reference)
         if "mobile" in self.request.GET:
             search = self.mobile_search
-            queryset = (
-                queryset.filter(mobile_hash__in=search["hashes"]) if search else queryset.none()
-            )
+            queryset = queryset.with_mobile_hashes(search["hashes"]) if search else queryset.none()
         return queryset
 
     @cached_property

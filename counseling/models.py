@@ -378,7 +378,12 @@ class BookingQuerySet(models.QuerySet):
 
     def for_mobile(self, mobile):
         """Bookings of this mobile, found by its keyed hash under any lookup key."""
-        return self.filter(mobile_hash__in=mobile_digests(mobile))
+        return self.with_mobile_hashes(mobile_digests(mobile))
+
+    def with_mobile_hashes(self, hashes):
+        """Bookings of the mobile whose keyed hashes these are (a proven number or
+        a coordinator's search keeps the hashes, never the number)."""
+        return self.filter(mobile_hash__in=hashes)
 
 
 class Booking(models.Model):

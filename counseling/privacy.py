@@ -67,8 +67,12 @@ def reencrypt(token):
     return data_cipher().rotate(token.encode("ascii")).decode("ascii")
 
 
+def _hmac(key, text):
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def _digest(key, mobile):
-    return hmac.new(key.encode(), normalise_mobile(mobile).encode(), hashlib.sha256).hexdigest()
+    return _hmac(key, normalise_mobile(mobile))
 
 
 def mobile_digest(mobile):
@@ -79,9 +83,7 @@ def mobile_digest(mobile):
 def keyed_hash(text):
     """HMAC-SHA256 of `text` under the first lookup key: for values that must be
     compared but never read back (one-time codes)."""
-    return hmac.new(
-        _keys("BOOKING_LOOKUP_KEYS")[0].encode(), text.encode(), hashlib.sha256
-    ).hexdigest()
+    return _hmac(_keys("BOOKING_LOOKUP_KEYS")[0], text)
 
 
 def mobile_digests(mobile):

@@ -33,7 +33,7 @@ MAX_TRIES = 5
 RESEND_AFTER = datetime.timedelta(seconds=60)
 # How long a session counts a number as proven after its code was typed.
 VERIFIED_FOR = datetime.timedelta(minutes=30)
-# Codes are kept this long (for the per-number resend wait), then deleted.
+# Codes are kept this long, then deleted by `purge_bookings`.
 KEPT_FOR = datetime.timedelta(days=1)
 SESSION_KEY = "yuyue_verified"
 # A random name for this browser session, kept across session key changes, that
@@ -125,7 +125,6 @@ def send_code(request, mobile, now=None):
             raise CodeRefused("limit", message)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     digest = mobile_digest(mobile)
-    MobileCode.objects.filter(created_at__lt=now - KEPT_FOR).delete()
     record = MobileCode.objects.create(
         mobile_hash=digest,
         requester_hash=requester_hash(request),
@@ -191,14 +190,11 @@ def consume(record, now=None):
     )
 
 
-def mark_verified(request, mobile, now=None, cycle=True):
-    """Remember in this session that its visitor proved `mobile`, under a new
-    session key so an id seen before the proof cannot use it (cycle=False leaves
-    that to the caller, once the response is sure to carry the new key). The
-    session keeps the number's keyed hashes (one per lookup key, to find its
-    bookings) and its masked form to show, never the number."""
-    if cycle:
-        request.session.cycle_key()
+def mark_verified(request, mobile, now=None):
+    """Remember in this session that its visitor proved `mobile`: the number's
+    keyed hashes (one per lookup key, to find its bookings) and its masked form to
+    show, never the number. The caller gives the session a new key once the
+    response is sure to carry it, so an id seen before the proof cannot use it."""
     request.session[SESSION_KEY] = {
         "mobile_hashes": mobile_digests(mobile),
         "masked": mask_mobile(mobile),

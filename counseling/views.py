@@ -334,7 +334,7 @@ def _code_page(request, template_context, mobile, on_success):
     # The proof and the code's use count only once what the code was typed for is
     # done: a server error response saves no session, so when the database is too
     # busy the same code is asked for again and still works.
-    verification.mark_verified(request, mobile, cycle=False)
+    verification.mark_verified(request, mobile)
     try:
         response = on_success()
     except OperationalError:
@@ -360,12 +360,12 @@ def verify(request):
         messages.warning(request, _("页面已过期,请重新选择咨询时间。"))
         return redirect("counseling:rooms")
     room, starts_at, data = pending
-    context = {
-        **_booking_step_context(room, starts_at),
+    context = _booking_step_context(room, starts_at)
+    context |= {
         "page_title": _("输入短信验证码"),
         "base_template": "counseling/booking_base.html",
         "step_label": _("第 4 步,共 4 步:验证手机"),
-        "change_url": _slot_url(room, starts_at),
+        "change_url": context["form_action"],
         "change_label": _("返回修改预约信息"),
         "submit_label": _("确认预约"),
     }
@@ -499,7 +499,8 @@ def _proven_bookings(request):
         return None
     return (
         Booking.objects.select_related("room")
-        .filter(mobile_hash__in=proved, personal_data_erased_at__isnull=True)
+        .with_mobile_hashes(proved)
+        .filter(personal_data_erased_at__isnull=True)
         .upcoming()
         .order_by("starts_at")
     )

@@ -26,6 +26,7 @@ from enum import Enum
 from functools import lru_cache
 
 import chinese_calendar
+from django.utils.translation import gettext_lazy as _
 from lunar_python import Lunar
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -79,26 +80,35 @@ def package_day(day):
 CONVERTIBLE_YEARS = range(1901, 2100)
 
 
+NEW_YEAR = _("元旦")
+SPRING_FESTIVAL = _("春节")
+QINGMING = _("清明")
+LABOUR_DAY = _("劳动节")
+DRAGON_BOAT = _("端午节")
+MID_AUTUMN = _("中秋节")
+NATIONAL_DAY = _("国庆节")
+
+
 @lru_cache(maxsize=64)
 def statutory_days(year):
     """The holidays the regulation itself names for `year`, before any yearly
     notice adds bridging days: {date: name}. Outside the years the conversions
     cover (nobody books there) only the fixed-date ones."""
-    named = {datetime.date(year, 1, 1): "元旦"}
+    named = {datetime.date(year, 1, 1): NEW_YEAR}
     for day in (1, 2):
-        named[datetime.date(year, 5, day)] = "劳动节"
+        named[datetime.date(year, 5, day)] = LABOUR_DAY
     if year in CONVERTIBLE_YEARS:
         spring = _lunar(year, 1, 1)
         for offset in range(-1, 3):  # 除夕 to 初三
-            named[spring + datetime.timedelta(days=offset)] = "春节"
+            named[spring + datetime.timedelta(days=offset)] = SPRING_FESTIVAL
         qingming = chinese_calendar.get_solar_terms(
             datetime.date(year, 4, 1), datetime.date(year, 4, 10)
         )[0][0]
-        named[qingming] = "清明"
-        named[_lunar(year, 5, 5)] = "端午节"
-        named[_lunar(year, 8, 15)] = "中秋节"
+        named[qingming] = QINGMING
+        named[_lunar(year, 5, 5)] = DRAGON_BOAT
+        named[_lunar(year, 8, 15)] = MID_AUTUMN
     for day in (1, 2, 3):
-        named[datetime.date(year, 10, day)] = "国庆节"
+        named[datetime.date(year, 10, day)] = NATIONAL_DAY
     return named
 
 

@@ -16,6 +16,7 @@ from counseling.models import (
     Booking,
     Counsellor,
     DutyShift,
+    MobileCode,
     Notification,
     OpeningHours,
     Room,
@@ -92,6 +93,20 @@ class TestPurgeBookings:
         assert recent.personal_data_erased_at is None
         assert Notification.objects.filter(booking=recent).exists()
         assert Booking.objects.count() == 3
+
+    def test_sms_code_records_older_than_a_day_are_deleted(self, room):
+        now = timezone.now()
+        for age in (datetime.timedelta(days=2), datetime.timedelta(hours=1)):
+            MobileCode.objects.create(
+                mobile_hash="a" * 64,
+                requester_hash="b" * 64,
+                code_hash="c" * 64,
+                created_at=now - age,
+                expires_at=now - age + datetime.timedelta(minutes=5),
+            )
+        assert "删除过期的短信验证码 1 条" in purge()
+        [kept] = MobileCode.objects.all()
+        assert now - kept.created_at < datetime.timedelta(days=1)
 
     def test_running_twice_erases_once(self, room):
         old = book_as_of(room, 200, "13800000001")
