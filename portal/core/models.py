@@ -261,3 +261,20 @@ def notice_reaches(year, first, last):
 
 def _days(first, last):
     return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker's last sign of life (`portal.core.worker`): the tasks of a
+    worker that stopped beating go back to the queue."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("任务进程心跳")
+        verbose_name_plural = _("任务进程心跳")
+
+    def __str__(self):
+        return f"{self.worker_id}@{self.host}:{self.pid}"

@@ -1,16 +1,20 @@
 """A real task worker process for the fault tests, and SMS gateways that kill it.
 
-    python -m tests.counseling.fault_worker <sms backend class> <outbox file>
+    python -m tests.counseling.fault_worker <sms backend class> <outbox file> [serve]
 
 runs `manage.py db_worker --batch` on the database in DATABASE_URL with the
 database task queue and the given SMS backend; delivered texts are appended to
 the outbox file, one per line, so the test can count them after the process
-has died."""
+has died. With `serve` the worker keeps running, as in production, with a
+heartbeat every half second and a lease of LEASE seconds, until it is stopped."""
 
+import faulthandler
 import os
+import signal
 import sys
 
 OUTBOX = "FAULT_TEST_OUTBOX"
+LEASE = 3
 
 
 class FileBackend:
@@ -40,7 +44,7 @@ class DiesAfterSending(FileBackend):
 
 
 def main():
-    backend, outbox = sys.argv[1], sys.argv[2]
+    backend, outbox, *mode = sys.argv[1:]
     os.environ[OUTBOX] = outbox
     import django
 
@@ -49,8 +53,18 @@ def main():
     from django.test.utils import override_settings
 
     tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    with override_settings(COUNSELING_SMS_BACKEND=backend, TASKS=tasks):
-        call_command("db_worker", "--batch", "--no-startup-delay", "--interval=0", verbosity=0)
+    serve = mode == ["serve"]
+    if serve:  # SIGUSR1 prints every thread's stack to the log, to explain a hang
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    with override_settings(
+        COUNSELING_SMS_BACKEND=backend,
+        TASKS=tasks,
+        TASK_WORKER_HEARTBEAT=0.5,
+        TASK_WORKER_LEASE=LEASE,
+    ):
+        options = ["--no-startup-delay", "--interval=0.2" if serve else "--interval=0"]
+        verbosity = 2 if serve else 0  # a serving worker's log helps explain a failure
+        call_command("db_worker", *options, *([] if serve else ["--batch"]), verbosity=verbosity)
 
 
 if __name__ == "__main__":
