@@ -20,6 +20,12 @@ from .privacy import mobile_digest, mobile_digests
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
+
+def reference_display(reference):
+    """Two groups of four digits, easy to read aloud: 2041 7736."""
+    return f"{reference[:4]} {reference[4:]}"
+
+
 WEEKDAYS = [
     ("MO", _("周一")),
     ("TU", _("周二")),
@@ -466,8 +472,7 @@ class Booking(models.Model):
 
     @property
     def reference_display(self):
-        """Two groups of four digits, easy to read aloud: 2041 7736."""
-        return f"{self.reference[:4]} {self.reference[4:]}"
+        return reference_display(self.reference)
 
     @property
     def is_active(self):

@@ -35,12 +35,15 @@ from .booking import (
 )
 from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm, slot_label
 from .ics import booking_calendar
-from .models import LOCAL_TZ, Booking, Room
+from .models import LOCAL_TZ, Booking, Room, reference_display
 
 SESSION_KEY = "yuyue_booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.
 PENDING_BOOKING_KEY = "yuyue_pending_booking"
 PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
+# The confirmation as it was committed (reference, time, place), so the page
+# after booking shows it without reading the booking tables again.
+CONFIRMATION_KEY = "yuyue_confirmation"
 PENDING_FOR = 30 * 60  # seconds
 WEEKDAY_NAMES = "一二三四五六日"
 TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
@@ -173,7 +176,35 @@ def day_slots(request, room_id, day):
 @require_http_methods(["GET", "POST"])
 def book(request, room_id, day, time):
     """Step 3: the resident's details for one slot. A POST sends the code that
-    proves the mobile (step 4), or books at once when this session proved it."""
+    proves the mobile (step 4), or books at once when this session proved it.
+
+    Whatever the database is too busy for, from the first look-up on, the
+    resident gets 系统繁忙 with the form as typed, never a server error."""
+    try:
+        return _book(request, room_id, day, time)
+    except OperationalError:
+        logger.exception("Booking form not handled: the database did not answer in time.")
+        return _render_busy_form(request, day, time)
+
+
+def _render_busy_form(request, day, time):
+    """The booking form again, as typed, built without the database."""
+    context = {
+        "form_action": request.path,
+        "room": None,
+        "when": f"{full_day_label(day)} {time:%H:%M}",
+        "page_title": _("填写预约信息"),
+        "form": BookingForm(request.POST) if request.method == "POST" else BookingForm(),
+        "errors": [(None, BUSY_BOOKING)],
+    }
+    try:
+        context["proven"] = verification.verified_hashes(request) is not None
+    except OperationalError:
+        context["proven"] = False  # the session could not be read either
+    return render(request, "counseling/booking_form.html", context, status=BUSY_STATUS)
+
+
+def _book(request, room_id, day, time):
     room = rooms_available(room_id)
     starts_at = datetime.datetime.combine(day, time, LOCAL_TZ)
     context = _booking_step_context(room, starts_at)
@@ -403,6 +434,16 @@ def _remember(request, booking):
     session id seen before cannot reach it)."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = booking.pk
+    room = booking.room
+    confirmation = {
+        "reference": booking.reference,
+        "when": booking_when(booking),
+        "room": {
+            field: getattr(room, field)
+            for field in ("name", "address", "directions", "phone", "session_minutes")
+        },
+    }
+    request.session[CONFIRMATION_KEY] = privacy.encrypt(json.dumps(confirmation))
 
 
 def _session_booking(request):
@@ -427,15 +468,33 @@ def _booking_context(booking, **extra):
 
 @never_cache
 def done(request):
-    """The confirmation after booking, read from the session."""
-    booking = _session_booking(request)
-    if booking is None:
+    """The confirmation after booking, from what was committed and kept in the
+    session: a database too busy a moment after the booking cannot keep the
+    reference from the resident (the SMS carries it too)."""
+    confirmation = _kept_confirmation(request)
+    if confirmation is None:
         return redirect("yuyue:lookup")
+    reference = confirmation["reference"]
     return render(
         request,
         "counseling/booking_done.html",
-        _booking_context(booking, page_title=_("预约成功")),
+        {
+            "booking": {"reference": reference, "reference_display": reference_display(reference)},
+            "room": confirmation["room"],
+            "when": confirmation["when"],
+            "page_title": _("预约成功"),
+        },
     )
+
+
+def _kept_confirmation(request):
+    token = request.session.get(CONFIRMATION_KEY)
+    if not token or SESSION_KEY not in request.session:
+        return None
+    try:
+        return json.loads(privacy.decrypt(token))
+    except (InvalidToken, ValueError):
+        return None
 
 
 @never_cache
@@ -666,7 +725,7 @@ def calendar_file(request, booking):
 def leave(request):
     """Forget the booking, the proven mobile and anything typed in this browser
     (for a shared phone)."""
-    for key in (SESSION_KEY, PENDING_BOOKING_KEY, PENDING_LOOKUP_KEY):
+    for key in (SESSION_KEY, CONFIRMATION_KEY, PENDING_BOOKING_KEY, PENDING_LOOKUP_KEY):
         request.session.pop(key, None)
     verification.forget(request)
     return redirect("yuyue:lookup")

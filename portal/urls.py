@@ -8,6 +8,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.search import views as search_views
 
+handler500 = "portal.core.outages.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

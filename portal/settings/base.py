@@ -156,7 +156,11 @@ TEMPLATES = [
 # SQLite is the embedded default; production sets DATABASE_URL to PostgreSQL.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        # A kept connection the server has cut (a restart, a terminated backend)
+        # is noticed before the request uses it, not as that request's 500.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -28,6 +28,19 @@ if not WAGTAILADMIN_BASE_URL.startswith(("https://", "http://")):
         " / Set WAGTAILADMIN_BASE_URL to the site's address, e.g. https://www.example.gov.cn."
     )
 
+# How long one statement may wait for a lock, and run at all, on PostgreSQL.
+# A stuck lock then ends as the booking form's 系统繁忙 (503, the form kept)
+# instead of holding every gunicorn worker until its 30 s timeout kills it with
+# a bare English error. The statement limit stays below gunicorn's --timeout
+# (docs/deploy.md). pg_dump and pg_restore use connections of their own without
+# these limits; the ANALYZE after a restore or bulk load lifts them for itself.
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000"))
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "20000"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (  # noqa: F405
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    )
+
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }

@@ -7,21 +7,22 @@ and the messages held back are delivered once the fault clears."""
 import contextlib
 import datetime
 import os
+import signal
 import socket
-import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from wagtail.models import Site
 
 from counseling import notifications
 from counseling.availability import Availability
@@ -35,8 +36,17 @@ from counseling.models import (
 from counseling.privacy import mobile_digest
 from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
+from portal.core.models import SiteSettings, WorkerHeartbeat
+from portal.core.worker import reclaim_stale_tasks
 from tests.counseling import fault_worker
 from tests.factories import enter_sms_code, make_open_room, prove_mobile, sms_code
+from tests.outages import (
+    lock_wait,
+    other_connection,
+    postgres_only,
+    tables_locked,
+    terminate_other_backends,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MOBILE = "13912345678"
@@ -67,8 +77,12 @@ def sms_outbox():
 
 @pytest.fixture
 def room(db):
-    room = make_open_room()
-    return room
+    """A room on a site whose settings row exists, as on a running site: rendering
+    a page then only reads the database, which a lock held elsewhere allows."""
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        SiteSettings.for_site(site)
+    return make_open_room()
 
 
 def free_slots(room):
@@ -200,67 +214,118 @@ def database_url():
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def run_worker_process(backend, outbox):
-    """A separate `db_worker` process on this test database; returns its exit code."""
+def worker_command(backend, outbox, *mode, **env):
+    """A separate `db_worker` process on this test database (command and environment)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.test",
         "DATABASE_URL": database_url(),
         "PYTHONPATH": str(ROOT),
+        **env,
     }
-    command = [sys.executable, "-m", "tests.counseling.fault_worker", backend, str(outbox)]
+    command = [sys.executable, "-m", "tests.counseling.fault_worker", backend, str(outbox), *mode]
+    return command, env
+
+
+def run_worker_process(backend, outbox):
+    """Run the queue once in a worker process of its own; returns its exit code."""
+    command, env = worker_command(backend, outbox)
     return subprocess.run(command, cwd=ROOT, env=env, timeout=180, check=False).returncode
 
 
+@contextlib.contextmanager
+def serving_worker(outbox, **env):
+    """A worker that keeps running, as production's does, sending through the
+    working gateway, until the block ends (SIGTERM, as systemd stops it)."""
+    command, env = worker_command(
+        "tests.counseling.fault_worker.FileBackend", outbox, "serve", **env
+    )
+    log = outbox.with_name("worker.log")
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    except AssertionError as failed:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        failed.add_note(f"worker log:\n{log.read_text()[-3000:]}")
+        raise
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def seconds_until(condition, limit=60):
+    """How long until condition() holds (checked every 0.1 s); fails after `limit`."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < limit, f"not within {limit} s"
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def texts(outbox):
+    return outbox.read_text().splitlines()
+
+
 @pytest.fixture
-def resident_booked_through_the_queue(room, settings, client, tmp_path, monkeypatch):
-    """A booking made through the site with the database task queue, as in
-    production: its text waits in the queue for a worker."""
+def queue_outbox(settings, tmp_path, monkeypatch):
+    """The database task queue, as in production, and the phone's outbox file."""
     settings.TASKS = DATABASE_QUEUE
     outbox = tmp_path / "sms.txt"
     outbox.touch()
     monkeypatch.setenv(fault_worker.OUTBOX, str(outbox))
-    response = client.post(book_url(room, free_slots(room)[0].start), form())
+    return outbox
+
+
+def book_through_the_site(client, room, slot=0):
+    response = client.post(book_url(room, free_slots(room)[slot].start), form())
     response = enter_sms_code(client, response, MOBILE)
     assert response.status_code == 302 and response["Location"] == reverse("counseling:done")
+    return Booking.objects.latest("pk")
+
+
+@pytest.fixture
+def resident_booked_through_the_queue(room, client, queue_outbox):
+    """A booking made through the site: its text waits in the queue for a worker."""
+    booking = book_through_the_site(client, room)
     assert DBTaskResult.objects.filter(status="READY").count() == 1
-    return Booking.objects.get(), outbox
-
-
-def recover(settings):
-    """The worker is restarted and cron runs `send_reminders`, which queues again
-    every message still pending; the worker then empties the queue."""
-    settings.COUNSELING_SMS_BACKEND = "tests.counseling.fault_worker.FileBackend"
-    run_worker_here()
-    call_command("send_reminders", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    run_worker_here()
+    return booking, queue_outbox
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_while_sending_leaves_the_text_pending_and_it_is_sent_once(
-    resident_booked_through_the_queue, settings
+def test_a_worker_killed_while_sending_leaves_the_text_to_the_next_worker_within_the_lease(
+    resident_booked_through_the_queue,
 ):
     booking, outbox = resident_booked_through_the_queue
     exit_code = run_worker_process("tests.counseling.fault_worker.DiesWhileSending", outbox)
 
     assert exit_code == 137
-    assert outbox.read_text() == ""
+    assert texts(outbox) == []
     sms = booking.notifications.get()
     assert (sms.state, sms.attempts) == ("pending", 0)  # the killed attempt left no trace
-    # The queue itself never runs a task its worker died in.
-    assert DBTaskResult.objects.get().status == "RUNNING"
+    assert DBTaskResult.objects.get().status == "RUNNING"  # with a worker that is gone
 
-    recover(settings)
-    recover(settings)
-    assert outbox.read_text().splitlines() == [f"{MOBILE}\t{notifications.message_text(sms)}"]
+    killed_at = time.monotonic()
+    with serving_worker(outbox):
+        seconds_until(lambda: texts(outbox))
+        waited = time.monotonic() - killed_at
+        time.sleep(2)  # and it is not sent again
+
+    assert texts(outbox) == [f"{MOBILE}\t{notifications.message_text(sms)}"]
+    assert waited < fault_worker.LEASE + 15
     sms.refresh_from_db()
     assert (sms.state, sms.attempts) == ("sent", 1)
+    task = DBTaskResult.objects.get()
+    assert task.status == "SUCCESSFUL" and len(task.worker_ids) == 2
     assert Booking.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_after_the_gateway_took_the_text_sends_it_again_once_never_zero(
-    resident_booked_through_the_queue, settings
+    resident_booked_through_the_queue,
 ):
     """Between the gateway accepting a text and the row being marked sent there is
     no way to know it went out: the text is sent again rather than risk losing it."""
@@ -268,33 +333,71 @@ def test_a_worker_killed_after_the_gateway_took_the_text_sends_it_again_once_nev
     exit_code = run_worker_process("tests.counseling.fault_worker.DiesAfterSending", outbox)
 
     assert exit_code == 137
-    assert len(outbox.read_text().splitlines()) == 1
+    assert len(texts(outbox)) == 1
     assert booking.notifications.get().state == "pending"
 
-    recover(settings)
-    recover(settings)
-    assert len(outbox.read_text().splitlines()) == 2
+    with serving_worker(outbox):
+        seconds_until(lambda: len(texts(outbox)) == 2)
+        time.sleep(2)
+
+    assert len(texts(outbox)) == 2
     assert booking.notifications.get().state == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_worker_dies_every_time_is_given_up_after_three_tries(
+    resident_booked_through_the_queue,
+):
+    """A task that kills its worker (out of memory, say) must not take every
+    worker down in turn for ever: after three claims it is failed. Its text stays
+    pending for `send_reminders` and the coordinators' list of messages not sent."""
+    booking, outbox = resident_booked_through_the_queue
+    for _ in range(3):
+        assert run_worker_process("tests.counseling.fault_worker.DiesWhileSending", outbox) == 137
+        WorkerHeartbeat.objects.update(seen_at=timezone.now() - datetime.timedelta(hours=1))
+        reclaim_stale_tasks()
+
+    task = DBTaskResult.objects.get()
+    assert task.status == "FAILED" and task.exception_class_path.endswith("AbandonedTask")
+    assert booking.notifications.get().state == "pending"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_survives_its_connections_being_cut_and_a_locked_queue(
+    room, client, queue_outbox
+):
+    """A PostgreSQL restart or pg_terminate_backend cuts the worker's connections,
+    and a lock on the queue outlasts its lock_timeout: it carries on and sends
+    the next text, without anyone restarting it."""
+    outbox = queue_outbox
+    with serving_worker(outbox, PGOPTIONS="-c lock_timeout=300") as worker:
+        seconds_until(WorkerHeartbeat.objects.exists)
+        assert terminate_other_backends() >= 1
+        with tables_locked(DBTaskResult._meta.db_table):
+            time.sleep(1.5)  # the worker's look at the queue times out meanwhile
+        first = book_through_the_site(client, room)
+        seconds_until(lambda: len(texts(outbox)) == 1)
+
+        terminate_other_backends()
+        second = book_through_the_site(client, room, slot=3)
+        seconds_until(lambda: len(texts(outbox)) == 2)
+        assert worker.poll() is None
+
+    assert [n.state for n in Notification.objects.filter(booking__in=[first, second])] == [
+        "sent",
+        "sent",
+    ]
 
 
 @contextlib.contextmanager
 def held_by_another_connection(room, booking=None):
     """Another connection holds the write lock (SQLite) or the rows of the room
     and the booking (PostgreSQL) until the block ends."""
-    settings_dict = connection.settings_dict
+    other = other_connection()
     if connection.vendor == "sqlite":
-        other = sqlite3.connect(settings_dict["NAME"], isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
     else:
-        import psycopg
-
-        other = psycopg.connect(
-            dbname=settings_dict["NAME"],
-            user=settings_dict["USER"],
-            password=settings_dict["PASSWORD"] or None,
-            host=settings_dict["HOST"],
-            port=settings_dict["PORT"] or 5432,
-        )
         other.execute("SELECT id FROM counseling_room WHERE id = %s FOR UPDATE", [room.pk])
         if booking is not None:
             other.execute(
@@ -310,17 +413,8 @@ def held_by_another_connection(room, booking=None):
 @pytest.fixture
 def short_lock_wait():
     """Give up waiting for a lock after half a second instead of 20."""
-    options = connection.settings_dict["OPTIONS"]
-    saved = dict(options)
-    if connection.vendor == "sqlite":
-        options["timeout"] = 0.5
-    else:
-        options["options"] = "-c lock_timeout=500"
-    connection.close()
-    yield
-    options.clear()
-    options.update(saved)
-    connection.close()
+    with lock_wait(0.5):
+        yield
 
 
 @pytest.mark.django_db(transaction=True)
@@ -348,6 +442,60 @@ def test_database_too_busy_keeps_what_the_resident_typed_and_the_retry_books_onc
     assert response.status_code == 302
     assert Booking.objects.get().name == "王阿姨"
     assert [mobile for mobile, _text in sms_outbox] == [MOBILE]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_tables_locked_from_the_first_look_up_still_keep_the_form_and_the_retry_books_once(
+    room, settings, sms_outbox, short_lock_wait
+):
+    """Even the room cannot be read (a migration or maintenance job holds the
+    tables): 系统繁忙 with everything typed, not a server error. (On SQLite such a
+    lock is on the whole file, sessions included: tests/portal/test_outages.py.)"""
+    client = Client()
+    url = book_url(room, free_slots(room)[0].start)
+    typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
+    prove_mobile(client, MOBILE)
+    sms_outbox.clear()
+
+    with tables_locked("counseling_room", "counseling_booking"):
+        response = client.post(url, typed)
+        opened = client.get(url)
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "系统繁忙,预约还没有提交成功" in html and 'role="alert"' in html
+    assert 'value="王阿姨"' in html and "最近睡不好</textarea>" in html
+    assert f'action="{url}"' in html
+    assert opened.status_code == 503 and "系统繁忙" in opened.content.decode()
+    assert not Booking.objects.exists() and not Notification.objects.exists()
+
+    response = client.post(url, typed)
+    assert response.status_code == 302
+    assert Booking.objects.get().name == "王阿姨"
+    assert [mobile for mobile, _text in sms_outbox] == [MOBILE]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_confirmation_shows_the_committed_reference_while_the_booking_tables_are_locked(
+    room, sms_outbox, short_lock_wait
+):
+    """The booking committed; a moment later the tables are locked. The page
+    after booking still gives the reference (and the text carries it too)."""
+    client = Client()
+    prove_mobile(client, MOBILE)
+    response = client.post(book_url(room, free_slots(room)[0].start), form(name="王阿姨"))
+    assert response.status_code == 302 and response["Location"] == reverse("counseling:done")
+    booking = Booking.objects.get()
+
+    with tables_locked("counseling_room", "counseling_booking"):
+        page = client.get(reverse("counseling:done"))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert booking.reference_display in html and booking.room.address in html
+    assert booking.reference_display in sms_outbox[-1][1]
 
 
 @pytest.mark.django_db(transaction=True)

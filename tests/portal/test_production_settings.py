@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json
+import re
 import django
 from django.conf import settings
 from django.core.cache import caches
@@ -27,6 +29,9 @@ print(json.dumps({
     "base_url": settings.WAGTAILADMIN_BASE_URL,
     "email": settings.EMAIL_BACKEND,
     "sms": settings.COUNSELING_SMS_BACKEND,
+    "database": {
+        key: settings.DATABASES["default"][key] for key in ("CONN_HEALTH_CHECKS", "OPTIONS")
+    },
 }))
 """
 
@@ -160,3 +165,24 @@ def test_cookies_stay_secure_when_nginx_does_the_https_redirect():
     facts = facts_of(run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "SECURE_SSL_REDIRECT": "false"}))
     assert facts["ssl"] is False
     assert facts["secure_cookies"] == [True, True]
+
+
+def test_postgresql_gives_up_on_locks_and_slow_statements_before_gunicorn_does():
+    settings = facts_of(
+        run_with(
+            {
+                "SECRET_KEY": "x" * 50,
+                "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+                **DELIVERY,
+            }
+        )
+    )
+    options = settings["database"]["OPTIONS"]["options"]
+    limits = dict(re.findall(r"-c (\w+)=(\d+)", options))
+    deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    gunicorn_timeout = int(
+        re.search(r"gunicorn portal.wsgi:application.*?--timeout (\d+)", deploy, re.S).group(1)
+    )
+    assert 0 < int(limits["lock_timeout"]) <= 10_000
+    assert 0 < int(limits["statement_timeout"]) < gunicorn_timeout * 1000
+    assert settings["database"]["CONN_HEALTH_CHECKS"] is True

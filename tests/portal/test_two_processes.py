@@ -8,6 +8,11 @@ processes.
 - A page published while both servers hold it in their cache is served new by
   the other server on its very next request: the cache generation lives in
   the shared Redis.
+- Every database connection cut under the servers (pg_terminate_backend)
+  costs no request: the next one on each is served.
+- The booking tables locked from another connection: the resident gets
+  系统繁忙 with the form as typed within the lock timeout, and cached pages
+  are served meanwhile.
 
 Needs PostgreSQL (DATABASE_URL) and Redis on 127.0.0.1:6379; creates and drops
 its own database and uses Redis database 5."""
@@ -21,6 +26,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,6 +52,7 @@ load = _bench_module("load")  # the benchmark's gunicorn runner
 REDIS_URL = "redis://127.0.0.1:6379/5"
 VERIFY = "/counseling/verify/"
 CONTENDERS = 12
+LOCK_TIMEOUT_MS = 1500
 
 pytestmark = [
     pytest.mark.postgres,
@@ -104,6 +111,8 @@ def production(tmp_path_factory):
         "MEDIA_ROOT": str(workdir / "media"),
         "BENCH_STATIC_ROOT": str(workdir / "static"),
         "LOG_LEVEL": "WARNING",
+        # Production's lock wait, shortened so the lock test does not sit it out.
+        "DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS),
         # Texts land in a file the test reads, as each resident reads the phone;
         # mail goes to the console.
         "ALLOW_CONSOLE_MESSAGES": "true",
@@ -282,3 +291,63 @@ def test_a_page_published_is_served_new_by_the_other_server_at_once(servers):
         status, headers, html = get(port, paths["news"])
         assert status == 200 and headers["X-Page-Cache"] == "miss"
         assert "心理咨询室延长开放时间" in html and "心理咨询室开放通知" not in html
+
+
+def terminate_connections(env):
+    """Cut every connection to the servers' database, as a PostgreSQL restart or
+    an administrator's pg_terminate_backend does."""
+    name = env["DATABASE_URL"].rsplit("/", 1)[1]
+    with admin_connection() as admin:
+        cut = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return len(cut)
+
+
+def test_connections_cut_under_the_servers_cost_no_request(servers):
+    ports, _paths, env = servers
+    rounds = 2 * load.WORKERS  # enough to reach every worker's kept connection
+    for port in ports:
+        for _ in range(rounds):
+            assert get(port, "/counseling/")[0] == 200
+    assert terminate_connections(env) >= 2
+
+    statuses = [get(port, "/counseling/")[0] for port in ports for _ in range(rounds)]
+    assert statuses == [200] * len(statuses)
+
+
+def test_booking_tables_locked_give_503_with_the_form_kept_and_cached_pages_are_served(
+    servers,
+):
+    import psycopg
+
+    ports, paths, env = servers
+    port = ports[0]
+    get(port, paths["news"])
+    resident = Resident(90)
+    token = resident.open_form(port, paths["book_spare"])
+    with psycopg.connect(env["DATABASE_URL"]) as holder:
+        holder.execute("LOCK TABLE counseling_room, counseling_booking IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        status, headers, html = resident.post(
+            port,
+            paths["book_spare"],
+            {
+                "csrfmiddlewaretoken": token,
+                "name": "王阿姨",
+                "mobile": resident.mobile,
+                "visit_type": "first",
+                "note": "",
+                "website": "",
+            },
+        )
+        waited = time.monotonic() - started
+        cached = get(port, paths["news"])
+        holder.rollback()
+
+    assert status == 503, html[:300]
+    assert "系统繁忙,预约还没有提交成功" in html and 'value="王阿姨"' in html
+    assert waited < LOCK_TIMEOUT_MS / 1000 + 5
+    assert cached[0] == 200 and cached[1]["X-Page-Cache"] == "hit"

@@ -35,12 +35,17 @@ def seed():
 
     room = make_open_room()
     first_day = timezone.localdate() + datetime.timedelta(days=2)
-    slot = next(s for s in Availability([room]).slots(room) if s.day >= first_day)
-    local = timezone.localtime(slot.start)
-    book = reverse(
-        "counseling:book", kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()}
-    )
-    print(json.dumps({"book": book, "news": news.url, "news_id": news.pk}))
+    contested, spare = [s for s in Availability([room]).slots(room) if s.day >= first_day][:2]
+
+    def book(slot):
+        local = timezone.localtime(slot.start)
+        return reverse(
+            "counseling:book",
+            kwargs={"room_id": room.pk, "day": local.date(), "time": local.time()},
+        )
+
+    addresses = {"book": book(contested), "book_spare": book(spare), "news": news.url}
+    print(json.dumps({**addresses, "news_id": news.pk}))
 
 
 def publish(title):
