@@ -3,7 +3,16 @@ Each change here is checked against the installed Wagtail by
 tests/portal/test_wagtail_compat.py, which fails on a Wagtail upgrade until the
 change has been looked at again."""
 
+import functools
+import logging
+
+from django.db import transaction
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
+from wagtail.images.models import AbstractImage, Filter, SourceImageIOError
+
+from .storage import disk_refused
+
+logger = logging.getLogger(__name__)
 
 # Wagtail's release these changes were checked against.
 CHECKED_WITH = (8, 0)
@@ -37,5 +46,86 @@ def neutralise_csv_exports():
     SpreadsheetExportMixin.write_csv_row = write_csv_row
 
 
+def original_as_rendition(image, spec):
+    """An unsaved rendition that points at the original file: what a page shows
+    when the disk cannot take the rendition. The browser scales it."""
+    filter = spec if isinstance(spec, Filter) else Filter(spec=spec)
+    return image.get_rendition_model()(
+        image=image,
+        filter_spec=filter.spec,
+        focal_point_key=filter.get_cache_key(image),
+        file=image.file.name,
+        width=image.width,
+        height=image.height,
+    )
+
+
+def _or_the_original(get, many):
+    @functools.wraps(get)
+    def wrapper(image, *filters):
+        try:
+            return get(image, *filters)
+        except OSError as error:
+            if isinstance(error, SourceImageIOError) or not disk_refused(error):
+                raise
+            logger.error(
+                "Renditions of image %s not stored (%s); pages show the original.",
+                image.pk,
+                error.strerror,
+            )
+        originals = [original_as_rendition(image, filter) for filter in filters]
+        if many:
+            return {rendition.filter_spec: rendition for rendition in originals}
+        return originals[0]
+
+    return wrapper
+
+
+def _in_a_savepoint(create):
+    """Inside a transaction (a preview, a test) a rendition whose file could not
+    be written would spoil it: make the attempt in a savepoint. Outside one,
+    as pages run, add nothing."""
+
+    @functools.wraps(create)
+    def wrapper(image, *filters):
+        # get_renditions() asks even when every rendition exists: then nothing is written.
+        if not filters or not transaction.get_connection().in_atomic_block:
+            return create(image, *filters)
+        with transaction.atomic():
+            return create(image, *filters)
+
+    return wrapper
+
+
+def _in_a_savepoint(create):
+    """Inside a transaction (a preview, a test) a rendition whose file could not
+    be written would spoil it: make the attempt in a savepoint. Outside one,
+    as pages run, add nothing."""
+
+    @functools.wraps(create)
+    def wrapper(image, *filters):
+        # get_renditions() asks even when every rendition exists: then nothing is written.
+        if not filters or not transaction.get_connection().in_atomic_block:
+            return create(image, *filters)
+        with transaction.atomic():
+            return create(image, *filters)
+
+    return wrapper
+
+
+def renditions_fall_back_to_the_original():
+    """A page whose picture still needs a rendition must not fail because the
+    media disk is full or read-only: Image.get_rendition(s) hand back the
+    original instead. Nothing is stored or cached, so the rendition is made on
+    the first request after the disk takes files again."""
+    AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
+    AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
+    AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
+    AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
+    AbstractImage.get_rendition = _or_the_original(AbstractImage.get_rendition, many=False)
+    AbstractImage.get_renditions = _or_the_original(AbstractImage.get_renditions, many=True)
+
+
 def apply():
     neutralise_csv_exports()
+    renditions_fall_back_to_the_original()
