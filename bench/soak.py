@@ -67,6 +67,12 @@ def parse_options():
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured load first")
     parser.add_argument("--news", type=int, default=2000, help="news items to add (default 2000)")
     parser.add_argument("--talks", type=int, default=50, help="talks to add (default 50)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument(
+        "--gunicorn-args",
+        default="",
+        help='more gunicorn options, e.g. "--max-requests 2000 --max-requests-jitter 200"',
+    )
     return parser.parse_args()
 
 
@@ -276,14 +282,21 @@ def memory_report(samples):
 
 
 def percentile_table(tally):
-    lines = ["| 请求 | 次数 | p50 | p99 |", "|---|---|---|---|"]
+    lines = ["| 请求 | 次数 | p50 | p99 | 最长 | 超过 5 秒 |", "|---|---|---|---|---|---|"]
     everything = []
     for kind, values in sorted(tally.latencies.items()):
         measured = [value for value in values if value > 0]
         everything += measured
-        lines.append(f"| {kind} | {len(values)} | {p(measured, 50)} | {p(measured, 99)} |")
-    lines.append(f"| 全部 | {len(everything)} | {p(everything, 50)} | {p(everything, 99)} |")
+        lines.append(f"| {kind} | {len(values)} | {row(measured)} |")
+    lines.append(f"| 全部 | {len(everything)} | {row(everything)} |")
     return lines
+
+
+def row(values):
+    """p50, p99, the longest and how many took over 5 s: stalls show in the last two."""
+    longest = f"{max(values) / 1000:.1f} s" if values else "–"
+    slow = sum(1 for value in values if value > 5000)
+    return f"{p(values, 50)} | {p(values, 99)} | {longest} | {slow}"
 
 
 def p(values, percentile):
@@ -326,10 +339,12 @@ def soak(options, workdir, env):
     pid_file = workdir / "gunicorn.pid"
     # As in production, confirmations are queued for the task worker rather than
     # sent inside the request; no worker runs here, so they stay queued.
-    run_env = {**env, "GUNICORN_CMD_ARGS": f"--pid {pid_file}", "TASK_BACKEND": TASK_BACKEND}
+    gunicorn_args = f"--pid {pid_file} {options.gunicorn_args}".strip()
+    run_env = {**env, "GUNICORN_CMD_ARGS": gunicorn_args, "TASK_BACKEND": TASK_BACKEND}
+    load.WORKERS = options.workers
     with load.gunicorn(ROOT, run_env, workdir / "gunicorn-soak.log") as port:
         master_pid = int(pid_file.read_text())
-        print(f"gunicorn {load.WORKERS} 个 sync worker,端口 {port};预热…")
+        print(f"gunicorn {load.WORKERS} 个 sync worker {options.gunicorn_args},端口 {port};预热…")
         warm_every_worker(port, page_urls, options.connections)
         run_clients(port, page_urls, slot_urls, options, options.warmup, Tally())
         load_before = os.getloadavg()[0]

@@ -186,3 +186,6 @@ def test_postgresql_gives_up_on_locks_and_slow_statements_before_gunicorn_does()
     assert 0 < int(limits["lock_timeout"]) <= 10_000
     assert 0 < int(limits["statement_timeout"]) < gunicorn_timeout * 1000
     assert settings["database"]["CONN_HEALTH_CHECKS"] is True
+    # Workers restarted together by --max-requests stalled every request for
+    # seconds (docs/performance.md): the deployment does not ask for it.
+    assert "--max-requests" not in deploy.split("[Install]")[0]
