@@ -90,6 +90,11 @@ def build(news_count, talk_count, report=print):
     timer.step(f"add {news_count} news", add_news, news_count)
     timer.step(f"add {talk_count} talks", add_talks, talk_count)
     timer.step("update_index", call_command, "update_index", stdout=StringIO())
+    from django.db import connection
+
+    from portal.core.management.commands.backup import analyze
+
+    timer.step("analyze", analyze, connection)  # as after any bulk load
     return timer.seconds
 
 

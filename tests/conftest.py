@@ -5,6 +5,7 @@ from wagtail.models import Page, Site
 from portal.core.models import SiteSettings
 from portal.home.models import HomePage
 from tests.factories import log_in_verified
+from tests.outages import media_disk  # noqa: F401 - a fixture for every test module
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
 backends terminated, and a short lock wait so tests do not sit out production's."""
 
 import contextlib
+import errno
+import os
 import sqlite3
+import subprocess
+import uuid
 
 import pytest
 from django.db import connection
@@ -82,3 +86,54 @@ def terminate_other_backends():
         ).fetchall()
         admin.commit()
     return len(rows)
+
+
+# The media disk made to fail: a small tmpfs mounted as MEDIA_ROOT, filled to
+# the last byte or remounted read-only. Mounting needs root (as CI and the
+# development machines run); elsewhere the tests are skipped, except in CI.
+
+
+def mount(*args):
+    return subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+
+
+@pytest.fixture
+def media_disk(settings, tmp_path):
+    """A 4 MB disk of its own as MEDIA_ROOT."""
+    root = tmp_path / "media"
+    root.mkdir()
+    mounted = mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", str(root))
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a test disk: {mounted.stderr}")
+        pytest.skip(f"cannot mount a test disk (needs root): {mounted.stderr.strip()}")
+    settings.MEDIA_ROOT = str(root)
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+def fill(disk):
+    """Write a filler file until the disk has no byte left; return it."""
+    filler = disk / f"filler-{uuid.uuid4().hex}"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for chunk in (65536, 4096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(descriptor, b"\0" * chunk)
+    finally:
+        os.close(descriptor)
+    with pytest.raises(OSError) as full:
+        (disk / "probe").write_bytes(b"x")
+    assert full.value.errno == errno.ENOSPC
+    return filler
+
+
+def read_only(disk):
+    assert mount("-o", "remount,ro", str(disk)).returncode == 0
+
+
+def writable(disk):
+    assert mount("-o", "remount,rw", str(disk)).returncode == 0

@@ -7,13 +7,9 @@ once the disk takes files again, renditions are made as usual.
 Mounting needs root (as CI and the development machines run); elsewhere these
 tests are skipped, except in CI, where they fail."""
 
-import contextlib
 import datetime
-import errno
 import io
 import os
-import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +20,7 @@ from wagtail.models import Collection
 
 from portal.news.models import NewsIndexPage, NewsPage
 from tests.factories import make_image
+from tests.outages import fill, read_only, writable
 from tests.portal.test_uploads import (
     add_image,
     add_images_multiple,
@@ -34,52 +31,6 @@ from tests.portal.test_uploads import (
 pytestmark = pytest.mark.django_db
 
 FULL_MESSAGE = "服务器的存储空间已满或暂时不能写入,文件没有保存"
-
-
-def mount(*args):
-    return subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-
-
-@pytest.fixture
-def media_disk(settings, tmp_path):
-    """A 4 MB disk of its own as MEDIA_ROOT."""
-    root = tmp_path / "media"
-    root.mkdir()
-    mounted = mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", str(root))
-    if mounted.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot mount a test disk: {mounted.stderr}")
-        pytest.skip(f"cannot mount a test disk (needs root): {mounted.stderr.strip()}")
-    settings.MEDIA_ROOT = str(root)
-    try:
-        yield root
-    finally:
-        subprocess.run(["umount", "-l", str(root)], check=False)
-
-
-def fill(disk):
-    """Write a filler file until the disk has no byte left; return it."""
-    filler = disk / f"filler-{uuid.uuid4().hex}"
-    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        for chunk in (65536, 4096, 1):
-            with contextlib.suppress(OSError):
-                while True:
-                    os.write(descriptor, b"\0" * chunk)
-    finally:
-        os.close(descriptor)
-    with pytest.raises(OSError) as full:
-        (disk / "probe").write_bytes(b"x")
-    assert full.value.errno == errno.ENOSPC
-    return filler
-
-
-def read_only(disk):
-    assert mount("-o", "remount,ro", str(disk)).returncode == 0
-
-
-def writable(disk):
-    assert mount("-o", "remount,rw", str(disk)).returncode == 0
 
 
 @pytest.fixture

@@ -83,6 +83,20 @@ def postgres_connection_args(connection):
     return [*args, f"--dbname={config['NAME']}"]
 
 
+def analyze(connection):
+    """Refresh the planner's statistics after a restore or a bulk load. pg_restore
+    and bulk inserts leave PostgreSQL without them: at 20,000 news a cold news
+    listing then took 97 s (Wagtail's `.public()` filter planned as a nested
+    loop) instead of 47 ms. Not bound by production's statement_timeout."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET statement_timeout = 0")
+            cursor.execute("ANALYZE")
+            cursor.execute("RESET statement_timeout")
+        else:
+            cursor.execute("ANALYZE")
+
+
 def run_program(command, env):
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:

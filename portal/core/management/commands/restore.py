@@ -3,9 +3,18 @@
 Every part is checked against the archive's manifest (SHA-256) and the media
 part's file names are checked before anything is changed: a damaged or
 tampered archive is refused whole.
+
+All or nothing: the uploaded files are first unpacked into a staging folder on
+the media disk itself, so a disk without room for them stops the restore
+before the database is touched; only then is the database replaced, and the
+staged files are moved into place by renames, which need no space. Afterwards
+ANALYZE gives PostgreSQL the planner statistics pg_restore leaves out (without
+them a cold news listing took over a minute).
 """
 
 import json
+import os
+import shutil
 import sqlite3
 import tarfile
 import tempfile
@@ -16,6 +25,7 @@ from django.core.management import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from portal.core import backup_secrets
+from portal.core.storage import disk_refused
 
 from .backup import (
     ARCHIVE_FORMAT,
@@ -23,6 +33,7 @@ from .backup import (
     DATABASE_PARTS,
     MANIFEST,
     MEDIA_PART,
+    analyze,
     app_version,
     postgres_connection_args,
     postgres_program,
@@ -42,6 +53,7 @@ def expected_parts(archive_format, engine):
 
 
 DAMAGED = "备份文件 {archive} 已损坏或不完整({reason}),没有做任何更改。请换用另一份备份。"
+NO_SPACE = "{where} 的磁盘空间不足或不能写入({reason}),没有做任何更改。请腾出空间后再恢复。"
 
 
 class Command(BaseCommand):
@@ -67,37 +79,51 @@ class Command(BaseCommand):
         connection = connections[database]
         if not archive.is_file():
             raise CommandError(f"找不到备份文件 {archive}。")
-        with tempfile.TemporaryDirectory(prefix="jjl-restore-") as work:
-            work = Path(work)
-            manifest = self.unpack_checked(archive, work)
-            engine = manifest["database_engine"]
-            if engine != connection.vendor:
-                raise CommandError(
-                    f"这份备份来自 {engine} 数据库,当前数据库是 {connection.vendor},不能直接恢复。"
-                )
-            self.stdout.write(
-                f"备份时间 {manifest['created']},数据库 {engine},版本 {manifest['app_version']};"
-                "校验通过。"
-            )
-            if manifest["app_version"] != app_version():
-                self.stdout.write(
-                    self.style.WARNING(
-                        f"备份来自版本 {manifest['app_version']},当前代码是 {app_version()}:"
-                        "恢复后请运行 python manage.py migrate。"
-                    )
-                )
-            if interactive and not self.confirmed(connection):
-                raise CommandError("已取消,没有做任何更改。")
+        try:
+            with tempfile.TemporaryDirectory(prefix="jjl-restore-") as work:
+                self.restore(Path(work), archive, connection, database, interactive)
+        except OSError as error:
+            if not disk_refused(error):
+                raise
+            where = error.filename or tempfile.gettempdir()
+            raise CommandError(NO_SPACE.format(where=where, reason=error.strerror)) from error
+        self.stdout.write(self.style.SUCCESS(f"已从 {archive} 恢复数据库和上传文件。"))
 
-            database_part = work / DATABASE_PARTS[engine]
+    def restore(self, work, archive, connection, database, interactive):
+        manifest = self.unpack_checked(archive, work)
+        engine = manifest["database_engine"]
+        if engine != connection.vendor:
+            raise CommandError(
+                f"这份备份来自 {engine} 数据库,当前数据库是 {connection.vendor},不能直接恢复。"
+            )
+        self.stdout.write(
+            f"备份时间 {manifest['created']},数据库 {engine},版本 {manifest['app_version']};"
+            "校验通过。"
+        )
+        if manifest["app_version"] != app_version():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"备份来自版本 {manifest['app_version']},当前代码是 {app_version()}:"
+                    "恢复后请运行 python manage.py migrate。"
+                )
+            )
+        if interactive and not self.confirmed(connection):
+            raise CommandError("已取消,没有做任何更改。")
+
+        staged = self.stage_media(work / MEDIA_PART)
+        database_part = work / DATABASE_PARTS[engine]
+        try:
             if engine == "postgresql":
                 self.restore_postgres(connection, database_part)
             else:
                 self.restore_sqlite(connection, database_part)
-            self.restore_media(work / MEDIA_PART)
-            self.end_sessions(database)
-            self.restore_authenticators(work / AUTHENTICATORS_PART, database)
-        self.stdout.write(self.style.SUCCESS(f"已从 {archive} 恢复数据库和上传文件。"))
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        self.switch_media(staged)
+        analyze(connection)
+        self.end_sessions(database)
+        self.restore_authenticators(work / AUTHENTICATORS_PART, database)
 
     def unpack_checked(self, archive, work):
         """Extract the parts into `work` and return the manifest, or refuse
@@ -123,6 +149,8 @@ class Command(BaseCommand):
                         raise CommandError(DAMAGED.format(archive=archive, reason=reason))
                     tar.extract(member, work, filter="data")
         except (tarfile.TarError, EOFError, OSError) as error:
+            if disk_refused(error):
+                raise
             raise CommandError(DAMAGED.format(archive=archive, reason=error)) from error
         self.check_media_names(work / MEDIA_PART, archive)
         return manifest
@@ -216,8 +244,27 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"已恢复 {count} 个两步验证设备。")
 
-    def restore_media(self, media_part):
+    def stage_media(self, media_part):
+        """Unpack the uploaded files into a staging folder under MEDIA_ROOT (the
+        same disk, so moving them later is a rename) and make every folder they
+        go to. A disk too small fails here, before anything is changed."""
         media_root = Path(settings.MEDIA_ROOT)
         media_root.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(media_part, "r:gz") as media:
-            media.extractall(media_root, filter="data")
+        staged = Path(tempfile.mkdtemp(prefix=".restore-", dir=media_root))
+        try:
+            with tarfile.open(media_part, "r:gz") as media:
+                media.extractall(staged, filter="data")
+            for folder, _folders, _files in os.walk(staged):
+                (media_root / Path(folder).relative_to(staged)).mkdir(exist_ok=True)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        return staged
+
+    def switch_media(self, staged):
+        media_root = Path(settings.MEDIA_ROOT)
+        for folder, _folders, files in os.walk(staged):
+            for name in files:
+                source = Path(folder) / name
+                os.replace(source, media_root / source.relative_to(staged))
+        shutil.rmtree(staged)

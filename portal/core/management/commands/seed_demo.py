@@ -4,14 +4,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand, call_command
-from django.db import transaction
+from django.core.management import BaseCommand, CommandError, call_command
+from django.db import OperationalError, connection, transaction
 
 import counseling.demo
 import portal.campaigns.demo
 import portal.news.demo
 import portal.talks.demo
 from portal.core import demo
+from portal.core.management.commands.backup import analyze
+from portal.core.storage import disk_refused
 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".admin-password"
 
@@ -23,6 +25,23 @@ class Command(BaseCommand):
         parser.add_argument("--no-admin", action="store_true", help="不创建管理员账号")
 
     def handle(self, *args, no_admin=False, **options):
+        try:
+            self.seed(no_admin)
+        except OSError as error:
+            if not disk_refused(error):
+                raise
+            raise CommandError(
+                f"磁盘空间不足或不能写入({error.strerror}:{error.filename or settings.MEDIA_ROOT}),"
+                "演示内容没有载入(数据库没有改动)。请腾出空间后再运行。"
+            ) from error
+        except OperationalError as error:
+            if "disk is full" not in str(error) and "No space left" not in str(error):
+                raise
+            raise CommandError(
+                "数据库所在的磁盘已满,演示内容没有载入(数据库没有改动)。请腾出空间后再运行。"
+            ) from error
+
+    def seed(self, no_admin):
         with transaction.atomic():
             home = demo.seed_home()
             demo.seed_pages(home)
@@ -31,6 +50,7 @@ class Command(BaseCommand):
             portal.talks.demo.seed(home)
             portal.campaigns.demo.seed(home)
         call_command("update_index", stdout=StringIO(), stderr=StringIO())
+        analyze(connection)
         self.stdout.write(self.style.SUCCESS("演示内容已就绪。"))
         if not no_admin:
             self.report_admin_login()
