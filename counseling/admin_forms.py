@@ -1,11 +1,15 @@
 """Forms for the coordinators' admin: weekly times picked with weekday boxes and
-time pickers (nobody types recurrence rules), and the staff cancellation."""
+time pickers (nobody types recurrence rules), the staff cancellation, and
+closures that ask what becomes of the bookings they cover."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from .models import WEEKDAY_CODES, WEEKDAYS
+from .booking import BookingRefused, cancel_by_staff
+from .models import WEEKDAY_CODES, WEEKDAYS, Booking
+from .notifications import when
 
 
 class WeeklyTimesForm(WagtailAdminModelForm):
@@ -37,3 +41,75 @@ class CancelBookingForm(forms.Form):
         help_text=_("会通过短信或邮件告诉居民,请写清楚,例如:咨询师临时生病,请改约其他时间。"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ClosureForm(WagtailAdminModelForm):
+    """A closure over times that already hold confirmed bookings says so before
+    it is saved and asks what becomes of them: cancelled, each resident told the
+    reason by SMS, or kept (the room can still receive them). Nothing is saved
+    until the coordinator has chosen."""
+
+    CANCEL, KEEP = "cancel", "keep"
+    LISTED = 20
+
+    affected_bookings = forms.ChoiceField(
+        label=_("这段时间里已有的预约"),
+        choices=[
+            (CANCEL, _("取消这些预约,并用短信把关闭原因告诉每位居民")),
+            (KEEP, _("保留这些预约(例如只关闭部分设施,仍能接待已预约的居民)")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_("只有这段时间里有已确认的预约时才需要选择。"),
+    )
+
+    def affected(self):
+        """Confirmed bookings still to come that the closure overlaps."""
+        starts, ends = self.cleaned_data.get("starts_at"), self.cleaned_data.get("ends_at")
+        if not starts or not ends or ends <= starts:
+            return []
+        bookings = Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            starts_at__lt=ends,
+            ends_at__gt=max(starts, timezone.now()),
+        )
+        if room := self.cleaned_data.get("room"):
+            bookings = bookings.filter(room=room)
+        return list(bookings.select_related("room").order_by("starts_at"))
+
+    def clean(self):
+        cleaned = super().clean()
+        self.bookings_to_cancel = []
+        bookings = self.affected()
+        choice = cleaned.get("affected_bookings")
+        if bookings and not choice:
+            self.add_error("affected_bookings", self.affected_message(bookings))
+        elif bookings and choice == self.CANCEL:
+            self.bookings_to_cancel = bookings
+        return cleaned
+
+    def affected_message(self, bookings):
+        listed = [
+            _("%(when)s %(room)s(编号 %(reference)s)")
+            % {"when": when(b), "room": b.room.name, "reference": b.reference_display}
+            for b in bookings[: self.LISTED]
+        ]
+        more = len(bookings) - len(listed)
+        return _(
+            "这段时间里有 %(count)d 个已确认的预约:%(list)s%(more)s。"
+            "请选择取消这些预约并通知居民,还是保留它们;选择之前不会保存。"
+        ) % {
+            "count": len(bookings),
+            "list": ";".join(listed),
+            "more": _(",另有 %(more)d 个") % {"more": more} if more else "",
+        }
+
+    def save(self, commit=True):
+        closure = super().save(commit=commit)
+        reason = _("咨询室临时关闭(%(reason)s),请改约其他时间。") % {"reason": closure.reason}
+        for booking in self.bookings_to_cancel:
+            try:
+                cancel_by_staff(booking, reason=reason)
+            except BookingRefused:
+                continue  # cancelled or moved by the resident meanwhile
+        return closure

@@ -24,7 +24,7 @@ from wagtail.permissions import register_permission_policy
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 
 from . import admin_views
-from .admin_forms import WeeklyTimesForm
+from .admin_forms import ClosureForm, WeeklyTimesForm
 from .bulk_actions import CancelBookingsBulkAction
 from .models import (
     Booking,
@@ -135,7 +135,15 @@ class ClosureViewSet(CounselingViewSet):
     model = Closure
     icon = "warning"
     menu_label = _("临时关闭")
-    form_fields = ["room", "starts_at", "ends_at", "reason"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("room"),
+            FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+            FieldPanel("reason"),
+            FieldPanel("affected_bookings"),
+        ],
+        base_form_class=ClosureForm,
+    )
     list_display = ["reason", "room", "starts_at", "ends_at"]
     list_filter = ["room"]
 

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from schedule.models import Event
 from wagtail import hooks
 
@@ -32,7 +33,7 @@ from counseling.models import (
 from counseling.notifications import message_text
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
 from portal.core.logging import JsonLinesFormatter
-from tests.factories import log_in_verified
+from tests.factories import log_in_verified, make_open_room, make_weekday_room
 
 # A Monday in an ordinary week (no holidays, no make-up workdays).
 NOW = datetime.datetime(2025, 3, 10, 8, 0, tzinfo=LOCAL_TZ)
@@ -843,3 +844,112 @@ def test_room_form_carries_the_booking_rules(coordinator_client, room):
     room.refresh_from_db()
     assert (room.session_minutes, room.buffer_minutes, room.min_notice_hours) == (45, 15, 24)
     assert (room.horizon_days, room.daily_cap) == (7, 3)
+
+
+def closure_form(room, starts, ends, **extra):
+    local = {key: timezone.localtime(value) for key, value in (("s", starts), ("e", ends))}
+    return {
+        "room": room.pk if room else "",
+        "starts_at": local["s"].strftime("%Y-%m-%d %H:%M"),
+        "ends_at": local["e"].strftime("%Y-%m-%d %H:%M"),
+        "reason": "水管检修",
+        **extra,
+    }
+
+
+@pytest.fixture
+def upcoming_bookings(db):
+    """Two residents booked in an open room in the days to come, one elsewhere."""
+    room = make_open_room()
+    other = make_weekday_room(
+        "第二管区咨询室",
+        address="第二管区服务中心",
+        weekdays="MO,TU,WE,TH,FR,SA,SU",
+        hours=(8, 20),
+        starts_on=timezone.localdate() - datetime.timedelta(days=1),
+        counsellor="刘老师",
+    )
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    slots = [s for s in Availability([room]).slots(room) if s.day == day][:2]
+    booked = [
+        create_booking(
+            room=room, starts_at=slot.start, name=name, mobile=mobile, visit_type="first"
+        )
+        for slot, (name, mobile) in zip(
+            slots, [("张阿姨", "13800000001"), ("李大爷", "13800000002")], strict=True
+        )
+    ]
+    elsewhere = create_booking(
+        room=other,
+        starts_at=slots[0].start,
+        name="赵女士",
+        mobile="13800000003",
+        visit_type="first",
+    )
+    return room, day, booked, elsewhere
+
+
+def test_a_closure_over_booked_times_lists_them_and_saves_nothing_until_told_what_to_do(
+    coordinator_client, upcoming_bookings, django_capture_on_commit_callbacks
+):
+    room, day, booked, elsewhere = upcoming_bookings
+    whole_day = (at(day, 0), at(day, 23, 59))
+    sms.MemoryBackend.outbox.clear()
+
+    first = coordinator_client.post(
+        "/admin/counseling/closure/new/", closure_form(room, *whole_day)
+    )
+
+    assert first.status_code == 200 and not Closure.objects.exists()
+    html = first.content.decode()
+    assert "这段时间里有 2 个已确认的预约" in html
+    for booking in booked:
+        assert booking.reference_display in html
+    assert elsewhere.reference_display not in html  # another room stays open
+    assert "张阿姨" not in html  # references and times, not names
+
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(
+            "/admin/counseling/closure/new/",
+            closure_form(room, *whole_day, affected_bookings="cancel"),
+        )
+
+    assert Closure.objects.get().reason == "水管检修"
+    for booking in booked:
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.STAFF_CANCELLED
+        assert "水管检修" in booking.cancel_reason
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == Booking.Status.CONFIRMED
+    texts = [text for mobile, text in sms.MemoryBackend.outbox]
+    assert len(texts) == 2 and all("已取消" in t and "水管检修" in t for t in texts)
+
+
+def test_a_closure_can_keep_the_bookings_it_covers(
+    coordinator_client, upcoming_bookings, django_capture_on_commit_callbacks
+):
+    room, day, booked, _elsewhere = upcoming_bookings
+    sms.MemoryBackend.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(
+            "/admin/counseling/closure/new/",
+            closure_form(room, at(day, 0), at(day, 23, 59), affected_bookings="keep"),
+        )
+
+    assert Closure.objects.count() == 1
+    assert all(b.status == Booking.Status.CONFIRMED for b in Booking.objects.all())
+    assert sms.MemoryBackend.outbox == []
+
+
+def test_a_closure_over_free_times_saves_at_once(coordinator_client, upcoming_bookings):
+    room, day, _booked, _elsewhere = upcoming_bookings
+    response = coordinator_client.post(
+        "/admin/counseling/closure/new/",
+        closure_form(
+            room,
+            at(day + datetime.timedelta(days=1), 0),
+            at(day + datetime.timedelta(days=1), 23, 59),
+        ),
+    )
+    assert response.status_code == 302 and Closure.objects.count() == 1
