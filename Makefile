@@ -25,10 +25,12 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Run the site with demo content on http://$(HOST):$(PORT)/
+## (HOST and PORT choose the address: make run PORT=8080; links in texts,
+## calendar files and feeds follow it.)
 run: install
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	WAGTAILADMIN_BASE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
+	WAGTAILADMIN_BASE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise). The
 ## browser tests need Debian's Chromium at /usr/bin/chromium; without it they are

@@ -127,3 +127,29 @@ def test_home_sections_link_to_their_index_pages(client, demo_site):
     html = client.get("/").content.decode()
     assert '<a href="/news/">更多新闻</a>' in html
     assert '<a href="/talks/">全部讲座</a>' in html
+
+
+def test_make_run_on_another_port_points_the_sites_links_at_it(db, settings):
+    """`make run PORT=8123` hands the address to seed_demo and the server, so the
+    links in feeds, texts and calendar files lead to the running site."""
+    import subprocess
+    from pathlib import Path
+
+
+    root = Path(__file__).resolve().parents[2]
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert (
+        "WAGTAILADMIN_BASE_URL=http://127.0.0.1:8123 .venv/bin/python manage.py seed_demo" in plan
+    )
+    assert (
+        "WAGTAILADMIN_BASE_URL=http://127.0.0.1:8123 .venv/bin/python manage.py runserver 127.0.0.1:8123"
+        in plan
+    )
+
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8123"
+    call_command("seed_demo", "--no-admin", stdout=StringIO())
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("127.0.0.1", 8123)
+    assert site.root_page.full_url == "http://127.0.0.1:8123/"
