@@ -8,6 +8,7 @@ counseling.booking, which holds the rules."""
 import datetime
 import re
 import secrets
+import unicodedata
 from collections import defaultdict
 from urllib.parse import urlencode
 
@@ -193,7 +194,8 @@ class BookingSearchView(CoordinatorOnlyMixin, View):
         if re.fullmatch(MOBILE_PATTERN, mobile):
             token = remember_mobile_search(request.session, mobile)
             return HttpResponseRedirect(f"{index}?{urlencode({'mobile': token})}")
-        digits = re.sub(r"\D", "", typed)
+        # Full-width digits (a Chinese input method's) are the same digits.
+        digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", typed))
         if not digits or len(digits) > 8:
             messages.error(request, _("请输入预约编号(8 位数字,可以只输一部分)或 11 位手机号码。"))
             return HttpResponseRedirect(index)

@@ -97,6 +97,26 @@ class StandardPage(BasePage):
         return super().search_text_parts() + [stream_text(self.body)]
 
 
+# What someone in distress might search for: the search page answers these with
+# the hotlines first. Staff keep the list in 站点信息.
+CRISIS_WORDS = (
+    "想死",
+    "自杀",
+    "轻生",
+    "不想活",
+    "活不下去",
+    "活着没意思",
+    "结束生命",
+    "割腕",
+    "跳楼",
+    "自残",
+    "自伤",
+    "抑郁",
+    "绝望",
+    "崩溃",
+)
+
+
 @register_setting(icon="site")
 class SiteSettings(BaseSiteSetting):
     """Contact details, hotlines and filing numbers shown in every page footer."""
@@ -116,6 +136,15 @@ class SiteSettings(BaseSiteSetting):
     )
     report_hotline = models.CharField(
         _("扫黑除恶举报电话"), max_length=40, blank=True, help_text=_("本地公安机关的举报电话。")
+    )
+    crisis_words = models.TextField(
+        _("求助提示词"),
+        default="\n".join(CRISIS_WORDS),
+        blank=True,
+        help_text=_(
+            "每行一个词。居民在站内搜索的内容含有其中任何一个词时,搜索结果上方先显示"
+            "心理援助热线和 110、120,并给出预约心理咨询的入口。"
+        ),
     )
     icp_number = models.CharField(
         _("ICP 备案号"), max_length=60, blank=True, help_text=_("例如:鲁ICP备XXXXXXXX号")
@@ -140,7 +169,11 @@ class SiteSettings(BaseSiteSetting):
             heading=_("联系方式"),
         ),
         MultiFieldPanel(
-            [FieldPanel("counselling_hotline"), FieldPanel("report_hotline")],
+            [
+                FieldPanel("counselling_hotline"),
+                FieldPanel("report_hotline"),
+                FieldPanel("crisis_words"),
+            ],
             heading=_("热线电话"),
         ),
         MultiFieldPanel(
@@ -156,6 +189,11 @@ class SiteSettings(BaseSiteSetting):
     def for_site(cls, site):
         """Every page footer shows these: read them once per content change."""
         return cached("site-settings", lambda: super(SiteSettings, cls).for_site(site), site.pk)
+
+    def mentions_crisis(self, text):
+        """Whether `text` holds one of the staff's crisis words."""
+        words = (word.strip() for word in self.crisis_words.splitlines())
+        return any(word and word in text for word in words)
 
     @property
     def police_record_code(self):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Page
 
 from portal.core.lookups import cached
+from portal.core.models import SiteSettings
 from portal.core.segmentation import segment_query
 
 RESULTS_PER_PAGE = 10
@@ -63,6 +64,7 @@ def search(request):
         "search/search.html",
         {
             "query": query,
+            "crisis": SiteSettings.for_request(request).mentions_crisis(query),
             "results": results_page,
             "truncated": truncated,
             "max_results": MAX_RESULTS,

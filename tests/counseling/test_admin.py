@@ -953,3 +953,10 @@ def test_a_closure_over_free_times_saves_at_once(coordinator_client, upcoming_bo
         ),
     )
     assert response.status_code == 302 and Closure.objects.count() == 1
+
+
+def test_a_reference_typed_in_full_width_digits_finds_the_booking(coordinator_client, bookings):
+    booking = bookings[0]
+    wide = "".join(chr(ord(digit) + 0xFEE0) for digit in booking.reference[:4])
+    response = coordinator_client.post(f"{BOOKINGS_URL}search/", {"query": wide}, follow=True)
+    assert booking.reference_display in response.content.decode()

@@ -135,7 +135,6 @@ def test_make_run_on_another_port_points_the_sites_links_at_it(db, settings):
     import subprocess
     from pathlib import Path
 
-
     root = Path(__file__).resolve().parents[2]
     plan = subprocess.run(
         ["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True, check=True

@@ -8,6 +8,7 @@ import html5lib
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 
 from portal.campaigns.models import CampaignPage
 from portal.news.models import NewsPage
@@ -76,3 +77,25 @@ def test_admin_speaks_chinese(client, db):
     html = client.get("/admin/").content.decode()
     assert 'lang="zh-hans"' in html.lower()
     assert "仪表板" in html or "控制面板" in html
+
+
+def test_telephone_links_hold_only_digits(client, home):
+    from portal.core.models import SiteSettings
+
+    site_settings = SiteSettings.objects.get()
+    site_settings.phone = "0532-8899 0000"
+    site_settings.report_hotline = "+86 532 8899 0110"
+    site_settings.save()
+    html = client.get("/").content.decode()
+    assert 'href="tel:053288990000"' in html and 'href="tel:+865328899 0110"' not in html
+    assert 'href="tel:+8653288990110"' in html
+    assert not re.search(r'href="tel:[^"]*[^0-9+"]', html)
+
+
+def test_the_footer_offers_staff_a_way_in_and_out(client, home, admin_client):
+    anonymous = Client().get("/").content.decode()
+    assert 'href="/admin/login/?next=/"' in anonymous and "退出登录" not in anonymous
+
+    signed_in = admin_client.get("/").content.decode()
+    assert 'action="/admin/logout/"' in signed_in and "退出登录" in signed_in
+    assert "工作人员登录" not in signed_in

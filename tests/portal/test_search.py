@@ -146,3 +146,26 @@ def test_a_query_matching_more_than_the_cap_lists_the_newest_and_says_so(
         "心理健康讲堂第3期",
     ]
     assert "下面列出最新的 3 条" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["想死", "最近很抑郁怎么办", "活着没意思"])
+def test_a_search_in_distress_shows_the_hotlines_before_anything_else(client, home, query):
+    page = client.get("/search/", {"q": query}).content.decode()
+    html = page[page.index("<main") :]
+    assert html.index('href="tel:12356"') < html.index("没有找到")
+    assert 'href="tel:110"' in html and 'href="tel:120"' in html
+    assert 'href="/counseling/"' in html  # and the way to a counsellor
+
+
+def test_an_ordinary_search_shows_no_crisis_notice(client, home):
+    assert 'href="tel:110"' not in client.get("/search/", {"q": "垃圾分类"}).content.decode()
+
+
+def test_staff_keep_the_crisis_words(client, home):
+    from portal.core.models import SiteSettings
+
+    settings_row = SiteSettings.objects.get()
+    settings_row.crisis_words = "睡不着\n"
+    settings_row.save()  # saving settings refreshes what pages show
+    assert 'href="tel:110"' in client.get("/search/", {"q": "整夜睡不着"}).content.decode()
+    assert 'href="tel:110"' not in client.get("/search/", {"q": "想死"}).content.decode()

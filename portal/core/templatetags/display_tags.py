@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, ngettext
@@ -40,3 +42,12 @@ def page_numbers(page_obj):
     side of the current one, and Paginator.ELLIPSIS for the gaps. A fixed
     handful however many pages there are."""
     return page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+
+
+@register.filter
+def tel_href(number):
+    """A `tel:` address for a number as people write it ("0532-8899 0000"): the
+    digits and a leading +, which is all a tel: URI may hold (RFC 3966)."""
+    text = unicodedata.normalize("NFKC", str(number or "")).strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return f"tel:{'+' if text.startswith('+') else ''}{digits}"
