@@ -22,7 +22,14 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+# The W3C Nu HTML Checker (vnu-jar from the npm registry, run with Java) for
+# tests/portal/test_nu_validator.py.
+VNU_VERSION := 26.9.27
+$(VENV)/vnu/.installed: | $(BIN)/python
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/vnu vnu-jar@$(VNU_VERSION)
+	touch $@
+
+install-test: $(VENV)/.installed-test $(VENV)/vnu/.installed
 
 ## Run the site with demo content on http://$(HOST):$(PORT)/
 ## (HOST and PORT choose the address: make run PORT=8080; links in texts,

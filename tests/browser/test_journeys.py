@@ -136,7 +136,7 @@ def test_resident_books_by_keyboard_and_cancels_with_the_mobile_and_its_code(
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1)).to_have_text("预约成功")
-    reference = re.sub(r"\D", "", page.locator(".reference__code").inner_text())
+    reference = re.sub(r"\D", "", page.locator(".reference__code [aria-hidden]").inner_text())
     assert len(reference) == 8
     booking = Booking.objects.get(reference=reference)
     assert booking.status == Booking.Status.CONFIRMED

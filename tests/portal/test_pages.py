@@ -99,3 +99,17 @@ def test_the_footer_offers_staff_a_way_in_and_out(client, home, admin_client):
     signed_in = admin_client.get("/").content.decode()
     assert 'action="/admin/logout/"' in signed_in and "退出登录" in signed_in
     assert "工作人员登录" not in signed_in
+
+
+def test_listing_cards_are_named_by_their_heading_and_the_skip_link_sits_in_the_banner(
+    client, demo_urls
+):
+    for name in ("home", "news index", "talk index", "campaign index"):
+        html = client.get(demo_urls[name]).content.decode()
+        cards = re.findall(r'<article class="card" aria-labelledby="([^"]+)"', html)
+        assert cards and len(cards) == html.count('<article class="card"'), name
+        assert len(set(cards)) == len(cards), name
+        for heading in cards:
+            assert f'id="{heading}"' in html, (name, heading)
+        banner = html[html.index('<header class="site-header">') : html.index("</header>")]
+        assert 'class="skip-link" href="#main"' in banner, name

@@ -1,0 +1,135 @@
+"""Every public page type and every booking step, checked by the W3C Nu HTML
+Checker (vnu-jar from the npm registry, run with Java): 0 errors.
+
+`make test` installs vnu-jar into .venv/vnu; without it (or without Java) the
+test is skipped, except in CI, where it fails."""
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from counseling.availability import Availability
+from counseling.models import Booking, Room
+from counseling.views import _slot_url
+from portal.campaigns.models import CampaignPage
+from portal.news.models import NewsPage
+from portal.talks.models import TalkPage
+from tests.factories import enter_sms_code, prove_mobile
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU_JAR = ROOT / ".venv" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+MOBILE = "13912340000"
+
+pytestmark = pytest.mark.django_db
+
+
+def nu_checker():
+    java = shutil.which("java")
+    if java and VNU_JAR.is_file():
+        return [java, "-jar", str(VNU_JAR)]
+    reason = f"the Nu HTML Checker needs Java and {VNU_JAR} (make install-test installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def public_pages(client):
+    call_command("seed_demo", "--no-admin", stdout=StringIO())
+    news = NewsPage.objects.live().filter(document_number__gt="").first()
+    pages = {
+        "home": "/",
+        "news index": "/news/",
+        "news filtered": f"/news/?category={news.category.slug}",
+        "news year": f"/news/{news.date.year}/",
+        "news page": news.url,
+        "talk index": "/talks/",
+        "talk page": TalkPage.objects.live().public().first().url,
+        "campaign index": "/saohei/",
+        "campaign page": CampaignPage.objects.live().first().url,
+        "standard page": "/accessibility/",
+        "search": "/search/?q=心理",
+        "search, nothing found": "/search/?q=想死",
+        "not found": "/no-such-page/",
+    }
+    return {name: client.get(url) for name, url in pages.items()}
+
+
+def booking_steps(client):
+    """A resident's way through booking and managing it, page by page."""
+    room = Room.objects.for_listing().first()
+    first_day = timezone.localdate() + datetime.timedelta(days=2)
+    slot = next(s for s in Availability([room]).slots(room) if s.day >= first_day)
+    form_url = _slot_url(room, slot.start)
+    details = {"name": "王阿姨", "mobile": MOBILE, "visit_type": "first", "website": ""}
+    steps = {
+        "rooms": client.get("/counseling/"),
+        "room days": client.get(f"/counseling/{room.pk}/"),
+        "day slots": client.get(f"/counseling/{room.pk}/{slot.day}/"),
+        "booking form": client.get(form_url),
+        "booking form with errors": client.post(form_url, {**details, "mobile": "123"}),
+    }
+    asked = client.post(form_url, details)
+    steps["code step"] = client.get(asked["Location"])
+    steps["code step with errors"] = client.post(asked["Location"], {"code": "12"})
+    enter_sms_code(client, asked, MOBILE)
+    steps["booking done"] = client.get("/counseling/done/")
+
+    resident = Client()
+    steps["manage: look up"] = resident.get("/yuyue/")
+    steps["manage: look up with errors"] = resident.post("/yuyue/", {"mobile": "1"})
+    prove_mobile(resident, MOBILE)
+    steps["manage: bookings"] = resident.get("/yuyue/bookings/")
+    reference = Booking.objects.latest("pk").reference
+    resident.post("/yuyue/bookings/", {"booking": reference})
+    steps["manage: booking"] = resident.get("/yuyue/booking/")
+    steps["manage: cancel"] = resident.get("/yuyue/cancel/")
+    steps["manage: move, days"] = resident.get("/yuyue/move/")
+    steps["manage: move, times"] = resident.get(f"/yuyue/move/{slot.day}/")
+    return steps
+
+
+def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path, settings):
+    checker = nu_checker()
+    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    client = Client()
+    responses = {**public_pages(client), **booking_steps(client)}
+
+    files = {}
+    for number, (name, response) in enumerate(responses.items()):
+        assert response.status_code in (200, 400, 404), (name, response.status_code)
+        assert response["Content-Type"].startswith("text/html"), name
+        path = tmp_path / f"{number:02d}.html"
+        path.write_bytes(response.content)
+        files[f"file:{path.resolve()}"] = name
+
+    result = subprocess.run(
+        [
+            *checker,
+            "--format",
+            "json",
+            "--stdout",
+            "--exit-zero-always",
+            *map(str, sorted(tmp_path.glob("*.html"))),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    messages = json.loads(result.stdout)["messages"]
+    errors = [
+        f"{files.get(m.get('url'), m.get('url'))} line {m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m["type"] == "error" or m.get("subType") == "fatal"
+    ]
+    assert errors == []
+    assert len(files) >= 25  # every page above was checked
