@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal.core.sitemaps import SITEMAPS, site_map
 from portal.search import views as search_views
 
 handler500 = "portal.core.outages.server_error"
@@ -19,7 +20,8 @@ urlpatterns = [
     path("zhangbei/", include("portal.core.urls")),
     # Wagtail's view passes the request to the sitemap, so page URLs use the
     # site that served the request.
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap/", site_map, name="site_map"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

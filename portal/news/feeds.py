@@ -63,4 +63,5 @@ class NewsFeed(Feed):
 
     def item_categories(self, item):
         names = [item.category.name] if item.category else []
-        return names + [tag.name for tag in item.tags.all()]
+        # A tag named like the category is one category, not two.
+        return list(dict.fromkeys(names + [tag.name for tag in item.tags.all()]))

@@ -58,6 +58,7 @@ def public_pages(client):
         "standard page": "/accessibility/",
         "search": "/search/?q=心理",
         "search, nothing found": "/search/?q=想死",
+        "site map": "/sitemap/",
         "not found": "/no-such-page/",
     }
     return {name: client.get(url) for name, url in pages.items()}

@@ -5,7 +5,8 @@ touching it. The lock is real, taken from a second connection."""
 import pytest
 from django.core.cache import caches
 from django.test import Client
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from portal.core.models import SiteSettings
 from portal.home.models import HomePage
@@ -21,6 +22,9 @@ def site(settings):
     starts from an empty database), with the page cache on."""
     settings.PAGE_CACHE_ENABLED = True
     caches["default"].clear()
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     home = root.add_child(instance=HomePage(title="金家岭街道", slug="jinjialing"))
     site, _created = Site.objects.update_or_create(

@@ -113,3 +113,46 @@ def test_listing_cards_are_named_by_their_heading_and_the_skip_link_sits_in_the_
             assert f'id="{heading}"' in html, (name, heading)
         banner = html[html.index('<header class="site-header">') : html.index("</header>")]
         assert 'class="skip-link" href="#main"' in banner, name
+
+
+def test_search_engines_and_people_find_every_section_and_the_rooms(client, demo_urls):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    robots = client.get("/robots.txt").content.decode()
+    assert "Disallow: /counseling/*/" in robots and "Disallow: /yuyue/" in robots
+    assert "/counseling/book/" not in robots  # an address that never existed
+
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "<loc>http://localhost/counseling/</loc>" in sitemap  # as the pages' addresses
+    assert "<loc>http://localhost/news/</loc>" in sitemap
+
+    home = client.get("/").content.decode()
+    assert 'href="/sitemap/">网站地图</a>' in home
+    with CaptureQueriesContext(connection) as queries:
+        site_map = client.get("/sitemap/")
+    html = site_map.content.decode()
+    assert site_map.status_code == 200 and len(queries) <= 12
+    for url in ("/news/", "/talks/", "/saohei/", "/counseling/", "/yuyue/"):
+        assert f'href="{url}"' in html, url
+    campaign = CampaignPage.objects.live().first()
+    assert f'href="{campaign.url}"' in html  # a small section lists its pages
+    assert html.count('href="/news/') < 5  # a large one is listed by its index
+
+
+def test_meta_descriptions_on_the_rooms_booking_and_manage_pages(client, demo_urls):
+    for url in ("/counseling/", "/yuyue/", "/sitemap/"):
+        html = client.get(url).content.decode()
+        assert re.search(r'<meta name="description" content="[^"]{10,}">', html), url
+
+
+def test_a_tag_named_like_the_category_is_one_rss_category(client, demo_urls):
+    import feedparser
+
+    news = NewsPage.objects.live().filter(category__isnull=False).order_by("-date").first()
+    news.tags.add(news.category.name)
+    news.save_revision().publish()
+    feed = feedparser.parse(client.get("/news/feed/").content)
+    entry = next(e for e in feed.entries if e.link.endswith(news.url))
+    terms = [tag.term for tag in entry.tags]
+    assert terms.count(news.category.name) == 1
