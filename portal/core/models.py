@@ -17,6 +17,7 @@ from .admin_forms import HolidayArrangementForm
 from .blocks import BodyBlock, stream_text
 from .lookups import PortalPageQuerySet, cached
 from .segmentation import segment_for_index
+from .slugs import PortalPageForm
 
 
 class BasePage(Page):
@@ -34,6 +35,7 @@ class BasePage(Page):
     search_fields = Page.search_fields + [index.SearchField("search_segmented")]
 
     objects = PageManager.from_queryset(PortalPageQuerySet)()
+    base_form_class = PortalPageForm
 
     class Meta:
         abstract = True

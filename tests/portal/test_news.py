@@ -84,7 +84,7 @@ def add_many(index, count, category, start=datetime.date(2025, 1, 1), images=Tru
 
 
 def card_titles(response):
-    return re.findall(r'class="card__title"><a href="[^"]*">([^<]+)</a>', response.text)
+    return re.findall(r'class="card__title"[^>]*><a href="[^"]*">([^<]+)</a>', response.text)
 
 
 def test_index_lists_newest_first_ten_per_page(client, index, notices):
