@@ -13,6 +13,7 @@ import logging
 from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.db import OperationalError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +36,7 @@ from .booking import (
 )
 from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm, slot_label
 from .ics import booking_calendar
-from .models import LOCAL_TZ, Booking, Room, reference_display
+from .models import LOCAL_TZ, Booking, Closure, Room, reference_display
 
 SESSION_KEY = "yuyue_booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.
@@ -148,8 +149,32 @@ def room_days(request, room_id):
     return render(
         request,
         "counseling/room_days.html",
-        {"room": room, "days": days, "page_title": _("选择日期")},
+        {
+            "room": room,
+            "days": days,
+            "closures": _closures_ahead(room),
+            "page_title": _("选择日期"),
+        },
     )
+
+
+def _closures_ahead(room):
+    """This room's closures (and those of every room) within its booking
+    horizon, with the reason the coordinator gave, as residents should see it."""
+    now = timezone.now()
+    closures = Closure.objects.filter(
+        Q(room=room) | Q(room__isnull=True),
+        ends_at__gt=now,
+        starts_at__lt=now + datetime.timedelta(days=room.horizon_days),
+    ).order_by("starts_at")
+    return [
+        {
+            "from": f"{day_label(timezone.localtime(c.starts_at).date())} {timezone.localtime(c.starts_at):%H:%M}",
+            "to": f"{day_label(timezone.localtime(c.ends_at).date())} {timezone.localtime(c.ends_at):%H:%M}",
+            "reason": c.reason,
+        }
+        for c in closures
+    ]
 
 
 @never_cache

@@ -39,11 +39,24 @@ def write_csv_row(self, writer, row_dict):
     )
 
 
+def _with_byte_order_mark(stream_csv):
+    @functools.wraps(stream_csv)
+    def wrapper(self, queryset):
+        yield "\ufeff"
+        yield from stream_csv(self, queryset)
+
+    return wrapper
+
+
 def neutralise_csv_exports():
     """Every CSV the admin writes (our viewsets, Wagtail's reports, form
     submissions) goes through SpreadsheetExportMixin: neutralise it there. XLSX
-    needs nothing: Wagtail already writes cells that look like formulas as text."""
+    needs nothing: Wagtail already writes cells that look like formulas as text.
+
+    Each CSV also starts with the UTF-8 byte order mark: without it Excel on a
+    Chinese Windows reads the file as GBK and shows the names garbled."""
     SpreadsheetExportMixin.write_csv_row = write_csv_row
+    SpreadsheetExportMixin.stream_csv = _with_byte_order_mark(SpreadsheetExportMixin.stream_csv)
 
 
 def original_as_rendition(image, spec):

@@ -1,6 +1,7 @@
 """The coordinators' admin: bookings list, detail, export, actions and schedule for
 coordinators only, every access logged, schedules edited with weekday boxes."""
 
+import codecs
 import csv
 import datetime
 import io
@@ -195,7 +196,7 @@ def test_a_search_by_mobile_never_puts_the_number_in_an_address(
     assert references(entry) == {bookings[1].reference}
     # The export of the search carries the token too, and is the same bookings.
     export = coordinator_client.get(f"{asked['Location']}&export=csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert [row["预约编号"] for row in rows] == [bookings[1].reference]
 
 
@@ -267,7 +268,10 @@ def test_csv_export_has_the_filtered_bookings_in_local_time_and_is_logged(
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    content = b"".join(response.streaming_content)
+    # The byte order mark tells Excel on a Chinese Windows the file is UTF-8.
+    assert content.startswith(codecs.BOM_UTF8) and not content[3:].startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
     assert [row["预约编号"] for row in rows] == [b.reference for b in bookings[:3]]
     assert rows[0]["咨询室"] == "街道咨询室"
     assert rows[0]["开始时间"] == "2025-03-10 10:00"
@@ -289,7 +293,7 @@ def test_csv_export_writes_names_a_spreadsheet_would_run_as_text(coordinator_cli
 
     response = coordinator_client.get(BOOKINGS_URL, {"room": room.pk, "export": "csv"})
 
-    content = b"".join(response.streaming_content).decode()
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert sorted(row["称呼"] for row in rows) == sorted("'" + name for name in names)
 

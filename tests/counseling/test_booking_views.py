@@ -647,3 +647,29 @@ def test_attempts_behind_the_proxy_are_counted_per_visitor(client, room, setting
         HTTP_X_REAL_IP="203.0.113.52",
     )
     assert third.status_code == 429
+
+
+def test_the_room_days_page_tells_residents_why_the_room_is_closed(client, db):
+    from counseling.models import Closure
+    from tests.factories import make_open_room
+
+    room = make_open_room()
+    soon = timezone.now() + datetime.timedelta(days=3)
+    Closure.objects.create(
+        room=room, starts_at=soon, ends_at=soon + datetime.timedelta(hours=4), reason="设备检修"
+    )
+    Closure.objects.create(
+        room=None,
+        starts_at=soon + datetime.timedelta(days=1),
+        ends_at=soon + datetime.timedelta(days=1, hours=2),
+        reason="街道统一培训",
+    )
+    Closure.objects.create(
+        room=room,
+        starts_at=soon - datetime.timedelta(days=10),
+        ends_at=soon - datetime.timedelta(days=9),
+        reason="早已结束的检修",
+    )
+    html = client.get(f"/counseling/{room.pk}/").content.decode()
+    assert "临时关闭" in html and "设备检修" in html and "街道统一培训" in html
+    assert "早已结束的检修" not in html

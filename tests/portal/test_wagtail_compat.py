@@ -16,7 +16,7 @@ FORMULAS = ['=HYPERLINK("//a.cn","点我")', "+1+1", "-2+3", "@SUM(A1)", "\t=1",
 
 
 def csv_rows(response):
-    content = b"".join(response.streaming_content).decode()
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(content)))
 
 
