@@ -312,6 +312,43 @@ class DutyShift(WeeklyTimes):
     def event_title(self):
         return f"值班 {self}"
 
+    def clean(self):
+        """One counsellor cannot be on duty in two places at once: a shift that
+        shares a weekday, a time and a date with another of the same counsellor's
+        is refused, naming the other."""
+        super().clean()
+        if not (self.counsellor_id and self.start_time and self.end_time and self.starts_on):
+            return
+        for other in DutyShift.objects.filter(counsellor_id=self.counsellor_id).exclude(
+            pk=self.pk
+        ).select_related("room"):
+            if self.overlaps(other):
+                raise ValidationError(
+                    {
+                        "start_time": _(
+                            "%(counsellor)s 在这个时间已经安排在%(room)s值班(%(days)s "
+                            "%(start)s–%(end)s),同一位咨询师不能同时在两处值班。"
+                        )
+                        % {
+                            "counsellor": self.counsellor,
+                            "room": other.room.name,
+                            "days": other.weekday_display(),
+                            "start": f"{other.start_time:%H:%M}",
+                            "end": f"{other.end_time:%H:%M}",
+                        }
+                    }
+                )
+
+    def overlaps(self, other):
+        far = datetime.date.max
+        return (
+            set(self.weekday_codes) & set(other.weekday_codes)
+            and self.start_time < other.end_time
+            and other.start_time < self.end_time
+            and self.starts_on <= (other.ends_on or far)
+            and other.starts_on <= (self.ends_on or far)
+        )
+
 
 class Closure(models.Model):
     """A one-off closure of one room, or of every room when no room is given."""

@@ -964,3 +964,40 @@ def test_a_reference_typed_in_full_width_digits_finds_the_booking(coordinator_cl
     wide = "".join(chr(ord(digit) + 0xFEE0) for digit in booking.reference[:4])
     response = coordinator_client.post(f"{BOOKINGS_URL}search/", {"query": wide}, follow=True)
     assert booking.reference_display in response.content.decode()
+
+
+def test_a_counsellor_cannot_be_put_on_duty_in_two_rooms_at_once(coordinator_client):
+    teacher = Counsellor.objects.create(name="孙老师")
+    first = Room.objects.create(name="第三管区咨询室", address="第三管区")
+    second = Room.objects.create(name="第四管区咨询室", address="第四管区")
+    DutyShift.objects.create(
+        room=first,
+        counsellor=teacher,
+        weekdays="MO,WE",
+        start_time=datetime.time(9),
+        end_time=datetime.time(12),
+        starts_on=datetime.date(2025, 3, 1),
+    )
+
+    def put_on_duty(weekdays, start, end):
+        return coordinator_client.post(
+            "/admin/counseling/dutyshift/new/",
+            {
+                "room": second.pk,
+                "counsellor": teacher.pk,
+                "weekdays": weekdays,
+                "start_time": start,
+                "end_time": end,
+                "starts_on": "2025-03-01",
+                "ends_on": "",
+            },
+        )
+
+    clash = put_on_duty(["WE", "FR"], "11:00", "14:00")
+    assert clash.status_code == 200
+    assert "孙老师 在这个时间已经安排在第三管区咨询室值班" in clash.content.decode()
+    assert not second.duty_shifts.exists()
+
+    assert put_on_duty(["TU", "FR"], "11:00", "14:00").status_code == 302  # other days
+    assert put_on_duty(["MO"], "14:00", "17:00").status_code == 302  # the afternoon
+    assert second.duty_shifts.count() == 2

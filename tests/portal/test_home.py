@@ -152,3 +152,16 @@ def test_make_run_on_another_port_points_the_sites_links_at_it(db, settings):
     site = Site.objects.get(is_default_site=True)
     assert (site.hostname, site.port) == ("127.0.0.1", 8123)
     assert site.root_page.full_url == "http://127.0.0.1:8123/"
+
+
+def test_the_demo_never_puts_a_counsellor_in_two_rooms_at_once(demo_site):
+    from counseling.models import DutyShift
+
+    shifts = list(DutyShift.objects.select_related("counsellor"))
+    clashes = [
+        (a, b)
+        for a in shifts
+        for b in shifts
+        if a.pk < b.pk and a.counsellor_id == b.counsellor_id and a.overlaps(b)
+    ]
+    assert len(shifts) > 6 and clashes == []
