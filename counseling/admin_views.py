@@ -300,7 +300,9 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
             can_record_outcome=can_change
             and booking.status
             in (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
-            and booking.personal_data_erased_at is None,
+            and booking.personal_data_erased_at is None
+            and booking.starts_at <= timezone.now(),
+            outcome_from=booking.starts_at if booking.starts_at > timezone.now() else None,
             notifications=booking.notifications.order_by("created_at"),
         )
         audit.record(self.request.user, audit.Action.VIEW, [booking])

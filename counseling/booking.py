@@ -204,10 +204,18 @@ def move_booking(booking, starts_at, room=None, now=None):
     return booking
 
 
-def record_outcome(booking, status):
-    """Mark a confirmed booking attended or no-show."""
+def record_outcome(booking, status, now=None):
+    """Mark a confirmed booking attended or no-show, once its session has begun
+    (a click on a booking days ahead must not mark it before the resident came)."""
     if status not in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
         raise ValueError(status)
+    now = now or timezone.now()
+    if booking.starts_at > now:
+        raise BookingRefused(
+            "not_started",
+            _("这次预约 %(when)s 才开始,开始之后才能标记到访情况。")
+            % {"when": timezone.localtime(booking.starts_at, LOCAL_TZ).strftime("%m月%d日 %H:%M")},
+        )
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status not in (

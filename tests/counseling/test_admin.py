@@ -1001,3 +1001,18 @@ def test_a_counsellor_cannot_be_put_on_duty_in_two_rooms_at_once(coordinator_cli
     assert put_on_duty(["TU", "FR"], "11:00", "14:00").status_code == 302  # other days
     assert put_on_duty(["MO"], "14:00", "17:00").status_code == 302  # the afternoon
     assert second.duty_shifts.count() == 2
+
+
+def test_attendance_can_be_marked_only_once_the_session_has_begun(
+    coordinator_client, upcoming_bookings
+):
+    _room, _day, booked, _elsewhere = upcoming_bookings
+    booking = booked[0]
+    detail = coordinator_client.get(f"{BOOKINGS_URL}{booking.pk}/").content.decode()
+    assert "标记为已到访" not in detail and "开始后,才能标记已到访或未到访" in detail
+
+    response = coordinator_client.post(f"{BOOKINGS_URL}{booking.pk}/attended/", follow=True)
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert "开始之后才能标记到访情况" in response.content.decode()
