@@ -319,9 +319,11 @@ class DutyShift(WeeklyTimes):
         super().clean()
         if not (self.counsellor_id and self.start_time and self.end_time and self.starts_on):
             return
-        for other in DutyShift.objects.filter(counsellor_id=self.counsellor_id).exclude(
-            pk=self.pk
-        ).select_related("room"):
+        for other in (
+            DutyShift.objects.filter(counsellor_id=self.counsellor_id)
+            .exclude(pk=self.pk)
+            .select_related("room")
+        ):
             if self.overlaps(other):
                 raise ValidationError(
                     {
