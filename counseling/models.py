@@ -40,7 +40,12 @@ WEEKDAY_CODES = [code for code, _label in WEEKDAYS]
 
 class RoomQuerySet(models.QuerySet):
     def for_listing(self):
-        return self.filter(is_active=True).select_related("photo").order_by("sort_order", "pk")
+        return (
+            self.filter(is_active=True)
+            .select_related("photo")
+            .prefetch_related("opening_bands")
+            .order_by("sort_order", "pk")
+        )
 
 
 class Room(index.Indexed, models.Model):
@@ -64,11 +69,12 @@ class Room(index.Indexed, models.Model):
         _("到达方式"), blank=True, help_text=_("公交线路、楼层、入口等。")
     )
     opening_hours = models.CharField(
-        _("开放时间说明"),
+        _("开放时间补充说明"),
         max_length=120,
         blank=True,
         help_text=_(
-            "给居民看的简短说明,例如:周一至周五 9:00–12:00,14:00–17:00。可预约的时段由下方的开放时间和值班安排决定。"
+            "开放时间按“开放时间”中的设置自动显示给居民,不必在这里重复;"
+            "这里只写补充说明,例如:法定节假日休息。"
         ),
     )
     accessibility = models.TextField(
@@ -172,6 +178,25 @@ class Room(index.Indexed, models.Model):
             self.calendar = Calendar.objects.create(name=self.name, slug=f"room-{self.pk}")
             super().save(update_fields=["calendar"])
 
+    @property
+    def schedule_text(self):
+        """The opening hours in effect today, as residents read them, written
+        from the room's opening bands (so it cannot go stale):
+        周一至周五 9:00–12:00、14:00–17:30;周六 9:00–12:00."""
+        today = timezone.localdate()
+        by_days = {}
+        for band in sorted(self.opening_bands.all(), key=lambda band: band.start_time):
+            if band.starts_on > today or (band.ends_on and band.ends_on < today):
+                continue
+            times = f"{clock(band.start_time)}–{clock(band.end_time)}"
+            by_days.setdefault(tuple(band.weekday_codes), []).append(times)
+        return ";".join(
+            f"{weekday_span(days)} {'、'.join(times)}"
+            for days, times in sorted(
+                by_days.items(), key=lambda item: WEEKDAY_CODES.index(item[0][0])
+            )
+        )
+
 
 class Counsellor(models.Model):
     """A counsellor from the partner institution who takes duty shifts."""
@@ -190,6 +215,21 @@ class Counsellor(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def clock(time):
+    """9:00, 14:30: hours without a leading zero, as notices write them."""
+    return f"{time.hour}:{time.minute:02d}"
+
+
+def weekday_span(codes):
+    """周一至周五 for a run of three or more days, 周二、周四 otherwise."""
+    labels = dict(WEEKDAYS)
+    positions = sorted(WEEKDAY_CODES.index(code) for code in codes)
+    if len(positions) >= 3 and positions == list(range(positions[0], positions[-1] + 1)):
+        first, last = labels[WEEKDAY_CODES[positions[0]]], labels[WEEKDAY_CODES[positions[-1]]]
+        return _("%(first)s至%(last)s") % {"first": first, "last": last}
+    return "、".join(str(labels[WEEKDAY_CODES[position]]) for position in positions)
 
 
 class WeeklyTimes(models.Model):

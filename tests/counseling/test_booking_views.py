@@ -673,3 +673,40 @@ def test_the_room_days_page_tells_residents_why_the_room_is_closed(client, db):
     html = client.get(f"/counseling/{room.pk}/").content.decode()
     assert "临时关闭" in html and "设备检修" in html and "街道统一培训" in html
     assert "早已结束的检修" not in html
+
+
+def test_the_opening_hours_residents_read_follow_the_schedule(client, db):
+    from counseling.models import OpeningHours, Room
+
+    room = Room.objects.create(name="第二管区心理咨询室", address="第二管区服务中心")
+    for start, end in ((9, 12), (14, 17)):
+        OpeningHours.objects.create(
+            room=room,
+            weekdays="MO,TU,WE,TH,FR",
+            start_time=datetime.time(start),
+            end_time=datetime.time(end, 30 if start == 14 else 0),
+            starts_on=datetime.date(2025, 1, 1),
+        )
+    OpeningHours.objects.create(
+        room=room,
+        weekdays="SA",
+        start_time=datetime.time(9),
+        end_time=datetime.time(11),
+        starts_on=datetime.date(2025, 1, 1),
+    )
+    OpeningHours.objects.create(  # ended: no longer shown
+        room=room,
+        weekdays="SU",
+        start_time=datetime.time(9),
+        end_time=datetime.time(11),
+        starts_on=datetime.date(2025, 1, 1),
+        ends_on=datetime.date(2025, 6, 30),
+    )
+    expected = "周一至周五 9:00–12:00、14:00–17:30;周六 9:00–11:00"
+    assert expected in client.get("/counseling/").content.decode()
+    assert expected in client.get(f"/counseling/{room.pk}/").content.decode()
+
+    saturday = room.opening_bands.get(weekdays="SA")
+    saturday.end_time = datetime.time(12)
+    saturday.save()
+    assert "周六 9:00–12:00" in client.get("/counseling/").content.decode()
