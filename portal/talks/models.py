@@ -62,6 +62,10 @@ MEDIA_CONTENT_TYPES = {
 }
 
 
+# How long browsers keep a talk's recording and captions (seconds).
+MEDIA_MAX_AGE = 60 * 60
+
+
 class Speaker(models.Model):
     """A counsellor or lecturer, usually from the partner counselling institution."""
 
@@ -525,7 +529,7 @@ class TalkPage(RoutablePageMixin, BasePage):
             content = captions_file.read()
         response = HttpResponse(content, content_type="text/vtt; charset=utf-8")
         response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return self._kept_for_an_hour(response)
 
     @path("media/", name="media")
     def serve_media(self, request):
@@ -552,6 +556,12 @@ class TalkPage(RoutablePageMixin, BasePage):
                 request, media_file, self.media_content_type, size=size, last_modified=modified
             )
         response["X-Content-Type-Options"] = "nosniff"
-        if self.get_view_restrictions().exists():
-            patch_cache_control(response, private=True)
+        return self._kept_for_an_hour(response)
+
+    def _kept_for_an_hour(self, response):
+        """Browsers keep the recording and its captions for an hour (a replaced
+        file shows within the hour; Last-Modified answers the re-check), shared
+        caches only those of public talks."""
+        audience = "private" if self.get_view_restrictions().exists() else "public"
+        patch_cache_control(response, max_age=MEDIA_MAX_AGE, **{audience: True})
         return response

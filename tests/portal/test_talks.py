@@ -220,6 +220,10 @@ def test_public_talk_media_is_served_from_the_talk_address(client, talk):
     assert response.status_code == 200
     assert response["Content-Type"] == "video/webm"
     assert b"".join(response.streaming_content) == media_bytes(talk.media)
+    # Kept by the browser for an hour instead of fetched again on every visit.
+    assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=3600"}
+    captions = client.get(talk.url + "captions/")
+    assert set(captions["Cache-Control"].split(", ")) == {"public", "max-age=3600"}
 
 
 def test_media_route_offers_byte_ranges(client, talk):
