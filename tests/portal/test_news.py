@@ -426,3 +426,12 @@ def test_document_download_shows_its_size_even_when_never_stored(client, index, 
     assert f"(PDF,{size})" in html
     document.refresh_from_db()
     assert document.file_size == document.file.size
+
+
+def test_the_news_picture_above_the_fold_is_fetched_first(client, index, notices):
+    page = add_news(
+        index, "题图新闻", datetime.date(2025, 3, 1), category=notices, image=make_image()
+    )
+    html = client.get(page.url).content.decode()
+    assert re.search(r'<img[^>]*fetchpriority="high"', html)
+    assert 'loading="lazy"' not in html[html.index("<main") : html.index("</h1>") + 600]
