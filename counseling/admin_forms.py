@@ -68,11 +68,7 @@ class ClosureForm(WagtailAdminModelForm):
         starts, ends = self.cleaned_data.get("starts_at"), self.cleaned_data.get("ends_at")
         if not starts or not ends or ends <= starts:
             return []
-        bookings = Booking.objects.filter(
-            status=Booking.Status.CONFIRMED,
-            starts_at__lt=ends,
-            ends_at__gt=max(starts, timezone.now()),
-        )
+        bookings = Booking.objects.confirmed_during(max(starts, timezone.now()), ends)
         if room := self.cleaned_data.get("room"):
             bookings = bookings.filter(room=room)
         return list(bookings.select_related("room").order_by("starts_at"))

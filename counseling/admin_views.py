@@ -301,8 +301,8 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
             and booking.status
             in (Booking.Status.CONFIRMED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
             and booking.personal_data_erased_at is None
-            and booking.starts_at <= timezone.now(),
-            outcome_from=booking.starts_at if booking.starts_at > timezone.now() else None,
+            and booking.has_begun(),
+            outcome_from=None if booking.has_begun() else booking.starts_at,
             notifications=booking.notifications.order_by("created_at"),
         )
         audit.record(self.request.user, audit.Action.VIEW, [booking])
@@ -532,13 +532,7 @@ def room_schedule(room, days):
     counsellors = Counsellor.objects.in_bulk({interval.tag for interval in duty})
 
     window_start, window_end = _window(first, last)
-    closures = list(
-        Closure.objects.filter(
-            Q(room=room) | Q(room__isnull=True),
-            starts_at__lt=window_end,
-            ends_at__gt=window_start,
-        )
-    )
+    closures = list(Closure.objects.affecting([room], window_start, window_end))
     bookings = defaultdict(list)
     for booking in (
         room.bookings.filter(starts_at__gte=window_start, starts_at__lt=window_end)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from portal.core.workdays import DayKind, day_kind, day_kinds, days_between
@@ -325,11 +325,7 @@ class Availability:
                 self.opening[room_id] += occurrences(event, window_start, window_end)
 
         self.closures = defaultdict(list)
-        for closure in Closure.objects.filter(
-            Q(room__isnull=True) | Q(room__in=self.rooms),
-            starts_at__lt=window_end,
-            ends_at__gt=window_start,
-        ):
+        for closure in Closure.objects.affecting(self.rooms, window_start, window_end):
             interval = Interval(closure.starts_at, closure.ends_at)
             for room_id in [closure.room_id] if closure.room_id else self.rooms:
                 self.closures[room_id].append(interval)

@@ -209,8 +209,7 @@ def record_outcome(booking, status, now=None):
     (a click on a booking days ahead must not mark it before the resident came)."""
     if status not in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
         raise ValueError(status)
-    now = now or timezone.now()
-    if booking.starts_at > now:
+    if not booking.has_begun(now):
         raise BookingRefused(
             "not_started",
             _("这次预约 %(when)s 才开始,开始之后才能标记到访情况。")

@@ -392,6 +392,16 @@ class DutyShift(WeeklyTimes):
         )
 
 
+class ClosureQuerySet(models.QuerySet):
+    def affecting(self, rooms, start, end):
+        """Closures of these rooms, or of every room, that overlap [start, end)."""
+        return self.filter(
+            models.Q(room__isnull=True) | models.Q(room__in=rooms),
+            starts_at__lt=end,
+            ends_at__gt=start,
+        )
+
+
 class Closure(models.Model):
     """A one-off closure of one room, or of every room when no room is given."""
 
@@ -409,6 +419,8 @@ class Closure(models.Model):
     reason = models.CharField(
         _("原因"), max_length=100, help_text=_("会显示给居民,例如:设备检修。")
     )
+
+    objects = ClosureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("临时关闭")
@@ -460,6 +472,10 @@ class BookingQuerySet(models.QuerySet):
 
     def upcoming(self, now=None):
         return self.filter(status=Booking.Status.CONFIRMED, starts_at__gte=now or timezone.now())
+
+    def confirmed_during(self, start, end):
+        """Confirmed bookings whose time overlaps [start, end)."""
+        return self.filter(status=Booking.Status.CONFIRMED, starts_at__lt=end, ends_at__gt=start)
 
     def for_mobile(self, mobile):
         """Bookings of this mobile, found by its keyed hash under any lookup key."""
@@ -560,6 +576,10 @@ class Booking(models.Model):
     @property
     def is_upcoming(self):
         return self.is_active and self.starts_at > timezone.now()
+
+    def has_begun(self, now=None):
+        """Whether the session has started: only then can attendance be recorded."""
+        return self.starts_at <= (now or timezone.now())
 
 
 class Notification(models.Model):

@@ -13,7 +13,6 @@ import logging
 from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.db import OperationalError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -162,19 +161,18 @@ def _closures_ahead(room):
     """This room's closures (and those of every room) within its booking
     horizon, with the reason the coordinator gave, as residents should see it."""
     now = timezone.now()
-    closures = Closure.objects.filter(
-        Q(room=room) | Q(room__isnull=True),
-        ends_at__gt=now,
-        starts_at__lt=now + datetime.timedelta(days=room.horizon_days),
+    closures = Closure.objects.affecting(
+        [room], now, now + datetime.timedelta(days=room.horizon_days)
     ).order_by("starts_at")
     return [
-        {
-            "from": f"{day_label(timezone.localtime(c.starts_at).date())} {timezone.localtime(c.starts_at):%H:%M}",
-            "to": f"{day_label(timezone.localtime(c.ends_at).date())} {timezone.localtime(c.ends_at):%H:%M}",
-            "reason": c.reason,
-        }
+        {"from": _moment(c.starts_at), "to": _moment(c.ends_at), "reason": c.reason}
         for c in closures
     ]
+
+
+def _moment(instant):
+    local = timezone.localtime(instant)
+    return f"{day_label(local.date())} {local:%H:%M}"
 
 
 @never_cache

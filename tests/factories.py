@@ -148,3 +148,26 @@ def prove_mobile(client, mobile):
     returns the response that lists the number's bookings."""
     response = client.post("/yuyue/", {"mobile": mobile})
     return enter_sms_code(client, response, mobile)
+
+
+def demo_page_urls():
+    """After seed_demo: one address of every public page type, by name."""
+    from portal.campaigns.models import CampaignPage
+    from portal.news.models import NewsPage
+    from portal.talks.models import TalkPage
+
+    news = NewsPage.objects.live().filter(document_number__gt="").first()
+    return {
+        "home": "/",
+        "news index": "/news/",
+        "news filtered": f"/news/?category={news.category.slug}",
+        "news year": f"/news/{news.date.year}/",
+        "news page": news.url,
+        "talk index": "/talks/",
+        "talk page": TalkPage.objects.live().public().first().url,
+        "campaign index": "/saohei/",
+        "campaign page": CampaignPage.objects.live().first().url,
+        "standard page": "/accessibility/",
+        "search": "/search/?q=心理",
+        "counselling rooms": "/counseling/",
+    }

@@ -110,22 +110,6 @@ def _in_a_savepoint(create):
     return wrapper
 
 
-def _in_a_savepoint(create):
-    """Inside a transaction (a preview, a test) a rendition whose file could not
-    be written would spoil it: make the attempt in a savepoint. Outside one,
-    as pages run, add nothing."""
-
-    @functools.wraps(create)
-    def wrapper(image, *filters):
-        # get_renditions() asks even when every rendition exists: then nothing is written.
-        if not filters or not transaction.get_connection().in_atomic_block:
-            return create(image, *filters)
-        with transaction.atomic():
-            return create(image, *filters)
-
-    return wrapper
-
-
 def renditions_fall_back_to_the_original():
     """A page whose picture still needs a rendition must not fail because the
     media disk is full or read-only: Image.get_rendition(s) hand back the

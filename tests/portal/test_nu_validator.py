@@ -20,10 +20,7 @@ from django.utils import timezone
 from counseling.availability import Availability
 from counseling.models import Booking, Room
 from counseling.views import _slot_url
-from portal.campaigns.models import CampaignPage
-from portal.news.models import NewsPage
-from portal.talks.models import TalkPage
-from tests.factories import enter_sms_code, prove_mobile
+from tests.factories import demo_page_urls, enter_sms_code, prove_mobile
 
 ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = ROOT / ".venv" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -44,19 +41,8 @@ def nu_checker():
 
 def public_pages(client):
     call_command("seed_demo", "--no-admin", stdout=StringIO())
-    news = NewsPage.objects.live().filter(document_number__gt="").first()
     pages = {
-        "home": "/",
-        "news index": "/news/",
-        "news filtered": f"/news/?category={news.category.slug}",
-        "news year": f"/news/{news.date.year}/",
-        "news page": news.url,
-        "talk index": "/talks/",
-        "talk page": TalkPage.objects.live().public().first().url,
-        "campaign index": "/saohei/",
-        "campaign page": CampaignPage.objects.live().first().url,
-        "standard page": "/accessibility/",
-        "search": "/search/?q=心理",
+        **demo_page_urls(),
         "search, nothing found": "/search/?q=想死",
         "site map": "/sitemap/",
         "not found": "/no-such-page/",

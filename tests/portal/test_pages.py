@@ -12,8 +12,7 @@ from django.test import Client
 
 from portal.campaigns.models import CampaignPage
 from portal.news.models import NewsPage
-from portal.talks.models import TalkPage
-from tests.factories import log_in_verified
+from tests.factories import demo_page_urls, log_in_verified
 from tests.queries import render_queries
 
 pytestmark = pytest.mark.django_db
@@ -29,21 +28,7 @@ ASSET_ATTRIBUTES = re.compile(
 @pytest.fixture
 def demo_urls(db):
     call_command("seed_demo", "--no-admin", stdout=StringIO())
-    news = NewsPage.objects.live().filter(document_number__gt="").first()
-    return {
-        "home": "/",
-        "news index": "/news/",
-        "news filtered": f"/news/?category={news.category.slug}",
-        "news year": f"/news/{news.date.year}/",
-        "news page": news.url,
-        "talk index": "/talks/",
-        "talk page": TalkPage.objects.live().public().first().url,
-        "campaign index": "/saohei/",
-        "campaign page": CampaignPage.objects.live().first().url,
-        "standard page": "/accessibility/",
-        "search": "/search/?q=心理",
-        "counselling rooms": "/counseling/",
-    }
+    return demo_page_urls()
 
 
 def test_every_public_page_is_valid_chinese_html_with_own_assets(client, demo_urls):
