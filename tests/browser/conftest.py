@@ -191,13 +191,15 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium, live_site):
-    """Open pages in fresh browser contexts (a new phone or desktop each), with
-    the site as base URL; fail the test on any JavaScript error."""
+    """Open pages in fresh browser contexts (a new phone or desktop each, in 长辈模式
+    if asked, with other Playwright context options passed on), with the site as
+    base URL; fail the test on any JavaScript error."""
     contexts, errors = [], []
 
-    def open_page(viewport_name="phone"):
+    def open_page(viewport_name="phone", elder=False, **options):
         viewport = VIEWPORTS[viewport_name]
         context = chromium.new_context(
+            **options,
             base_url=live_site.url,
             viewport=viewport,
             is_mobile=viewport is PHONE,
@@ -207,6 +209,8 @@ def new_page(chromium, live_site):
             timezone_id="Asia/Shanghai",
         )
         context.set_default_timeout(15_000)
+        if elder:  # 长辈模式, as its switch leaves it
+            context.add_cookies([{"name": "elder", "value": "1", "url": live_site.url}])
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
