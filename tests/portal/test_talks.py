@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.urls import clear_url_caches, reverse
+from PIL import Image as PILImage
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction
@@ -128,7 +129,7 @@ def test_video_talk_has_player_with_captions_and_no_autoplay(client, talk):
     assert "controls" in video.attrib
     assert video.get("preload") == "metadata"
     assert "autoplay" not in video.attrib
-    assert video.get("poster", "").endswith(".jpg")
+    assert video.get("poster", "").endswith(".webp")
     source = video.find("h:source", NS)
     assert source.get("src") == talk.url + "media/"
     assert source.get("type") == "video/webm"
@@ -141,6 +142,17 @@ def test_video_talk_has_player_with_captions_and_no_autoplay(client, talk):
     downloads = [a.get("href") for a in tree.iterfind(".//h:figcaption//h:a", NS)]
     assert talk.url + "media/" in downloads
     assert talk.media.url not in response.content.decode()
+
+
+def test_video_poster_is_a_webp_rendition_sized_for_the_player(client, talk, settings):
+    talk.poster = make_image(title="大幅封面", size=(1920, 1080))
+    talk.save_revision().publish()
+    poster = parse(client.get(talk.url)).find(".//h:video", NS).get("poster")
+    path = Path(settings.MEDIA_ROOT) / poster.removeprefix(settings.MEDIA_URL)
+    with PILImage.open(path) as image:
+        assert image.format == "WEBP"
+        assert image.size == (960, 540)
+    assert path.stat().st_size < 0.5 * talk.poster.file.size
 
 
 def test_audio_talk_uses_audio_element_with_browser_type(client, talk_index):

@@ -7,6 +7,15 @@ from django.utils.translation import gettext, ngettext
 register = template.Library()
 
 
+@register.filter(is_safe=True)
+def load_eagerly(card):
+    """A listing card whose picture is fetched with the page rather than when
+    scrolled near: for a listing's first card, whose picture may be the page's
+    largest paint. Cards are lazy otherwise, so 长辈模式, which hides their
+    pictures, does not download them."""
+    return card.replace(' loading="lazy"', "", 1)
+
+
 @register.filter
 def file_format(document):
     """The upper-case extension of a document, such as PDF."""
