@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-browser screenshots install install-test lint format clean
+.PHONY: run test test-browser screenshots install install-test messages lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ test-browser: install-test
 ## Refresh docs/screenshots/ from the running demo content
 screenshots: install-test
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py $(PYTEST_ARGS)
+
+## Compile locale/zh_Hans/LC_MESSAGES/*.po (the admin strings Wagtail's own
+## Chinese leaves out) after editing them; the .mo files are committed, so a new
+## machine needs no gettext tools. Needs GNU gettext's msgfmt.
+messages: install
+	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore "$(VENV)/*"
 
 lint: install-test
 	$(BIN)/ruff check .

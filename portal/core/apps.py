@@ -8,8 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("站点公共部分")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import wagtail_compat
         from .pagecache import connect_signals
+        from .permissions import name_permissions
 
         connect_signals()
         wagtail_compat.apply()
+        post_migrate.connect(name_permissions, dispatch_uid="core.name_permissions")

@@ -7,6 +7,7 @@ import functools
 import logging
 
 from django.db import transaction
+from django.utils.text import capfirst
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.images.models import AbstractImage, Filter, SourceImageIOError
 
@@ -21,6 +22,8 @@ CHECKED_WITH = (8, 0)
 # `=HYPERLINK("//a.cn")` as a resident's name would become a live link in Excel
 # or WPS (CWE-1236). A leading apostrophe makes it text.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+SITE_COLUMNS = {"port", "site_name", "root_page"}
 
 
 def neutralise_formula(value):
@@ -117,12 +120,23 @@ def renditions_fall_back_to_the_original():
     the first request after the disk takes files again."""
     AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
     AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
-    AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
-    AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
     AbstractImage.get_rendition = _or_the_original(AbstractImage.get_rendition, many=False)
     AbstractImage.get_renditions = _or_the_original(AbstractImage.get_renditions, many=True)
+
+
+def label_site_columns():
+    """Wagtail's site listing heads three columns with the attribute's name in
+    English ("Site name", "Root page", "Port") rather than the field's verbose
+    name: give them the fields' (translated) names."""
+    from wagtail.models import Site
+    from wagtail.sites.views import IndexView
+
+    for column in IndexView.columns:
+        if column.name in SITE_COLUMNS:
+            column.label = capfirst(Site._meta.get_field(column.name).verbose_name)
 
 
 def apply():
     neutralise_csv_exports()
     renditions_fall_back_to_the_original()
+    label_site_columns()

@@ -23,8 +23,9 @@ def csv_rows(response):
 def test_the_changes_were_checked_against_the_installed_wagtail():
     assert wagtail.VERSION[:2] == wagtail_compat.CHECKED_WITH, (
         "Wagtail was upgraded: check each change in portal/core/wagtail_compat.py "
-        "against the new SpreadsheetExportMixin and AbstractImage.get_rendition(s) /"
-        "create_rendition(s), then update CHECKED_WITH."
+        "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
+        "create_rendition(s) and wagtail.sites.views.IndexView.columns, then update "
+        "CHECKED_WITH."
     )
 
 
