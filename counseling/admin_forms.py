@@ -1,14 +1,16 @@
 """Forms for the coordinators' admin: weekly times picked with weekday boxes and
 time pickers (nobody types recurrence rules), the staff cancellation, and
-closures that ask what becomes of the bookings they cover."""
+closures and holidays that ask what becomes of the bookings they cover."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from portal.core.admin_forms import DaysImpact
+
 from .booking import BookingRefused, cancel_by_staff
-from .models import WEEKDAY_CODES, WEEKDAYS, Booking
+from .models import WEEKDAY_CODES, WEEKDAYS, Booking, HolidayOpening
 from .notifications import when
 
 
@@ -50,7 +52,6 @@ class ClosureForm(WagtailAdminModelForm):
     until the coordinator has chosen."""
 
     CANCEL, KEEP = "cancel", "keep"
-    LISTED = 20
 
     affected_bookings = forms.ChoiceField(
         label=_("这段时间里已有的预约"),
@@ -85,27 +86,70 @@ class ClosureForm(WagtailAdminModelForm):
         return cleaned
 
     def affected_message(self, bookings):
-        listed = [
-            _("%(when)s %(room)s(编号 %(reference)s)")
-            % {"when": when(b), "room": b.room.name, "reference": b.reference_display}
-            for b in bookings[: self.LISTED]
-        ]
-        more = len(bookings) - len(listed)
         return _(
-            "这段时间里有 %(count)d 个已确认的预约:%(list)s%(more)s。"
+            "这段时间里有 %(count)d 个已确认的预约:%(list)s。"
             "请选择取消这些预约并通知居民,还是保留它们;选择之前不会保存。"
-        ) % {
-            "count": len(bookings),
-            "list": ";".join(listed),
-            "more": _(",另有 %(more)d 个") % {"more": more} if more else "",
-        }
+        ) % {"count": len(bookings), "list": listed(bookings)}
 
     def save(self, commit=True):
         closure = super().save(commit=commit)
         reason = _("咨询室临时关闭(%(reason)s),请改约其他时间。") % {"reason": closure.reason}
-        for booking in self.bookings_to_cancel:
-            try:
-                cancel_by_staff(booking, reason=reason)
-            except BookingRefused:
-                continue  # cancelled or moved by the resident meanwhile
+        cancel_each(self.bookings_to_cancel, lambda booking: reason)
         return closure
+
+
+LISTED = 20
+
+
+def listed(bookings):
+    """The first bookings by time, room and reference (never a resident's name),
+    and how many more."""
+    shown = [
+        _("%(when)s %(room)s(编号 %(reference)s)")
+        % {"when": when(b), "room": b.room.name, "reference": b.reference_display}
+        for b in bookings[:LISTED]
+    ]
+    more = len(bookings) - len(shown)
+    return ";".join(shown) + (_(",另有 %(more)d 个") % {"more": more} if more else "")
+
+
+def cancel_each(bookings, reason_for):
+    """Cancel each booking, the resident told `reason_for(booking)`."""
+    for booking in bookings:
+        try:
+            cancel_by_staff(booking, reason=reason_for(booking))
+        except BookingRefused:
+            continue  # cancelled or moved by the resident meanwhile
+
+
+def bookings_on_closed_days(days):
+    """For a holiday arrangement about to close `days` ({date: holiday name}):
+    the confirmed bookings still to come on them, unless their room was opened
+    on that day after all."""
+    if not days:
+        return None
+    bookings = [
+        booking
+        for booking in Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            starts_at__gte=timezone.now(),
+            starts_at__date__in=list(days),
+        )
+        .select_related("room")
+        .order_by("starts_at")
+        if not HolidayOpening.objects.filter(
+            room=booking.room, date=timezone.localdate(booking.starts_at)
+        ).exists()
+    ]
+    if not bookings:
+        return None
+    message = _(
+        "新定为放假的日子里有 %(count)d 个已确认的预约:%(list)s。"
+        "请选择取消这些预约并通知居民,还是保留它们;选择之前不会保存。"
+    ) % {"count": len(bookings), "list": listed(bookings)}
+
+    def reason_for(booking):
+        name = days[timezone.localdate(booking.starts_at)]
+        return _("%(name)s放假,咨询室不开放,请改约其他时间。") % {"name": name}
+
+    return DaysImpact(message=message, cancel=lambda: cancel_each(bookings, reason_for))

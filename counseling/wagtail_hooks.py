@@ -21,10 +21,11 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
 
+from portal.core.admin_forms import CLOSED_DAYS_HOOK
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 
 from . import admin_views
-from .admin_forms import ClosureForm, WeeklyTimesForm
+from .admin_forms import ClosureForm, WeeklyTimesForm, bookings_on_closed_days
 from .bulk_actions import CancelBookingsBulkAction
 from .models import (
     Booking,
@@ -348,3 +349,4 @@ def booking_horizon(today):
 
 
 hooks.register("register_bulk_action", CancelBookingsBulkAction)
+hooks.register(CLOSED_DAYS_HOOK, bookings_on_closed_days)

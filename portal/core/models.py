@@ -228,6 +228,7 @@ class HolidayArrangement(ClusterableModel):
         FieldPanel("year"),
         FieldPanel("notice"),
         InlinePanel("periods", heading=_("放假和调休上班"), label=_("一段日期"), min_num=1),
+        FieldPanel("on_closed_days"),
     ]
 
     class Meta:

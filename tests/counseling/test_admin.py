@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils import timezone
 from schedule.models import Event
 from wagtail import hooks
@@ -34,6 +35,7 @@ from counseling.models import (
 from counseling.notifications import message_text
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
 from portal.core.logging import JsonLinesFormatter
+from portal.core.models import HolidayArrangement, HolidayPeriod
 from tests.factories import log_in_verified, make_open_room, make_weekday_room
 
 # A Monday in an ordinary week (no holidays, no make-up workdays).
@@ -1016,3 +1018,129 @@ def test_attendance_can_be_marked_only_once_the_session_has_begun(
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert "开始之后才能标记到访情况" in response.content.decode()
+
+
+def holiday_form(year, periods, initial=0, **extra):
+    """What the holiday arrangement form posts: one row per period."""
+    data = {
+        "year": str(year),
+        "notice": "",
+        "periods-TOTAL_FORMS": str(len(periods)),
+        "periods-INITIAL_FORMS": str(initial),
+        "periods-MIN_NUM_FORMS": "1",
+        "periods-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+    for number, period in enumerate(periods):
+        data.update({f"periods-{number}-{key}": value for key, value in period.items()})
+        data[f"periods-{number}-ORDER"] = str(number + 1)
+    return data
+
+
+def holiday(name, first, last=None, kind="holiday", **extra):
+    last = last or first
+    return {
+        "name": name,
+        "kind": kind,
+        "starts_on": first.isoformat(),
+        "ends_on": last.isoformat(),
+        **extra,
+    }
+
+
+def test_a_holiday_over_booked_days_lists_them_and_saves_nothing_until_told(
+    coordinator_client, upcoming_bookings, django_capture_on_commit_callbacks
+):
+    _room, day, booked, elsewhere = upcoming_bookings
+    sms.MemoryBackend.outbox.clear()
+    form = holiday_form(day.year, [holiday("临时假日", day)])
+
+    first = coordinator_client.post(reverse("holiday_arrangements:add"), form)
+
+    assert first.status_code == 200 and not HolidayArrangement.objects.exists()
+    html = first.content.decode()
+    assert "新定为放假的日子里有 3 个已确认的预约" in html
+    for booking in [*booked, elsewhere]:
+        assert booking.reference_display in html
+    assert "张阿姨" not in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = coordinator_client.post(
+            reverse("holiday_arrangements:add"), {**form, "on_closed_days": "cancel"}
+        )
+
+    assert saved.status_code == 302 and HolidayArrangement.objects.get().year == day.year
+    for booking in [*booked, elsewhere]:
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.STAFF_CANCELLED
+        assert "临时假日放假" in booking.cancel_reason
+    texts = [text for _mobile, text in sms.MemoryBackend.outbox]
+    assert len(texts) == 3 and all("已取消" in t and "临时假日放假" in t for t in texts)
+
+
+def test_a_holiday_can_keep_the_bookings_on_its_days(
+    coordinator_client, upcoming_bookings, django_capture_on_commit_callbacks
+):
+    _room, day, _booked, _elsewhere = upcoming_bookings
+    sms.MemoryBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(
+            reverse("holiday_arrangements:add"),
+            holiday_form(day.year, [holiday("临时假日", day)], on_closed_days="keep"),
+        )
+    assert response.status_code == 302 and HolidayArrangement.objects.count() == 1
+    assert all(b.status == Booking.Status.CONFIRMED for b in Booking.objects.all())
+    assert sms.MemoryBackend.outbox == []
+
+
+def test_a_room_opened_on_the_holiday_keeps_its_bookings_without_asking(
+    coordinator_client, upcoming_bookings
+):
+    room, day, booked, elsewhere = upcoming_bookings
+    HolidayOpening.objects.create(room=room, date=day)
+    response = coordinator_client.post(
+        reverse("holiday_arrangements:add"), holiday_form(day.year, [holiday("临时假日", day)])
+    )
+    html = response.content.decode()
+    assert "新定为放假的日子里有 1 个已确认的预约" in html
+    assert elsewhere.reference_display in html
+    assert all(booking.reference_display not in html for booking in booked)
+
+
+def test_removing_a_make_up_workday_that_holds_bookings_asks_first(
+    coordinator_client, upcoming_bookings
+):
+    room = upcoming_bookings[0]
+    today = timezone.localdate()
+    saturday = today + datetime.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    slot = next(s for s in Availability([room]).slots(room) if s.day == saturday)
+    booking = create_booking(
+        room=room, starts_at=slot.start, name="钱先生", mobile="13800000004", visit_type="first"
+    )
+    arrangement = HolidayArrangement.objects.create(year=saturday.year)
+    new_year = HolidayPeriod.objects.create(
+        arrangement=arrangement,
+        name="元旦",
+        starts_on=datetime.date(saturday.year, 1, 1),
+        ends_on=datetime.date(saturday.year, 1, 1),
+    )
+    makeup = HolidayPeriod.objects.create(
+        arrangement=arrangement,
+        name="调休",
+        kind=HolidayPeriod.Kind.MAKEUP_WORKDAY,
+        starts_on=saturday,
+        ends_on=saturday,
+    )
+    periods = [
+        holiday("元旦", new_year.starts_on, id=str(new_year.pk)),
+        holiday("调休", saturday, kind="makeup", id=str(makeup.pk), DELETE="1"),
+    ]
+
+    response = coordinator_client.post(
+        reverse("holiday_arrangements:edit", args=[arrangement.pk]),
+        holiday_form(saturday.year, periods, initial=2),
+    )
+
+    assert response.status_code == 200
+    assert booking.reference_display in response.content.decode()
+    assert arrangement.periods.filter(pk=makeup.pk).exists()  # nothing saved
