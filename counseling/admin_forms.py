@@ -3,14 +3,15 @@ time pickers (nobody types recurrence rules), the staff cancellation, and
 closures and holidays that ask what becomes of the bookings they cover."""
 
 from django import forms
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from portal.core.admin_forms import DaysImpact
+from portal.core.admin_forms import DaysImpact, ListedConsent
 
 from .booking import BookingRefused, cancel_by_staff
-from .models import WEEKDAY_CODES, WEEKDAYS, Booking, HolidayOpening
+from .models import LOCAL_TZ, WEEKDAY_CODES, WEEKDAYS, Booking, HolidayOpening
 from .notifications import when
 
 
@@ -45,7 +46,7 @@ class CancelBookingForm(forms.Form):
     )
 
 
-class ClosureForm(WagtailAdminModelForm):
+class ClosureForm(ListedConsent, WagtailAdminModelForm):
     """A closure over times that already hold confirmed bookings says so before
     it is saved and asks what becomes of them: cancelled, each resident told the
     reason by SMS, or kept (the room can still receive them). Nothing is saved
@@ -63,6 +64,7 @@ class ClosureForm(WagtailAdminModelForm):
         required=False,
         help_text=_("只有这段时间里有已确认的预约时才需要选择。"),
     )
+    listed = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def affected(self):
         """Confirmed bookings still to come that the closure overlaps."""
@@ -78,11 +80,13 @@ class ClosureForm(WagtailAdminModelForm):
         cleaned = super().clean()
         self.bookings_to_cancel = []
         bookings = self.affected()
-        choice = cleaned.get("affected_bookings")
-        if bookings and not choice:
-            self.add_error("affected_bookings", self.affected_message(bookings))
-        elif bookings and choice == self.CANCEL:
-            self.bookings_to_cancel = bookings
+        if bookings:
+            token = listed_token(bookings)
+            choice = self.consented_choice("affected_bookings", token)
+            if choice is None:
+                self.ask("affected_bookings", self.affected_message(bookings), token)
+            elif choice == self.CANCEL:
+                self.bookings_to_cancel = bookings
         return cleaned
 
     def affected_message(self, bookings):
@@ -113,6 +117,11 @@ def listed(bookings):
     return ";".join(shown) + (_(",另有 %(more)d 个") % {"more": more} if more else "")
 
 
+def listed_token(bookings):
+    """Names exactly these bookings, for ListedConsent."""
+    return ",".join(str(booking.pk) for booking in bookings)
+
+
 def cancel_each(bookings, reason_for):
     """Cancel each booking, the resident told `reason_for(booking)`."""
     for booking in bookings:
@@ -130,16 +139,11 @@ def bookings_on_closed_days(days):
         return None
     bookings = [
         booking
-        for booking in Booking.objects.filter(
-            status=Booking.Status.CONFIRMED,
-            starts_at__gte=timezone.now(),
-            starts_at__date__in=list(days),
-        )
+        for booking in Booking.objects.annotate(day=TruncDate("starts_at", tzinfo=LOCAL_TZ))
+        .filter(status=Booking.Status.CONFIRMED, starts_at__gte=timezone.now(), day__in=list(days))
         .select_related("room")
         .order_by("starts_at")
-        if not HolidayOpening.objects.filter(
-            room=booking.room, date=timezone.localdate(booking.starts_at)
-        ).exists()
+        if not HolidayOpening.objects.filter(room=booking.room, date=booking.day).exists()
     ]
     if not bookings:
         return None
@@ -149,7 +153,11 @@ def bookings_on_closed_days(days):
     ) % {"count": len(bookings), "list": listed(bookings)}
 
     def reason_for(booking):
-        name = days[timezone.localdate(booking.starts_at)]
+        name = days[booking.day]
         return _("%(name)s放假,咨询室不开放,请改约其他时间。") % {"name": name}
 
-    return DaysImpact(message=message, cancel=lambda: cancel_each(bookings, reason_for))
+    return DaysImpact(
+        message=message,
+        token=listed_token(bookings),
+        cancel=lambda: cancel_each(bookings, reason_for),
+    )

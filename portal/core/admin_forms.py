@@ -4,13 +4,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from .workdays import days_between
+from .workdays import DayKind, day_kind, days_between
 
 # Sections register a function under this hook. Given the days a holiday
 # arrangement is about to close ({date: the holiday's name}), it returns what
@@ -21,13 +22,39 @@ CLOSED_DAYS_HOOK = "register_holiday_closed_days_check"
 @dataclass
 class DaysImpact:
     """What stands on days an arrangement closes: a message for the coordinator,
-    and how to cancel it all, telling those concerned why."""
+    a token naming exactly what the message lists, and how to cancel it all,
+    telling those concerned why."""
 
     message: str
+    token: str
     cancel: Callable[[], None]
 
 
-class HolidayArrangementForm(WagtailAdminModelForm):
+class ListedConsent:
+    """For a form that lists what saving would cancel and asks what to do: the
+    list is signed into the form (a hidden `listed` field the form declares), and
+    a choice counts only when what would be cancelled now is what was listed.
+    A coordinator who stretched the dates, or bookings made meanwhile, get the
+    new list and the question again; nothing unseen is cancelled."""
+
+    SALT = "portal.core.admin_forms.listed"
+
+    def consented_choice(self, field, token):
+        """The choice in `field`, if the coordinator answered it for `token`'s list."""
+        try:
+            seen = signing.loads(self.data.get(self.add_prefix("listed"), ""), salt=self.SALT)
+        except signing.BadSignature:
+            return None
+        return (self.cleaned_data.get(field) or None) if seen == token else None
+
+    def ask(self, field, message, token):
+        """Show `message` on `field` and sign `token`'s list into the form."""
+        self.add_error(field, message)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("listed")] = signing.dumps(token, salt=self.SALT)
+
+
+class HolidayArrangementForm(ListedConsent, WagtailAdminModelForm):
     """A year's arrangement: each period must belong in that year's notice. A
     holiday over days that already hold bookings says so before it is saved and
     asks what becomes of them, as a closure does."""
@@ -44,6 +71,7 @@ class HolidayArrangementForm(WagtailAdminModelForm):
         required=False,
         help_text=gettext_lazy("只有新定为放假的日子里已有预约时才需要选择。"),
     )
+    listed = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean(self):
         from .models import notice_reaches
@@ -63,11 +91,13 @@ class HolidayArrangementForm(WagtailAdminModelForm):
                 )
         days = self.closed_days()
         impacts = [impact for fn in hooks.get_hooks(CLOSED_DAYS_HOOK) if (impact := fn(days))]
-        choice = cleaned.get("on_closed_days")
-        if impacts and not choice:
-            self.add_error("on_closed_days", " ".join(impact.message for impact in impacts))
-        elif choice == self.CANCEL:
-            self.impacts_to_cancel = impacts
+        if impacts:
+            token = "|".join(impact.token for impact in impacts)
+            choice = self.consented_choice("on_closed_days", token)
+            if choice is None:
+                self.ask("on_closed_days", " ".join(i.message for i in impacts), token)
+            elif choice == self.CANCEL:
+                self.impacts_to_cancel = impacts
         return cleaned
 
     def valid_periods(self):
@@ -80,29 +110,21 @@ class HolidayArrangementForm(WagtailAdminModelForm):
 
     def closed_days(self):
         """{day: holiday name} of the days from today on that this arrangement
-        makes days off: its holidays, and the make-up workdays it no longer has."""
+        makes holidays and that are not holidays now (saved arrangement or
+        chinesecalendar). A make-up workday taken away is not counted: a room
+        open on that weekday keeps its own hours, and those bookings stand."""
         from .models import HolidayPeriod
 
-        holidays, makeup_days = {}, set()
+        today = timezone.localdate()
+        closed = {}
         for form in self.valid_periods():
             data = form.cleaned_data
-            days = days_between(data["starts_on"], data["ends_on"])
-            if data["kind"] == HolidayPeriod.Kind.HOLIDAY:
-                holidays.update(dict.fromkeys(days, data["name"]))
-            else:
-                makeup_days.update(days)
-        closed = {}
-        if self.instance.pk:
-            saved_makeups = HolidayPeriod.objects.filter(
-                arrangement_id=self.instance.pk, kind=HolidayPeriod.Kind.MAKEUP_WORKDAY
-            )
-            for period in saved_makeups:
-                for day in days_between(period.starts_on, period.ends_on):
-                    if day not in makeup_days:
-                        closed[day] = period.name
-        closed.update(holidays)
-        today = timezone.localdate()
-        return {day: name for day, name in closed.items() if day >= today}
+            if data["kind"] != HolidayPeriod.Kind.HOLIDAY:
+                continue
+            for day in days_between(max(data["starts_on"], today), data["ends_on"]):
+                if day_kind(day) is not DayKind.HOLIDAY:
+                    closed[day] = data["name"]
+        return closed
 
     def save(self, commit=True):
         arrangement = super().save(commit=commit)

@@ -852,6 +852,14 @@ def test_room_form_carries_the_booking_rules(coordinator_client, room):
     assert (room.horizon_days, room.daily_cap) == (7, 3)
 
 
+def answer(client, url, data, field, choice):
+    """Post `data`, then answer `choice` in `field` for the list the form showed
+    (the signed `listed` value the coordinator's browser sends back)."""
+    shown = client.post(url, data).content.decode()
+    listed = re.search(r'name="listed" value="([^"]+)"', shown).group(1)
+    return client.post(url, {**data, "listed": listed, field: choice})
+
+
 def closure_form(room, starts, ends, **extra):
     local = {key: timezone.localtime(value) for key, value in (("s", starts), ("e", ends))}
     return {
@@ -915,9 +923,10 @@ def test_a_closure_over_booked_times_lists_them_and_saves_nothing_until_told_wha
     assert "张阿姨" not in html  # references and times, not names
 
     with django_capture_on_commit_callbacks(execute=True):
+        listed = re.search(r'name="listed" value="([^"]+)"', html).group(1)
         coordinator_client.post(
             "/admin/counseling/closure/new/",
-            closure_form(room, *whole_day, affected_bookings="cancel"),
+            closure_form(room, *whole_day, affected_bookings="cancel", listed=listed),
         )
 
     assert Closure.objects.get().reason == "水管检修"
@@ -938,9 +947,12 @@ def test_a_closure_can_keep_the_bookings_it_covers(
     sms.MemoryBackend.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        coordinator_client.post(
+        answer(
+            coordinator_client,
             "/admin/counseling/closure/new/",
-            closure_form(room, at(day, 0), at(day, 23, 59), affected_bookings="keep"),
+            closure_form(room, at(day, 0), at(day, 23, 59)),
+            "affected_bookings",
+            "keep",
         )
 
     assert Closure.objects.count() == 1
@@ -1065,8 +1077,10 @@ def test_a_holiday_over_booked_days_lists_them_and_saves_nothing_until_told(
     assert "张阿姨" not in html
 
     with django_capture_on_commit_callbacks(execute=True):
+        listed = re.search(r'name="listed" value="([^"]+)"', html).group(1)
         saved = coordinator_client.post(
-            reverse("holiday_arrangements:add"), {**form, "on_closed_days": "cancel"}
+            reverse("holiday_arrangements:add"),
+            {**form, "on_closed_days": "cancel", "listed": listed},
         )
 
     assert saved.status_code == 302 and HolidayArrangement.objects.get().year == day.year
@@ -1084,9 +1098,12 @@ def test_a_holiday_can_keep_the_bookings_on_its_days(
     _room, day, _booked, _elsewhere = upcoming_bookings
     sms.MemoryBackend.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = coordinator_client.post(
+        response = answer(
+            coordinator_client,
             reverse("holiday_arrangements:add"),
-            holiday_form(day.year, [holiday("临时假日", day)], on_closed_days="keep"),
+            holiday_form(day.year, [holiday("临时假日", day)]),
+            "on_closed_days",
+            "keep",
         )
     assert response.status_code == 302 and HolidayArrangement.objects.count() == 1
     assert all(b.status == Booking.Status.CONFIRMED for b in Booking.objects.all())
@@ -1107,40 +1124,54 @@ def test_a_room_opened_on_the_holiday_keeps_its_bookings_without_asking(
     assert all(booking.reference_display not in html for booking in booked)
 
 
-def test_removing_a_make_up_workday_that_holds_bookings_asks_first(
+def test_cancel_counts_only_for_the_bookings_the_coordinator_saw_listed(
+    coordinator_client, upcoming_bookings, django_capture_on_commit_callbacks
+):
+    room, day, booked, elsewhere = upcoming_bookings
+    url = "/admin/counseling/closure/new/"
+    # Chosen before any list was shown: the list comes first, nothing is saved.
+    blind = coordinator_client.post(
+        url, closure_form(room, at(day, 0), at(day, 23, 59), affected_bookings="cancel")
+    )
+    assert blind.status_code == 200 and not Closure.objects.exists()
+
+    shown = coordinator_client.post(url, closure_form(room, at(day, 0), booked[0].ends_at))
+    assert booked[1].reference_display not in shown.content.decode()
+    listed = re.search(r'name="listed" value="([^"]+)"', shown.content.decode()).group(1)
+    # The coordinator stretches the closure over a booking the list did not show.
+    stretched = closure_form(
+        None, at(day, 0), at(day, 23, 59), affected_bookings="cancel", listed=listed
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        again = coordinator_client.post(url, stretched)
+
+    assert again.status_code == 200 and not Closure.objects.exists()
+    assert all(b.status == Booking.Status.CONFIRMED for b in Booking.objects.all())
+    html = again.content.decode()
+    for booking in [*booked, elsewhere]:
+        assert booking.reference_display in html
+
+
+def test_editing_a_holiday_asks_only_about_days_it_newly_closes(
     coordinator_client, upcoming_bookings
 ):
-    room = upcoming_bookings[0]
-    today = timezone.localdate()
-    saturday = today + datetime.timedelta(days=(5 - today.weekday()) % 7 or 7)
-    slot = next(s for s in Availability([room]).slots(room) if s.day == saturday)
-    booking = create_booking(
-        room=room, starts_at=slot.start, name="钱先生", mobile="13800000004", visit_type="first"
+    _room, day, _booked, _elsewhere = upcoming_bookings
+    arrangement = HolidayArrangement.objects.create(year=day.year)
+    period = HolidayPeriod.objects.create(
+        arrangement=arrangement, name="临时假日", starts_on=day, ends_on=day
     )
-    arrangement = HolidayArrangement.objects.create(year=saturday.year)
-    new_year = HolidayPeriod.objects.create(
-        arrangement=arrangement,
-        name="元旦",
-        starts_on=datetime.date(saturday.year, 1, 1),
-        ends_on=datetime.date(saturday.year, 1, 1),
-    )
-    makeup = HolidayPeriod.objects.create(
-        arrangement=arrangement,
-        name="调休",
-        kind=HolidayPeriod.Kind.MAKEUP_WORKDAY,
-        starts_on=saturday,
-        ends_on=saturday,
-    )
-    periods = [
-        holiday("元旦", new_year.starts_on, id=str(new_year.pk)),
-        holiday("调休", saturday, kind="makeup", id=str(makeup.pk), DELETE="1"),
-    ]
-
+    # The bookings were kept when the holiday was entered; a later edit of the
+    # notice leaves them alone.
     response = coordinator_client.post(
         reverse("holiday_arrangements:edit", args=[arrangement.pk]),
-        holiday_form(saturday.year, periods, initial=2),
+        holiday_form(
+            day.year,
+            [holiday("临时假日", day, id=str(period.pk))],
+            initial=1,
+            notice="国务院办公厅通知",
+        ),
     )
-
-    assert response.status_code == 200
-    assert booking.reference_display in response.content.decode()
-    assert arrangement.periods.filter(pk=makeup.pk).exists()  # nothing saved
+    assert response.status_code == 302, response.content.decode()[:2000]
+    arrangement.refresh_from_db()
+    assert arrangement.notice == "国务院办公厅通知"
+    assert all(b.status == Booking.Status.CONFIRMED for b in Booking.objects.all())
