@@ -238,6 +238,6 @@ def test_a_page_that_fails_validation_says_so_in_chinese(admin_client):
     response = admin_client.post(url, data)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "由于存在验证错误,无法创建页面。" in html
+    assert "由于存在验证错误，无法创建页面。" in html
     assert english_on(html) == set()
     assert NewsPage.objects.filter(title="").count() == 0
