@@ -64,9 +64,13 @@ def cue_font_size(page):
     raise AssertionError("no caption is drawn over the video")
 
 
-@pytest.mark.parametrize("elder, smallest", [(False, 16), (True, 24)])
-def test_video_captions_are_drawn_at_reading_size(new_page, db_access, elder, smallest):
-    page = new_page("phone", elder=elder)
+@pytest.mark.parametrize(
+    "viewport, elder, smallest",
+    # On a desktop the browser's own size (about 21px there) is kept.
+    [("phone", False, 16), ("phone", True, 24), ("desktop", False, 20)],
+)
+def test_video_captions_are_drawn_at_reading_size(new_page, db_access, viewport, elder, smallest):
+    page = new_page(viewport, elder=elder)
     page.goto(talk_url("video"))
     page.wait_for_load_state("load")
     wait_for_cues(page, "video")

@@ -96,7 +96,7 @@ def test_listing_cards_are_named_by_their_heading_and_the_skip_link_sits_in_the_
         assert len(set(cards)) == len(cards), name
         for heading in cards:
             assert f'id="{heading}"' in html, (name, heading)
-        banner = html[html.index('<header class="site-header">') : html.index("</header>")]
+        banner = html[html.index('<header class="site-header"') : html.index("</header>")]
         assert 'class="skip-link" href="#main"' in banner, name
 
 

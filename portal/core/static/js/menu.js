@@ -15,13 +15,20 @@
     button.textContent = link.textContent;
     // Opened through the link before this script ran (or on a reload of #menu).
     var open = window.location.hash === "#menu";
-    button.setAttribute("aria-expanded", String(open));
-    header.classList.toggle("site-header--open", open);
+    // classList.toggle's second argument is not known to every browser in use.
+    function show(value) {
+        open = value;
+        if (open) {
+            header.classList.add("site-header--open");
+        } else {
+            header.classList.remove("site-header--open");
+        }
+        button.setAttribute("aria-expanded", String(open));
+    }
+    show(open);
     header.classList.add("site-header--js");
     link.parentNode.replaceChild(button, link);
     button.addEventListener("click", function () {
-        open = !open;
-        header.classList.toggle("site-header--open", open);
-        button.setAttribute("aria-expanded", String(open));
+        show(!open);
     });
 })();

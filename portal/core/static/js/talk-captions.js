@@ -3,7 +3,8 @@
    carries the same words for readers without JavaScript. */
 (function () {
     "use strict";
-    document.querySelectorAll(".talk-player").forEach(function (player) {
+    // NodeList.forEach is missing from older phone browsers.
+    Array.prototype.forEach.call(document.querySelectorAll(".talk-player"), function (player) {
         var audio = player.querySelector("audio");
         var track = audio && audio.querySelector("track[kind=captions]");
         var caption = player.querySelector(".talk-caption");
@@ -21,6 +22,14 @@
             }
             text.textContent = lines.join("\n");
         });
-        caption.hidden = false;
+        // Shown once the captions file has loaded: a missing or empty file
+        // leaves no box waiting for words that never come.
+        function reveal() {
+            if (cues.cues && cues.cues.length) {
+                caption.hidden = false;
+            }
+        }
+        track.addEventListener("load", reveal);
+        reveal();
     });
 })();
