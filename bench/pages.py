@@ -71,6 +71,10 @@ def environment(workdir):
         "BENCH_SMS_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
     }
+    if not os.environ.get("REDIS_URL"):
+        # Each worker keeps its own cache: nothing is published during a run, so
+        # no worker can serve another's stale copy. Production needs REDIS_URL.
+        env["SINGLE_PROCESS"] = "true"
     return {**os.environ, **env}
 
 

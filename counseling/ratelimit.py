@@ -1,5 +1,5 @@
 """Attempt limits for booking and lookup, per client and per mobile, counted in
-the Django cache (portal.core.ratelimit).
+the database (portal.core.ratelimit).
 
 A client is its address behind the trusted reverse proxy, an IPv6 client its /64
 network (portal.core.clients).

@@ -319,3 +319,20 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.worker_id}@{self.host}:{self.pid}"
+
+
+class AttemptCount(models.Model):
+    """Attempts counted against a limit in one window (portal.core.ratelimit):
+    kept in the database, where neither a cache outage nor eviction can lift a
+    limit. The key is a hash of what was counted, never the address or number."""
+
+    key = models.CharField(max_length=80, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("尝试次数")
+        verbose_name_plural = _("尝试次数")
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -80,20 +80,28 @@ except ValueError as bad_key:
     ) from bad_key
 
 if os.environ.get("REDIS_URL"):
-    # One cache shared by every app process (pages, renditions, rate limits).
+    # One cache shared by every app process (pages and renditions). The site keeps
+    # working without it (portal.core.cache); rate limits count in the database.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.core.cache.TolerantRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "jjl",
         },
         "renditions": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.core.cache.TolerantRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": "jjl-renditions",
             "TIMEOUT": 60 * 60 * 24,
         },
     }
+elif os.environ.get("SINGLE_PROCESS", "false").lower() != "true":
+    # Each process's local-memory cache would keep serving pages another process
+    # has republished, for up to PAGE_CACHE_SECONDS.
+    raise ImproperlyConfigured(
+        "Set REDIS_URL: the app processes must share one cache. "
+        "Only a single app process may do without (SINGLE_PROCESS=true)."
+    )
 
 # Residents must receive their confirmations and reminders: production does not
 # start with messages going only to the console (where they would be marked sent

@@ -45,6 +45,8 @@ MESSAGE_SETTINGS = ("EMAIL_HOST", "COUNSELING_SMS_BACKEND", "ALLOW_CONSOLE_MESSA
 
 # Throwaway keys and the site's address: production refuses to start without them.
 BOOKING_KEYS = {
+    # One app process, so no shared cache is needed (REDIS_URL where a test wants one).
+    "SINGLE_PROCESS": "true",
     "BOOKING_DATA_KEY": "dGVzdC1vbmx5LWJvb2tpbmctZGF0YS1rZXktMzJieXQ=",
     "BOOKING_LOOKUP_KEY": "test-only-lookup-key",
     "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
@@ -114,10 +116,16 @@ def test_production_uses_the_shared_redis_cache_from_redis_url():
         )
     )
     assert facts["debug"] is False
-    assert facts["backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert facts["backend"] == "portal.core.cache.TolerantRedisCache"
     assert facts["value"] == "共享缓存"  # written to and read back from Redis
     assert facts["hosts"] == ["www.example.gov.cn"]
     assert facts["ssl"] is True
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "SINGLE_PROCESS": "", "REDIS_URL": ""})
+    assert result.returncode != 0
+    assert "Set REDIS_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_mail_server():

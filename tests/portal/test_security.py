@@ -245,6 +245,7 @@ def production_environment(**overrides):
         "COUNSELING_SMS_BACKEND": "jinjialing_sms.ProviderBackend",
         "BOOKING_DATA_KEY": Fernet.generate_key().decode(),
         "BOOKING_LOOKUP_KEY": secrets.token_urlsafe(32),
+        "SINGLE_PROCESS": "true",
         **overrides,
     }
 
