@@ -108,8 +108,10 @@ def test_elder_menu_opens_and_closes_without_javascript(new_page):
     page.goto("/")
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav).to_be_hidden()
-    page.get_by_role("link", name="菜单", exact=True).click()
+    page.get_by_role("link", name="菜单", exact=True).press("Enter")
     expect(nav).to_be_visible()
+    # Focus stays in the header the hidden link gave way to, not lost to the page.
+    assert page.evaluate("document.activeElement.closest('header') !== null")
     expect(page.get_by_role("search", name="全站搜索")).to_be_visible()
     page.get_by_role("link", name="收起菜单").click()
     expect(nav).to_be_hidden()
