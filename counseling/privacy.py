@@ -12,7 +12,6 @@ decrypts nothing). Both settings come from the environment in production."""
 
 import hashlib
 import hmac
-import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -104,15 +103,3 @@ def scrub(text, *secrets):
         if secret:
             text = text.replace(secret, "****")
     return text
-
-
-class WithoutTemplateContext(logging.Filter):
-    """Django's template engine logs, at DEBUG, every variable it cannot resolve
-    together with the exception, whose text is the whole template context: on
-    the coordinators' pages, residents' details. Keep the record (variable and
-    template), drop the exception."""
-
-    def filter(self, record):
-        record.exc_info = None
-        record.exc_text = None
-        return True

@@ -2,7 +2,7 @@
 per-visitor limits count by.
 
 The client address is REMOTE_ADDR, except for connections from a proxy listed in
-COUNSELING_TRUSTED_PROXIES (production: the nginx in front of gunicorn, which
+TRUSTED_PROXIES (production: the nginx in front of gunicorn, which
 must send `proxy_set_header X-Real-IP $remote_addr;`), whose X-Real-IP is used.
 A header sent by anyone else is ignored, since a client could forge it.
 
@@ -19,10 +19,10 @@ IPV6_CLIENT_PREFIX = 64
 
 def client_address(request):
     """The visitor's address as reported: behind the reverse proxy every connection
-    comes from the proxy, so when it does (COUNSELING_TRUSTED_PROXIES) the address
+    comes from the proxy, so when it does (TRUSTED_PROXIES) the address
     the proxy reports in X-Real-IP counts instead."""
     remote = request.META.get("REMOTE_ADDR") or "unknown"
-    trusted = getattr(settings, "COUNSELING_TRUSTED_PROXIES", ())
+    trusted = getattr(settings, "TRUSTED_PROXIES", ())
     if remote in trusted:
         return request.META.get("HTTP_X_REAL_IP", "").strip() or remote
     return remote

@@ -1,4 +1,5 @@
-"""JSON-lines log output, so a log collector can read security events field by field."""
+"""JSON-lines log output, so a log collector can read security events field by field,
+and the filter that keeps template contexts (residents' details among them) out of logs."""
 
 import datetime
 import json
@@ -27,3 +28,15 @@ class JsonLinesFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class WithoutTemplateContext(logging.Filter):
+    """Django's template engine logs, at DEBUG, every variable it cannot resolve
+    together with the exception, whose text is the whole template context: on
+    the coordinators' pages, residents' details. Keep the record (variable and
+    template), drop the exception."""
+
+    def filter(self, record):
+        record.exc_info = None
+        record.exc_text = None
+        return True

@@ -325,7 +325,7 @@ LOGGING = {
     "filters": {
         # Template debug records would otherwise carry whole page contexts,
         # residents' booking details included.
-        "without_template_context": {"()": "counseling.privacy.WithoutTemplateContext"}
+        "without_template_context": {"()": "portal.core.logging.WithoutTemplateContext"}
     },
     "formatters": {"json": {"()": "portal.core.logging.JsonLinesFormatter"}},
     "handlers": {

@@ -63,7 +63,7 @@ if not SECURE_HSTS_PRELOAD:
 PAGE_CACHE_ENABLED = os.environ.get("PAGE_CACHE_ENABLED", "true").lower() == "true"
 
 # The reverse proxy in front of gunicorn; it reports the visitor in X-Real-IP.
-COUNSELING_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
 
 # Residents' booking data: keys of this site's own, never the development ones.
 BOOKING_DATA_KEYS = keys_from_env("BOOKING_DATA_KEY")  # noqa: F405

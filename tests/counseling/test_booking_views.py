@@ -615,7 +615,7 @@ def test_overlong_email_gets_a_message_not_an_error(client, room):
 
 
 def test_attempts_behind_the_proxy_are_counted_per_visitor(client, room, settings):
-    settings.COUNSELING_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     settings.COUNSELING_RATE_LIMITS = {"booking": {"ip": (2, 3600), "mobile": (99, 3600)}}
     slots = free_slots(room)
     for number, slot in enumerate(slots[:3]):

@@ -133,7 +133,7 @@ def test_a_locked_out_login_works_again_after_the_cool_off(client, editor):
 
 
 def test_behind_the_proxy_each_visitor_is_counted_by_x_real_ip(client, editor, settings):
-    settings.COUNSELING_TRUSTED_PROXIES = ["10.0.0.2"]
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     fail_login(client, times=5, HTTP_X_REAL_IP="198.51.100.1", **proxy)
 
@@ -155,7 +155,7 @@ def test_ipv6_failures_from_one_64_network_lock_out_the_whole_network(client, ed
 def test_a_forged_x_real_ip_from_outside_the_proxy_does_not_escape_a_lockout(
     client, editor, settings
 ):
-    settings.COUNSELING_TRUSTED_PROXIES = ["10.0.0.2"]
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     fail_login(client, times=5)
 
     assert log_in(client, HTTP_X_REAL_IP="198.51.100.3").status_code == 429
@@ -164,7 +164,7 @@ def test_a_forged_x_real_ip_from_outside_the_proxy_does_not_escape_a_lockout(
 def test_a_login_without_a_valid_address_is_still_counted(client, editor, settings):
     # A request with no address, or a proxy passing on garbage, must not break the
     # IP column axes writes to (PostgreSQL checks it).
-    settings.COUNSELING_TRUSTED_PROXIES = ["10.0.0.2"]
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
     fail_login(client, times=5, REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="not-an-address")
 
     assert log_in(client, REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="still-not").status_code == 429

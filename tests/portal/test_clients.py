@@ -24,7 +24,7 @@ def test_an_ipv6_client_is_its_64_network(address, network):
 
 
 def test_the_key_behind_a_trusted_proxy_is_the_reported_visitors_network(settings):
-    settings.COUNSELING_TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="2001:db8:5:6:7::8")
     assert client_key(request) == "2001:db8:5:6::"
     outside = RequestFactory().get(
