@@ -35,6 +35,7 @@ MAKEUP_SUNDAY = datetime.date(2026, 9, 20)  # 调休上班 before the National D
 NATIONAL_DAY = datetime.date(2026, 10, 1)
 MID_AUTUMN = datetime.date(2026, 9, 25)  # a Friday
 SINCE = datetime.date(2026, 1, 1)
+ONE_WEEK = datetime.timedelta(days=7)
 
 
 def at(day, hhmm):
@@ -175,6 +176,14 @@ class TestChineseCalendar:
         opened = apply_calendar(intervals, NATIONAL_DAY, NATIONAL_DAY, kinds, {NATIONAL_DAY})
         assert opened == intervals
 
+    def test_a_makeup_saturday_keeps_fridays_timetable(self):
+        saturday = datetime.date(2026, 10, 10)
+        friday = saturday - datetime.timedelta(days=1)
+        intervals = [band(friday, "09:00", "11:00"), band(saturday + ONE_WEEK, "09:00", "10:00")]
+        kinds = {saturday: DayKind.MAKEUP_WORKDAY}
+        kept = apply_calendar(intervals, saturday, saturday, kinds)
+        assert kept == [band(saturday, "09:00", "11:00")]
+
     def test_a_makeup_sunday_keeps_mondays_timetable(self):
         following_monday = MAKEUP_SUNDAY + datetime.timedelta(days=1)
         intervals = [band(following_monday, "14:00", "17:00")]
@@ -267,6 +276,28 @@ class TestLoader:
         HolidayOpening.objects.create(room=room, date=NATIONAL_DAY, note="值班开放")
         assert NATIONAL_DAY in days_with_slots(room, now)
         assert datetime.date(2026, 10, 2) not in days_with_slots(room, now)
+
+    def test_a_holiday_a_coordinator_opened_can_be_booked(self):
+        room = make_room()
+        open_room(room, "MO,TU,WE,TH,FR,SA,SU", ("09:00", "12:00"))
+        now = datetime.datetime(2026, 9, 28, 7, 0, tzinfo=LOCAL_TZ)
+        HolidayOpening.objects.create(room=room, date=NATIONAL_DAY, note="值班开放")
+        assert Availability([room], now).explain(room, at(NATIONAL_DAY, "09:00")) is None
+
+    def test_the_counsellor_on_a_makeup_workday_is_the_stand_in_days(self):
+        room = make_room()
+        counsellor = open_room(room, "MO", ("14:00", "16:00"))
+        slots = Availability([room], NOW).slots_on(room, MAKEUP_SUNDAY)
+        assert {slot.counsellor_id for slot in slots} == {counsellor.pk}
+
+    def test_a_rooms_own_session_length_and_buffer_cut_its_slots(self):
+        room = make_room(session_minutes=30, buffer_minutes=0)
+        open_room(room, "MO", ("09:00", "10:30"))
+        assert starts(Availability([room], NOW).slots_on(room, MONDAY)) == [
+            "09:00",
+            "09:30",
+            "10:00",
+        ]
 
     def test_a_makeup_workday_follows_its_stand_in_weekdays_timetable(self):
         room = make_room()

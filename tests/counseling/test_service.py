@@ -187,11 +187,44 @@ class TestMove:
         booking.refresh_from_db()
         assert booking.starts_at == at(MONDAY, "10:00")
 
+    def test_moves_within_a_day_at_its_cap(self, room):
+        room.daily_cap = 1
+        room.save()
+        booking = book(room, at(MONDAY, "10:00"))
+        moved = service.move_booking(booking, at(MONDAY, "11:00"), now=NOW)
+        assert moved.starts_at == at(MONDAY, "11:00")
+
+    def test_a_cancelled_booking_cannot_be_moved(self, room):
+        booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
+        refused("not_active", service.move_booking, booking, at(TUESDAY, "10:00"), now=NOW)
+        booking.refresh_from_db()
+        assert booking.starts_at == at(MONDAY, "10:00")
+
     def test_a_moved_booking_gets_a_new_reminder(self, room):
         booking = book(room, at(TUESDAY, "10:00"))
         assert service.send_reminders(now=NOW) == 1
         moved = service.move_booking(booking, at(TUESDAY, "11:00"), now=NOW)
         assert moved.reminder_sent_at is None
+
+
+class TestReminders:
+    def test_only_confirmed_bookings_are_reminded(self, room):
+        kept = book(room, at(TUESDAY, "10:00"))
+        cancelled = service.cancel_by_resident(
+            book(room, at(TUESDAY, "11:00"), mobile="13900000000"), now=NOW
+        )
+        assert service.send_reminders(now=NOW) == 1
+        kept.refresh_from_db()
+        cancelled.refresh_from_db()
+        assert kept.reminder_sent_at is not None and cancelled.reminder_sent_at is None
+
+
+def test_limits_default_to_two_upcoming_per_mobile_and_two_hours_to_cancel(settings):
+    for name in ("COUNSELING_MAX_UPCOMING_PER_MOBILE", "COUNSELING_CANCEL_CUTOFF_HOURS"):
+        if hasattr(settings, name):
+            delattr(settings, name)
+    assert service.max_upcoming_per_mobile() == 2
+    assert service.cancel_cutoff() == datetime.timedelta(hours=2)
 
 
 class TestOutcome:
