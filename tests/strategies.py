@@ -1,17 +1,20 @@
 """Generated bad input for the property tests: whatever a careless, confused or
 hostile visitor can put in a form field or a query string."""
 
+import os
 import re
 from urllib.parse import quote_from_bytes
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-# 500 generated inputs per property. Examples share the test's database
-# transaction (the function-scoped fixtures run once per test), so each property
-# resets what it changed itself.
+# 500 generated inputs per property in CI (CI=true), 100 on a developer's machine
+# (PROPERTY_EXAMPLES chooses). Examples share the test's database transaction
+# (the function-scoped fixtures run once per test), so each property resets what
+# it changed itself.
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PROPERTY_SETTINGS = settings(
-    max_examples=500,
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 500 if IN_CI else 100)),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -15,9 +15,12 @@ WAGTAILADMIN_BASE_URL = "http://localhost"
 # Texts to residents land in counseling.sms.MemoryBackend.outbox, where tests read
 # a verification code as a resident reads it on the phone.
 COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
-# Serve static files through the finders: tests never run collectstatic.
+# Serve static files through the finders: tests never run collectstatic. Found
+# when asked for rather than all read up front, as WhiteNoise otherwise does for
+# every test client it is built for (half the time of the property tests).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file database, as production SQLite uses, so concurrent tests take the
