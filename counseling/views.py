@@ -374,11 +374,12 @@ def _code_page(request, template_context, mobile, on_success):
         messages.success(request, _("新的验证码已发送,请查看短信。"))
         return redirect(request.path)
     form = SmsCodeForm(request.POST)
-    if not ratelimit.attempt_from_client(request, "verify"):
-        return _render_code(request, context, form, TOO_MANY, status=429)
-    if not form.is_valid():
-        return _render_code(request, context, form, status=400)
     try:
+        # Attempts are counted in the database, so a busy one holds the count too.
+        if not ratelimit.attempt_from_client(request, "verify"):
+            return _render_code(request, context, form, TOO_MANY, status=429)
+        if not form.is_valid():
+            return _render_code(request, context, form, status=400)
         code = verification.check_code(request, mobile, form.cleaned_data["code"], consume=False)
     except verification.CodeRefused as refused:
         return _render_code(request, context, SmsCodeForm(), refused.message, status=400)
@@ -530,13 +531,17 @@ def lookup(request):
     if request.method == "GET":
         return _render_lookup(request, context, LookupForm())
     form = LookupForm(request.POST)
-    if not ratelimit.attempt_from_client(request, "lookup"):
-        return _render_lookup(request, context, form, TOO_MANY, status=429)
-    if not form.is_valid():
-        return _render_lookup(request, context, form, status=400)
-    mobile = form.cleaned_data["mobile"]
-    if not ratelimit.attempt_for_mobile("lookup", mobile):
-        return _render_lookup(request, context, form, TOO_MANY, status=429)
+    try:
+        if not ratelimit.attempt_from_client(request, "lookup"):
+            return _render_lookup(request, context, form, TOO_MANY, status=429)
+        if not form.is_valid():
+            return _render_lookup(request, context, form, status=400)
+        mobile = form.cleaned_data["mobile"]
+        if not ratelimit.attempt_for_mobile("lookup", mobile):
+            return _render_lookup(request, context, form, TOO_MANY, status=429)
+    except OperationalError:
+        logger.exception("Lookup not counted: the database did not answer in time.")
+        return _render_lookup(request, context, form, BUSY, status=BUSY_STATUS)
     _keep(request, PENDING_LOOKUP_KEY, {"mobile": mobile})
     return _ask_for_code(
         request,

@@ -25,6 +25,7 @@ from django.core.management.color import no_style
 from django.db import connection
 
 from portal.core import groups
+from portal.core.models import AttemptCount
 from tests.factories import authenticator_for
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -219,6 +220,7 @@ def new_page(chromium, live_site):
     # Attempt limits and cached pages must not leak from one test to the next.
     for cache in caches.all():
         cache.clear()
+    AttemptCount.objects.all().delete()
     yield open_page
     for context in contexts:
         context.close()
