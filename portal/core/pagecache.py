@@ -20,6 +20,7 @@ at once.
 """
 
 import hashlib
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import caches
@@ -36,6 +37,10 @@ NEVER_CACHED_PREFIXES = (
     "/django-admin/",
 )
 CACHEABLE_TYPES = ("text/html", "application/rss+xml", "application/xml", "text/plain")
+# The query parameters public pages read: search (q), listings (page, tag,
+# category) and the XML sitemap's pages (p). Only these make one cached copy
+# differ from another.
+READ_PARAMETERS = ("q", "page", "tag", "category", "p")
 
 
 def page_cache():
@@ -72,9 +77,24 @@ def _next_generation():
 
 
 def _key(request):
-    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    """The page's address with only the parameters pages read, in one order: a
+    link with ?utm_source=… or ?page=2&tag=x vs ?tag=x&page=2 finds the same copy."""
+    read = urlencode(
+        [(name, request.GET.getlist(name)) for name in READ_PARAMETERS if name in request.GET],
+        doseq=True,
+    )
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{read}"
     digest = hashlib.sha256(address.encode()).hexdigest()
     return f"pagecache:{generation()}:{digest}"
+
+
+def _reads_every_parameter(request):
+    """Whether the address holds only parameters pages read, once each. A page is
+    stored only then: junk in a query string (a flood of ?x=1, ?x=2, …) never
+    fills the cache, and no stored copy repeats a stranger's junk in its links."""
+    return all(
+        name in READ_PARAMETERS and len(request.GET.getlist(name)) == 1 for name in request.GET
+    )
 
 
 def _may_use_cache(request):
@@ -117,7 +137,7 @@ class AnonymousPageCacheMiddleware:
             response["X-Page-Cache"] = "hit"
             return response
         response = self.get_response(request)
-        if _may_store(request, response):
+        if _may_store(request, response) and _reads_every_parameter(request):
             patch_cache_control(response, public=True, max_age=60)
             response["X-Page-Cache"] = "miss"
             page_cache().set(key, response, timeout())

@@ -135,3 +135,24 @@ def test_pages_rendered_before_a_change_commits_are_dropped_after_it(
         category.save()
         during = generation()
     assert before < during < generation()  # once at the change, once at the commit
+
+
+def test_parameters_no_page_reads_find_the_same_copy(client, demo):
+    assert client.get("/news/?page=2&category=tongzhi")["X-Page-Cache"] == "miss"
+    assert client.get("/news/?category=tongzhi&page=2")["X-Page-Cache"] == "hit"
+    assert client.get("/news/?category=tongzhi&page=2&utm_source=wx")["X-Page-Cache"] == "hit"
+    # What a page reads still tells copies apart.
+    assert client.get("/news/?category=tongzhi")["X-Page-Cache"] == "miss"
+
+
+def test_a_flood_of_junk_query_strings_stores_nothing(client, demo):
+    stored = caches["default"]._cache
+    client.get("/news/")
+    before = len(stored)
+    for number in range(300):
+        response = client.get(f"/news/?x{number}={number}")
+        assert response.status_code == 200
+    assert len(stored) == before
+    # A copy with junk in its own address is never stored to repeat in links.
+    client.get("/search/?q=心理&x=%3Cjunk%3E")
+    assert client.get("/search/?q=心理&x=%3Cjunk%3E").get("X-Page-Cache") != "hit"
