@@ -52,13 +52,11 @@ class ClosureForm(ListedConsent, WagtailAdminModelForm):
     reason by SMS, or kept (the room can still receive them). Nothing is saved
     until the coordinator has chosen."""
 
-    CANCEL, KEEP = "cancel", "keep"
-
     affected_bookings = forms.ChoiceField(
         label=_("这段时间里已有的预约"),
         choices=[
-            (CANCEL, _("取消这些预约,并用短信把关闭原因告诉每位居民")),
-            (KEEP, _("保留这些预约(例如只关闭部分设施,仍能接待已预约的居民)")),
+            (ListedConsent.CANCEL, _("取消这些预约,并用短信把关闭原因告诉每位居民")),
+            (ListedConsent.KEEP, _("保留这些预约(例如只关闭部分设施,仍能接待已预约的居民)")),
         ],
         widget=forms.RadioSelect,
         required=False,
@@ -137,13 +135,14 @@ def bookings_on_closed_days(days):
     on that day after all."""
     if not days:
         return None
+    opened = set(HolidayOpening.objects.filter(date__in=list(days)).values_list("room_id", "date"))
     bookings = [
         booking
         for booking in Booking.objects.annotate(day=TruncDate("starts_at", tzinfo=LOCAL_TZ))
         .filter(status=Booking.Status.CONFIRMED, starts_at__gte=timezone.now(), day__in=list(days))
         .select_related("room")
         .order_by("starts_at")
-        if not HolidayOpening.objects.filter(room=booking.room, date=booking.day).exists()
+        if (booking.room_id, booking.day) not in opened
     ]
     if not bookings:
         return None

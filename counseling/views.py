@@ -171,7 +171,7 @@ def _closures_ahead(room):
 
 
 def _moment(instant):
-    local = timezone.localtime(instant)
+    local = timezone.localtime(instant, LOCAL_TZ)
     return f"{day_label(local.date())} {local:%H:%M}"
 
 

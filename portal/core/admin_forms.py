@@ -38,6 +38,7 @@ class ListedConsent:
     new list and the question again; nothing unseen is cancelled."""
 
     SALT = "portal.core.admin_forms.listed"
+    CANCEL, KEEP = "cancel", "keep"
 
     def consented_choice(self, field, token):
         """The choice in `field`, if the coordinator answered it for `token`'s list."""
@@ -59,13 +60,11 @@ class HolidayArrangementForm(ListedConsent, WagtailAdminModelForm):
     holiday over days that already hold bookings says so before it is saved and
     asks what becomes of them, as a closure does."""
 
-    CANCEL, KEEP = "cancel", "keep"
-
     on_closed_days = forms.ChoiceField(
         label=gettext_lazy("放假日里已有的预约"),
         choices=[
-            (CANCEL, gettext_lazy("取消这些预约,并用短信把放假安排告诉每位居民")),
-            (KEEP, gettext_lazy("保留这些预约(放假当天仍安排人员接待已预约的居民)")),
+            (ListedConsent.CANCEL, gettext_lazy("取消这些预约,并用短信把放假安排告诉每位居民")),
+            (ListedConsent.KEEP, gettext_lazy("保留这些预约(放假当天仍安排人员接待已预约的居民)")),
         ],
         widget=forms.RadioSelect,
         required=False,

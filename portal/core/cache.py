@@ -15,7 +15,10 @@ import logging
 import threading
 import time
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +57,8 @@ outages = _Outages()
 
 
 def _tolerant(default):
-    """Call the Redis client's method unless its server is in backoff; on a Redis
-    or socket error, start a backoff and answer `default` (called with the
+    """Call the cache method unless its server is in backoff; on a Redis or
+    socket error, start a backoff and answer `default` (called with the
     method's arguments when it is callable)."""
 
     def decorate(method):
@@ -63,7 +66,7 @@ def _tolerant(default):
             if not outages.down(self.server):
                 try:
                     return method(self, *args, **kwargs)
-                except (self._lib.exceptions.RedisError, OSError) as error:
+                except (RedisError, OSError) as error:
                     outages.failed(self.server, error)
             return default(*args, **kwargs) if callable(default) else default
 
@@ -78,31 +81,8 @@ def _missing(*_args, **_kwargs):
     raise ValueError("Key not found: the cache is unavailable.")
 
 
-class TolerantRedisCacheClient(RedisCacheClient):
-    def __init__(self, servers, **options):
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        options.setdefault("socket_connect_timeout", SOCKET_TIMEOUT)
-        options.setdefault("socket_timeout", SOCKET_TIMEOUT)
-        # redis-py retries failed commands three times by default: each retry
-        # would wait out another timeout.
-        options.setdefault("retry", Retry(NoBackoff(), 0))
-        super().__init__(servers, **options)
-        self.server = servers[0]
-
-    add = _tolerant(False)(RedisCacheClient.add)
-    get = _tolerant(lambda key, default: default)(RedisCacheClient.get)
-    set = _tolerant(None)(RedisCacheClient.set)
-    touch = _tolerant(False)(RedisCacheClient.touch)
-    delete = _tolerant(False)(RedisCacheClient.delete)
-    get_many = _tolerant(lambda keys: {})(RedisCacheClient.get_many)
-    has_key = _tolerant(False)(RedisCacheClient.has_key)
-    # Django's incr raises ValueError for a key it cannot find: so it does here.
-    incr = _tolerant(_missing)(RedisCacheClient.incr)
-    set_many = _tolerant(lambda data, timeout: list(data))(RedisCacheClient.set_many)
-    delete_many = _tolerant(None)(RedisCacheClient.delete_many)
-    clear = _tolerant(False)(RedisCacheClient.clear)
+def _default(key, default=None, version=None):
+    return default
 
 
 class TolerantRedisCache(RedisCache):
@@ -110,5 +90,26 @@ class TolerantRedisCache(RedisCache):
     unreachable (settings: BACKEND "portal.core.cache.TolerantRedisCache")."""
 
     def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = TolerantRedisCacheClient
+        options = {
+            "socket_connect_timeout": SOCKET_TIMEOUT,
+            "socket_timeout": SOCKET_TIMEOUT,
+            # redis-py retries failed commands three times by default: each retry
+            # would wait out another timeout.
+            "retry": Retry(NoBackoff(), 0),
+            **params.get("OPTIONS", {}),
+        }
+        super().__init__(server, {**params, "OPTIONS": options})
+        self.server = server
+
+    add = _tolerant(False)(RedisCache.add)
+    get = _tolerant(_default)(RedisCache.get)
+    set = _tolerant(None)(RedisCache.set)
+    touch = _tolerant(False)(RedisCache.touch)
+    delete = _tolerant(False)(RedisCache.delete)
+    get_many = _tolerant(lambda *args, **kwargs: {})(RedisCache.get_many)
+    has_key = _tolerant(False)(RedisCache.has_key)
+    # Django's incr raises ValueError for a key it cannot find: so it does here.
+    incr = _tolerant(_missing)(RedisCache.incr)
+    set_many = _tolerant(lambda data, *args, **kwargs: list(data))(RedisCache.set_many)
+    delete_many = _tolerant(None)(RedisCache.delete_many)
+    clear = _tolerant(None)(RedisCache.clear)
