@@ -16,9 +16,11 @@ Every stored page is keyed by a site-wide generation number. Publishing,
 unpublishing, moving or deleting a page, or saving anything shown on pages
 (snippets, settings, images, documents, media, rooms), moves the generation on,
 so every process (they share the cache in production) stops using old copies
-at once.
+at once. The look-ups in portal.core.lookups, the one other cache layer, are
+keyed by the same generation, which a request reads once.
 """
 
+import contextvars
 import hashlib
 from urllib.parse import urlencode
 
@@ -51,7 +53,29 @@ def timeout():
     return getattr(settings, "PAGE_CACHE_SECONDS", 600)
 
 
+class _RequestGeneration:
+    """The generation one request has read; None until it reads it."""
+
+    value = None
+
+
+_request_generation = contextvars.ContextVar("content_generation", default=None)
+
+
 def generation():
+    """The current content generation. A request reads it from the shared cache
+    once, whatever the number of keys built from it; outside a request (a
+    command, a task) every call reads it."""
+    seen = _request_generation.get()
+    if seen is not None and seen.value is not None:
+        return seen.value
+    value = _read_generation()
+    if seen is not None:
+        seen.value = value
+    return value
+
+
+def _read_generation():
     cache = page_cache()
     value = cache.get(GENERATION_KEY)
     if value is None:
@@ -74,6 +98,10 @@ def _next_generation():
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 2, None)
+    # The request that changed content reads the new generation afresh.
+    seen = _request_generation.get()
+    if seen is not None:
+        seen.value = None
 
 
 def _key(request):
@@ -124,10 +152,20 @@ def _may_store(request, response):
 
 
 class AnonymousPageCacheMiddleware:
+    """Serve anonymous pages from the cache and store them. Every request under
+    it, cached or not, reads the content generation at most once."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        token = _request_generation.set(_RequestGeneration())
+        try:
+            return self._respond(request)
+        finally:
+            _request_generation.reset(token)
+
+    def _respond(self, request):
         if not _may_use_cache(request):
             return self.get_response(request)
         key = _key(request)

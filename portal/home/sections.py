@@ -24,8 +24,7 @@ def section_indexes(home):
 
 def home_sections(home, request):
     """Everything on the home page but its own fields. Each part changes only
-    when content is published or saved, so it is kept per content generation;
-    the news and talk cards are shared with the listings that show them."""
+    when content is published or saved, so it is kept per content generation."""
     return {
         **cached("home-indexes", lambda: section_indexes(home), home.pk),
         "latest_news": news_cards(
