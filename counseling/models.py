@@ -490,6 +490,10 @@ class BookingQuerySet(models.QuerySet):
 class Booking(models.Model):
     """A resident's session in a room. Only counseling.booking writes these."""
 
+    # portal.core.pagecache: pages show free times from the booking pages, which
+    # are never cached, so a booking leaves cached pages be.
+    shown_on_pages = False
+
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("已确认")
         CANCELLED = "cancelled", _("居民已取消")
@@ -586,6 +590,8 @@ class Notification(models.Model):
     """An outgoing message kept until it is delivered, so a mail or SMS outage
     delays it but never loses it."""
 
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("预约确认")
         REMINDER = "reminder", _("前一天提醒")
@@ -628,6 +634,8 @@ class BookingAccessLog(models.Model):
     """Who looked at or exported residents' booking data, and when. Written by the
     admin views; nobody can edit it."""
 
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
     class Action(models.TextChoices):
         LIST = "list", _("查看列表")
         VIEW = "view", _("查看详情")
@@ -660,6 +668,8 @@ class BookingAccessLog(models.Model):
 class MobileCode(models.Model):
     """A one-time SMS code that proves a resident holds a mobile (counseling.verification).
     Neither the number nor the code is stored: only keyed hashes of them."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
 
     mobile_hash = models.CharField(_("手机号码查找码"), max_length=64, db_index=True)
     requester_hash = models.CharField(

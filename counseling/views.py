@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import privacy, ratelimit, verification
@@ -121,6 +121,11 @@ def _slot_url(room, start):
     )
 
 
+# The rooms list shows each room's next free day, which bookings change without
+# moving the content generation: no shared cache keeps it (portal.core.pagecache
+# stores nothing marked no-cache). It holds nothing personal, so unlike the
+# booking steps it is not no-store: the back button may show it.
+@cache_control(no_cache=True)
 def room_list(request):
     """The six counselling rooms, how to reach them and their next free day."""
     rooms = list(Room.objects.for_listing())

@@ -22,7 +22,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
 
 from portal.core.admin_forms import CLOSED_DAYS_HOOK
+from portal.core.lookups import cached
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
+from portal.home.sections import HOME_SECTION_HOOK
 
 from . import admin_views
 from .admin_forms import ClosureForm, WeeklyTimesForm, bookings_on_closed_days
@@ -350,3 +352,12 @@ def booking_horizon(today):
 
 hooks.register("register_bulk_action", CancelBookingsBulkAction)
 hooks.register(CLOSED_DAYS_HOOK, bookings_on_closed_days)
+
+
+@hooks.register(HOME_SECTION_HOOK)
+def rooms_on_the_home_page(home, request):
+    """The rooms and the call to book, on the home page."""
+    return {
+        "template": "counseling/home_rooms.html",
+        "rooms": cached("home-rooms", lambda: list(Room.objects.for_listing())),
+    }

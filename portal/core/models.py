@@ -308,6 +308,8 @@ class WorkerHeartbeat(models.Model):
     """A task worker's last sign of life (`portal.core.worker`): the tasks of a
     worker that stopped beating go back to the queue."""
 
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
     worker_id = models.CharField(max_length=64, primary_key=True)
     host = models.CharField(max_length=100, blank=True)
     pid = models.PositiveIntegerField(null=True)
@@ -325,6 +327,8 @@ class AttemptCount(models.Model):
     """Attempts counted against a limit in one window (portal.core.ratelimit):
     kept in the database, where neither a cache outage nor eviction can lift a
     limit. The key is a hash of what was counted, never the address or number."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
 
     key = models.CharField(max_length=80, unique=True)
     count = models.PositiveIntegerField(default=0)

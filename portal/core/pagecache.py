@@ -4,8 +4,7 @@ A page is stored only when nothing about it is personal: the visitor carries no
 session cookie (so is not logged in and has unlocked nothing), and the response
 sets no cookie (Django sets the CSRF cookie whenever a page carries a form token,
 and messages set theirs) and is not marked private or no-store (booking and
-manage pages are). Admin, previews, booking and the elder
-mode switch are never looked at.
+manage pages are). Admin, previews and the elder mode switch are never looked at.
 
 Nor is a page whose template used the Content-Security-Policy nonce: a nonce is
 good for one response only. Public pages need none (portal/core/security.py),
@@ -13,8 +12,8 @@ and the CSP middleware sits outside this one, so every response, stored or
 fresh, gets its header when it is sent.
 
 Every stored page is keyed by a site-wide generation number. Publishing,
-unpublishing, moving or deleting a page, or saving anything shown on pages
-(snippets, settings, images, documents, media, rooms), moves the generation on,
+unpublishing, moving or deleting a page, or saving or deleting anything else
+but what NOT_SHOWN_ON_PAGES lists (drafts, staff accounts, logs), moves the generation on,
 so every process (they share the cache in production) stops using old copies
 at once. The look-ups in portal.core.lookups, the one other cache layer, are
 keyed by the same generation, which a request reads once.
@@ -30,10 +29,9 @@ from django.db import transaction
 from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "pagecache:generation"
+# Booking pages mark themselves never_cache: they show free times.
 NEVER_CACHED_PREFIXES = (
     "/admin/",
-    "/counseling/",
-    "/yuyue/",
     "/zhangbei/",
     "/_util/",
     "/django-admin/",
@@ -182,44 +180,77 @@ class AnonymousPageCacheMiddleware:
         return response
 
 
-# Saving or deleting one of these changes what public pages show.
-CONTENT_APPS = {
-    "core",
-    "home",
-    "news",
-    "talks",
-    "campaigns",
-    "wagtailimages",
-    "wagtaildocs",
-    "wagtailmedia",
-    "wagtailredirects",
-    "taggit",
+# Saving or deleting anything changes what public pages may show, except what
+# is listed here or declares ``shown_on_pages = False`` on its model class: a
+# model a new section adds moves the generation on without being named.
+NOT_SHOWN_ON_PAGES = {
+    # Written while pages are viewed: made from content, not content.
+    "wagtailimages.rendition",
+    "wagtailembeds.embed",
+    # Drafts, their history and the review workflow: nothing public until published.
+    "wagtailcore.revision",
+    "wagtailcore.pagelogentry",
+    "wagtailcore.modellogentry",
+    "wagtailcore.referenceindex",
+    "wagtailcore.comment",
+    "wagtailcore.commentreply",
+    "wagtailcore.pagesubscription",
+    "wagtailcore.workflow",
+    "wagtailcore.workflowpage",
+    "wagtailcore.workflowcontenttype",
+    "wagtailcore.workflowtask",
+    "wagtailcore.workflowstate",
+    "wagtailcore.task",
+    "wagtailcore.taskstate",
+    "wagtailcore.groupapprovaltask",
+    "wagtailcore.uploadedfile",
+    "wagtailadmin.admin",
+    "wagtailadmin.editingsession",
+    "wagtailadmin.formstate",
+    "wagtailsearch.indexentry",
+    "wagtailsearch.sqliteftsindexentry",
+    "wagtailforms.formsubmission",
+    # Staff accounts, their permissions and sign-ins: no page shows a user.
+    "auth.user",
+    "auth.group",
+    "auth.permission",
+    "wagtailusers.userprofile",
+    "wagtailcore.apitoken",
+    "wagtailcore.grouppagepermission",
+    "wagtailcore.groupsitepermission",
+    "wagtailcore.groupcollectionpermission",
+    "otp_totp.totpdevice",
+    "axes.accessattempt",
+    "axes.accessattemptexpiration",
+    "axes.accessfailurelog",
+    "axes.accesslog",
+    "sessions.session",
+    "admin.logentry",
+    "contenttypes.contenttype",
+    # The task queue.
+    "django_tasks_database.dbtaskresult",
 }
-# A view restriction decides who may see a page and which pages listings show.
-CONTENT_MODELS = {"wagtailcore.site", "wagtailcore.pageviewrestriction", "counseling.room"}
-# Made while pages are viewed, or drafts: no visible change.
-IGNORED_MODELS = {"wagtailimages.rendition"}
 
 
-def _is_content(model):
-    label = model._meta.label_lower
-    if label in IGNORED_MODELS:
-        return False
-    return model._meta.app_label in CONTENT_APPS or label in CONTENT_MODELS
+def shown_on_pages(model):
+    """Whether saving or deleting a ``model`` object may change a public page."""
+    return model._meta.label_lower not in NOT_SHOWN_ON_PAGES and getattr(
+        model, "shown_on_pages", True
+    )
 
 
 def content_saved(sender, **kwargs):
     from wagtail.models import Page
 
     # Pages count when published, unpublished or moved, not on every draft save.
-    if _is_content(sender) and not issubclass(sender, Page):
+    if shown_on_pages(sender) and not issubclass(sender, Page):
         invalidate()
 
 
 def content_deleted(sender, **kwargs):
     from wagtail.models import Page
 
-    if _is_content(sender) or issubclass(sender, Page):
+    if shown_on_pages(sender) or issubclass(sender, Page):
         invalidate()
 
 

@@ -2,12 +2,17 @@
 queries whatever the amount of content."""
 
 from django.contrib.contenttypes.models import ContentType
+from wagtail import hooks
 
-from counseling.models import Room
 from portal.campaigns.models import current_campaign
 from portal.core.lookups import cached
 from portal.news.models import NewsIndexPage, latest_news_ids, news_cards
 from portal.talks.models import TalkIndexPage, featured_talks, talk_cards
+
+# Other apps add sections to the home page through this hook (counseling adds
+# the rooms): a function of (home page, request) that returns the section's
+# template as "template" with what it shows, or None to add nothing.
+HOME_SECTION_HOOK = "register_home_section"
 
 
 def section_indexes(home):
@@ -35,5 +40,7 @@ def home_sections(home, request):
             cached("home-talks", lambda: [talk.pk for talk in featured_talks(limit=3)]),
         ),
         "campaign": cached("home-campaign", current_campaign),
-        "rooms": cached("home-rooms", lambda: list(Room.objects.for_listing())),
+        "more_sections": [
+            section for fn in hooks.get_hooks(HOME_SECTION_HOOK) if (section := fn(home, request))
+        ],
     }

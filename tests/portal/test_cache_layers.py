@@ -6,6 +6,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import models
+from django.test import Client
+from django.test.utils import isolate_apps
 
 from portal.core import pagecache
 
@@ -54,3 +57,66 @@ def test_a_warm_render_makes_a_few_cache_reads_and_no_writes(client, demo, cache
     assert client.get(url).status_code == 200
     assert {name for name, _key in cache_calls} == {"get"}
     assert len(cache_calls) <= 12, cache_calls
+
+
+# What saves content moves the generation on unless it says it shows on no page.
+
+
+def test_every_model_saved_moves_the_generation_unless_it_shows_on_no_page():
+    from django.apps import apps
+    from wagtail.models import Page
+
+    for model in apps.get_models():
+        before = pagecache.generation()
+        pagecache.content_saved(sender=model)
+        moved = pagecache.generation() != before
+        if issubclass(model, Page):
+            assert not moved, f"{model._meta.label}: pages count when published, not saved"
+        else:
+            assert moved == pagecache.shown_on_pages(model), model._meta.label
+        before = pagecache.generation()
+        pagecache.content_deleted(sender=model)
+        deleted_moves = pagecache.generation() != before
+        assert deleted_moves == (pagecache.shown_on_pages(model) or issubclass(model, Page))
+
+
+def test_every_model_said_to_show_on_no_page_exists():
+    from django.apps import apps
+
+    installed = {model._meta.label_lower for model in apps.get_models()}
+    assert not pagecache.NOT_SHOWN_ON_PAGES - installed
+
+
+@isolate_apps("portal.news")
+def test_a_model_a_section_adds_moves_the_generation_without_being_named():
+    class Notice(models.Model):
+        text = models.TextField()
+
+        class Meta:
+            app_label = "news"
+
+        def __str__(self):
+            return self.text
+
+    before = pagecache.generation()
+    pagecache.content_saved(sender=Notice)
+    assert pagecache.generation() != before
+
+
+def test_a_booking_and_its_code_and_counts_leave_cached_pages_be(client, demo, settings):
+    from counseling.models import Booking, Room
+    from tests.counseling.test_booking_views import book, free_slots
+    from tests.factories import make_open_room
+
+    settings.PAGE_CACHE_ENABLED = True
+    room = make_open_room()
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    before = pagecache.generation()
+    book(client, room, free_slots(room)[0].start)
+    assert Booking.objects.filter(room=room).count() == 1
+    assert pagecache.generation() == before
+    assert Client().get("/")["X-Page-Cache"] == "hit"
+
+    Room.objects.get(pk=room.pk).save()
+    assert pagecache.generation() != before
