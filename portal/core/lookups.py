@@ -8,10 +8,10 @@ outlive the content it was built from. Reading the generation costs no query.
 
 from django.db.models import Exists, F, OuterRef
 from django.db.models.lookups import StartsWith
-from wagtail.models import PageViewRestriction, Site
+from wagtail.models import PageViewRestriction
 from wagtail.query import PageQuerySet
 
-from portal.core import pagecache
+from portal.core import pagecache, wagtail_compat
 
 _MISSING = object()
 
@@ -39,7 +39,7 @@ def image_with_renditions(image_id):
 
 
 def _site_with_specific_root(request):
-    site = Site._find_for_request(request)
+    site = wagtail_compat.find_site(request)
     if site is not None:
         # Wagtail's serve view routes from site.root_page.specific: keep it
         # ready, with the view restrictions checked before it is served.
@@ -49,18 +49,18 @@ def _site_with_specific_root(request):
 
 
 class CachedSiteMiddleware:
-    """Answer Wagtail's per-request site look-up from the cache.
-
-    ``Site.find_for_request`` keeps its answer on ``request._wagtail_site``; we
-    fill it in from the cache, keyed by the host and port it depends on."""
+    """Answer Wagtail's per-request site look-up from the cache, keyed by the
+    host and port it depends on."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        host, port = request._get_raw_host(), request.get_port()
-        request._wagtail_site = cached(
-            "site", lambda: _site_with_specific_root(request), host, port
+        wagtail_compat.remember_site(
+            request,
+            cached(
+                "site", lambda: _site_with_specific_root(request), *wagtail_compat.site_key(request)
+            ),
         )
         return self.get_response(request)
 

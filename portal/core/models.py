@@ -18,6 +18,7 @@ from .blocks import BodyBlock, stream_text
 from .lookups import PortalPageQuerySet, cached
 from .segmentation import segment_for_index
 from .slugs import PortalPageForm
+from .wagtail_compat import read_queryset
 
 
 class BasePage(Page):
@@ -47,11 +48,12 @@ class BasePage(Page):
         if self.served_restrictions is not None:
             # Routing read them with the page (HomePage.route): reading this
             # queryset needs no query, narrowing it (as the admin does) asks anew.
-            restrictions = PageViewRestriction.objects.filter(
-                pk__in=[restriction.pk for restriction in self.served_restrictions]
+            return read_queryset(
+                PageViewRestriction.objects.filter(
+                    pk__in=[restriction.pk for restriction in self.served_restrictions]
+                ),
+                self.served_restrictions,
             )
-            restrictions._result_cache = list(self.served_restrictions)
-            return restrictions
         steplen = self.steplen
         chain = Page.objects.filter(
             path__in=[self.path[:end] for end in range(steplen, len(self.path) + 1, steplen)]

@@ -9,6 +9,7 @@ from wagtail.models import Page
 
 from portal.core.lookups import cached
 from portal.core.models import BasePage
+from portal.core.wagtail_compat import remember_parent
 
 
 class HomePage(BasePage):
@@ -86,7 +87,7 @@ class HomePage(BasePage):
         if reached is self:
             return None
         page = _load_for_serving(reached)
-        page._cached_parent_obj = parent
+        remember_parent(page, parent)
         # Wagtail checks them before serving; kept with the page (see BasePage).
         page.served_restrictions = list(page.get_view_restrictions())
         return page, depth

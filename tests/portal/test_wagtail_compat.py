@@ -24,8 +24,9 @@ def test_the_changes_were_checked_against_the_installed_wagtail():
     assert wagtail.VERSION[:2] == wagtail_compat.CHECKED_WITH, (
         "Wagtail was upgraded: check each change in portal/core/wagtail_compat.py "
         "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
-        "create_rendition(s) and wagtail.sites.views.IndexView.columns, then update "
-        "CHECKED_WITH."
+        "create_rendition(s), wagtail.sites.views.IndexView.columns, and the routing "
+        "touches (Site._find_for_request, request._wagtail_site, treebeard's "
+        "_cached_parent_obj, QuerySet._result_cache), then update CHECKED_WITH."
     )
 
 
@@ -53,3 +54,50 @@ def test_wagtails_own_report_exports_are_neutralised_too(admin_client, home):
     titles = {row[0] for row in csv_rows(response)[1:]}
     assert {"'" + title for title in FORMULAS} <= titles
     assert not titles & set(FORMULAS)
+
+
+# Routing from the look-ups cache: each private touch still does what routing needs.
+
+
+@pytest.mark.django_db
+def test_a_remembered_site_answers_wagtails_site_lookup_without_a_query(rf, home):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Site
+
+    request = rf.get("/", HTTP_HOST="localhost:8000")
+    assert wagtail_compat.site_key(request) == ("localhost:8000", "80")
+    site = wagtail_compat.find_site(request)
+    assert site == Site.objects.get(is_default_site=True)
+    fresh = rf.get("/")
+    wagtail_compat.remember_site(fresh, site)
+    with CaptureQueriesContext(connection) as queries:
+        assert Site.find_for_request(fresh) is site
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_remembered_parent_answers_get_parent_without_a_query(home):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Page
+
+    child = home.add_child(instance=StandardPage(title="关于我们", slug="guanyu"))
+    child = Page.objects.get(pk=child.pk)
+    wagtail_compat.remember_parent(child, home)
+    with CaptureQueriesContext(connection) as queries:
+        assert child.get_parent() is home
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_read_queryset_answers_without_a_query_and_asks_when_narrowed(home):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Page
+
+    queryset = wagtail_compat.read_queryset(Page.objects.filter(pk=home.pk), [home])
+    with CaptureQueriesContext(connection) as queries:
+        assert list(queryset) == [home] and queryset.exists()
+    assert len(queries) == 0
+    assert list(queryset.filter(depth=1)) == []
