@@ -28,6 +28,50 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+
+
+def cpu_seconds(group):
+    """User and system CPU seconds used so far by every process in the process
+    group ``group`` (gunicorn's master and workers, or a redis-server)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        # After the command: state, ppid, pgrp, …; utime and stime are fields 14 and 15.
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+@contextlib.contextmanager
+def redis_server(workdir):
+    """A redis-server of the benchmark's own on a free loopback port, configured
+    like production's (no persistence, a memory limit with LRU eviction); yields
+    its URL and process group."""
+    port = free_port()
+    command = [
+        "redis-server", "--port", str(port), "--bind", HOST, "--save", "",
+        "--appendonly", "no", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru",
+        "--dir", str(workdir),
+    ]  # fmt: skip
+    server = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.2):
+                break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield f"redis://{HOST}:{port}/0", server.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
 
 
 def free_port():
@@ -50,7 +94,7 @@ def gunicorn(root, env, log_path):
     server = subprocess.Popen(command, env=env, start_new_session=True)
     try:
         wait_until_serving(server, port, log_path)
-        yield port
+        yield port, server.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGTERM)
@@ -130,6 +174,7 @@ def parse_wrk(output):
         p50_ms=latency(50),
         p99_ms=latency(99),
         errors=errors,
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
     )
 
 
@@ -159,7 +204,7 @@ def run_python(port, url, seconds, connections):
         thread.join()
     elapsed = time.monotonic() - started
     cuts = statistics.quantiles(latencies, n=100)
-    return Load(len(latencies) / elapsed, cuts[49], cuts[98], errors[0])
+    return Load(len(latencies) / elapsed, cuts[49], cuts[98], errors[0], len(latencies))
 
 
 def tool_version():

@@ -9,10 +9,16 @@ DATABASE_URL: a scratch database, the benchmark writes to it), rebuilds the
 search index, counts each page's queries in-process with the page cache off,
 then serves the site with gunicorn (2 sync workers) on 127.0.0.1 twice, page
 cache off and on, and loads every page with wrk for `--duration` seconds.
-Prints one table per run and writes them as markdown to `--output`.
+The cache is a redis-server of the benchmark's own, as in production
+(`--no-redis`: each worker's local memory).
+
+Each page's cost is the CPU the server spends per request (gunicorn's master and
+workers, and redis-server), in ms and as a multiple of the static stylesheet's
+in the same run. Prints one table per run and writes them as markdown to `--output`.
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -43,10 +49,15 @@ def parse_options():
     parser.add_argument(
         "--runs", default="off,on", help="page cache settings to run, in order (default off,on)"
     )
+    parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="cache in each worker's memory instead of a redis-server (production uses Redis)",
+    )
     return parser.parse_args()
 
 
-def environment(workdir):
+def environment(workdir, redis_url):
     """The production environment of every process the benchmark starts."""
     env = {
         "DJANGO_SETTINGS_MODULE": "bench_settings",
@@ -71,11 +82,14 @@ def environment(workdir):
         "BENCH_SMS_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
     }
-    if not os.environ.get("REDIS_URL"):
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
         # Each worker keeps its own cache: nothing is published during a run, so
         # no worker can serve another's stale copy. Production needs REDIS_URL.
         env["SINGLE_PROCESS"] = "true"
-    return {**os.environ, **env}
+    environ = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
+    return {**environ, **env}
 
 
 def main():
@@ -87,17 +101,26 @@ def main():
     else:
         scratch = tempfile.TemporaryDirectory(prefix="jjl-pages-")
         workdir = Path(scratch.name)
-    env = environment(workdir)
-    os.environ.update(env)
     sys.path[:0] = [str(BENCH), str(ROOT)]
+    import load
+
     try:
-        return benchmark(options, workdir, env)
+        with contextlib.ExitStack() as stack:
+            redis_url, redis_group = None, None
+            if not options.no_redis:
+                if not shutil.which("redis-server"):
+                    sys.exit("redis-server not found (Debian: redis-server); or pass --no-redis")
+                redis_url, redis_group = stack.enter_context(load.redis_server(workdir))
+            env = environment(workdir, redis_url)
+            os.environ.clear()
+            os.environ.update(env)
+            return benchmark(options, workdir, env, redis_group)
     finally:
         if scratch:
             shutil.rmtree(scratch.name, ignore_errors=True)
 
 
-def benchmark(options, workdir, env):
+def benchmark(options, workdir, env, redis_group):
     import load
 
     load.ensure_static(ROOT, env)  # before setup: the storage reads its manifest once
@@ -115,15 +138,17 @@ def benchmark(options, workdir, env):
     print("统计每页查询次数(进程内,页面缓存关闭,预热后)…")
     queries = count_queries(pages)
 
-    sections = [header(options, build_seconds, connection.vendor, load.tool_version())]
+    cache = "Redis(本基准自己的 redis-server)" if redis_group else "各 worker 的本地内存"
+    sections = [header(options, build_seconds, connection.vendor, load.tool_version(), cache)]
     for run in options.runs.split(","):
         cached = run.strip() == "on"
         title = "页面缓存开启" if cached else "页面缓存关闭"
         print(f"\n{title}:gunicorn {load.WORKERS} 个 sync worker,{load.tool_version()}")
         run_env = {**env, "PAGE_CACHE_ENABLED": "true" if cached else "false"}
         log_path = workdir / f"gunicorn-{run}.log"
-        with load.gunicorn(ROOT, run_env, log_path) as port:
-            rows = load_pages(load, port, pages, queries, options)
+        with load.gunicorn(ROOT, run_env, log_path) as (port, group):
+            groups = [group] + ([redis_group] if redis_group else [])
+            rows = load_pages(load, port, groups, pages, queries, options)
         table = markdown_table(rows)
         print(table)
         sections.append(f"## {title}\n\n{table}")
@@ -177,10 +202,11 @@ def count_queries(pages):
     return counts
 
 
-def load_pages(load, port, pages, queries, options):
-    """Load every page in turn. The stylesheet is loaded first and again last,
-    and pages are compared with the mean of both, so a machine that gets
-    busier or quieter during the run skews the ratios less."""
+def load_pages(load, port, groups, pages, queries, options):
+    """Load every page in turn, counting the CPU the processes in ``groups``
+    spend. The stylesheet is loaded first and again last, and pages are
+    compared with the mean of both, so a machine that gets busier or quieter
+    during the run skews the ratios less."""
     results = {}
     for label, url in pages + [("static: site.css (again)", pages[0][1])]:
         try:
@@ -193,19 +219,24 @@ def load_pages(load, port, pages, queries, options):
             raise RuntimeError(f"{url} answered {status}")
         load.run(port, url, 1, options.connections)  # warm every worker
         cache_state = load.fetch(port, url)[2] or "–"
+        cpu_before = sum(load.cpu_seconds(group) for group in groups)
         result = load.run(port, url, options.duration, options.connections)
+        cpu = sum(load.cpu_seconds(group) for group in groups) - cpu_before
+        result.cpu_ms = 1000 * cpu / max(result.requests, 1)
         results[label] = (url, size, cache_state, result)
-        print(f"  {label}: {result.requests_per_second:.1f} req/s")
-    static_rate = (
-        results[pages[0][0]][3].requests_per_second
-        + results["static: site.css (again)"][3].requests_per_second
-    ) / 2
+        print(f"  {label}: {result.requests_per_second:.1f} req/s, {result.cpu_ms:.2f} CPU-ms")
+    static = (results[pages[0][0]][3], results["static: site.css (again)"][3])
+    static_rate = sum(result.requests_per_second for result in static) / 2
+    static_cpu = sum(result.cpu_ms for result in static) / 2
     rows = []
     for label, (url, size, cache_state, result) in results.items():
-        row = {"page": label, "req/s": "–", "p50": "–", "p99": "–", "queries": str(queries[url])}
+        row = {"page": label, "CPU-ms/req": "–", "× static CPU": "–"}
+        row |= {"req/s": "–", "p50": "–", "p99": "–", "queries": str(queries[url])}
         row |= {"bytes": str(size), "% of static": "–", "page cache": cache_state, "errors": "–"}
         if result is not None:
             row |= {
+                "CPU-ms/req": f"{result.cpu_ms:.2f}",
+                "× static CPU": f"{result.cpu_ms / static_cpu:.1f}",
                 "req/s": f"{result.requests_per_second:.1f}",
                 "p50": f"{result.p50_ms:.1f} ms",
                 "p99": f"{result.p99_ms:.1f} ms",
@@ -223,17 +254,18 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def header(options, build_seconds, vendor, tool):
+def header(options, build_seconds, vendor, tool, cache):
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in build_seconds.items())
     return (
         f"# 页面基准测试 {datetime.date.today()}\n\n"
         f"- 数据:演示站点 + {options.news} 条新闻、{options.talks} 个讲座;{vendor}\n"
         f"- 构建耗时:{steps}\n"
         f"- 机器:{os.cpu_count()} 核,Python {platform.python_version()},"
-        f"gunicorn 2 个 sync worker,生产配置\n"
+        f"gunicorn 2 个 sync worker,生产配置,缓存:{cache}\n"
         f"- 负载:{tool},2 线程,{options.connections} 个连接,每页 {options.duration} 秒\n"
         f"- 查询次数:进程内 Django 测试客户端,页面缓存关闭,预热后第二次请求\n"
-        f"- % of static:与同一轮开头和结尾两次测得的样式表吞吐量的平均值相比"
+        f"- CPU-ms/req:负载期间 gunicorn 主进程和 worker(以及 redis-server)用掉的 CPU 时间除以请求数;"
+        f"× static CPU 与 % of static 都与同一轮开头和结尾两次测得的样式表的平均值相比"
     )
 
 

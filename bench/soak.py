@@ -342,7 +342,7 @@ def soak(options, workdir, env):
     gunicorn_args = f"--pid {pid_file} {options.gunicorn_args}".strip()
     run_env = {**env, "GUNICORN_CMD_ARGS": gunicorn_args, "TASK_BACKEND": TASK_BACKEND}
     load.WORKERS = options.workers
-    with load.gunicorn(ROOT, run_env, workdir / "gunicorn-soak.log") as port:
+    with load.gunicorn(ROOT, run_env, workdir / "gunicorn-soak.log") as (port, _group):
         master_pid = int(pid_file.read_text())
         print(f"gunicorn {load.WORKERS} 个 sync worker {options.gunicorn_args},端口 {port};预热…")
         warm_every_worker(port, page_urls, options.connections)
