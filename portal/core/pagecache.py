@@ -15,8 +15,8 @@ Every stored page is keyed by a site-wide generation number. Publishing,
 unpublishing, moving or deleting a page, or saving or deleting anything else
 but what NOT_SHOWN_ON_PAGES lists (drafts, staff accounts, logs), moves the generation on,
 so every process (they share the cache in production) stops using old copies
-at once. The look-ups in portal.core.lookups, the one other cache layer, are
-keyed by the same generation, which a request reads once.
+at once. Fragments, cards and look-ups are keyed by the same generation, which
+a request reads once, however many keys it builds from it.
 """
 
 import contextvars

@@ -163,6 +163,11 @@ def remember_site(request, site):
     request._wagtail_site = site
 
 
+def current_site(request):
+    """The site Site.find_for_request has answered for this request, if any."""
+    return getattr(request, "_wagtail_site", None)
+
+
 def remember_parent(page, parent):
     """Make page.get_parent() answer ``parent`` without a query (treebeard's cache)."""
     page._cached_parent_obj = parent

@@ -100,7 +100,8 @@ def news_for_listing(queryset):
 
 
 def news_cards(request, ids, show_tags=False):
-    """The news cards (templates/includes/news_card.html) for ``ids``, in order."""
+    """The news cards (templates/includes/news_card.html) for ``ids``, in order;
+    only cards not rendered since the last content change touch the database."""
     return Cards(
         request,
         "includes/news_card.html",

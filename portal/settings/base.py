@@ -209,7 +209,7 @@ STORAGES = {
 }
 
 CACHES = {
-    # Pages and look-ups are kept per content generation (portal.core.pagecache);
+    # Pages, fragments, cards and look-ups are kept per content generation (portal.core.pagecache);
     # room for a few thousand of them in each process when there is no Redis.
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

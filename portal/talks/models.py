@@ -130,7 +130,8 @@ def featured_talks(limit=3):
 
 
 def talk_cards(request, ids):
-    """The talk cards (templates/includes/talk_card.html) for ``ids``, in order."""
+    """The talk cards (templates/includes/talk_card.html) for ``ids``, in order,
+    rendered once per content generation."""
     return Cards(
         request,
         "includes/talk_card.html",

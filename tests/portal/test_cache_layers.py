@@ -1,6 +1,6 @@
-"""The cache has two layers: whole anonymous pages, and look-ups (portal.core.lookups)
-kept per content generation. A request reads the generation once, however many
-keys it builds from it."""
+"""What is cached is keyed by one content generation, which a request reads once
+however many keys it builds from it, and which every change to what pages show
+moves on."""
 
 from io import StringIO
 
@@ -55,8 +55,10 @@ def test_a_warm_render_makes_a_few_cache_reads_and_no_writes(client, demo, cache
     client.get(url)
     cache_calls.clear()
     assert client.get(url).status_code == 200
-    assert {name for name, _key in cache_calls} == {"get"}
-    assert len(cache_calls) <= 12, cache_calls
+    assert {name for name, _key in cache_calls} <= {"get", "get_many"}
+    # Fragments and look-ups are each one read: 24 for the home page, whose
+    # uncached render costs 16x the static file's CPU, 74x without them.
+    assert len(cache_calls) <= 25, cache_calls
 
 
 # What saves content moves the generation on unless it says it shows on no page.

@@ -101,3 +101,13 @@ def test_a_read_queryset_answers_without_a_query_and_asks_when_narrowed(home):
         assert list(queryset) == [home] and queryset.exists()
     assert len(queries) == 0
     assert list(queryset.filter(depth=1)) == []
+
+
+def test_the_current_site_is_the_one_wagtail_answered(rf):
+    from wagtail.models import Site
+
+    request = rf.get("/")
+    assert wagtail_compat.current_site(request) is None
+    site = Site(hostname="example.cn")
+    wagtail_compat.remember_site(request, site)
+    assert wagtail_compat.current_site(request) is Site.find_for_request(request) is site
