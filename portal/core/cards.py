@@ -71,8 +71,7 @@ class Cards:
             return []
         prefix = self._key_prefix()
         keys = {pk: f"{prefix}:{pk}" for pk in ids}
-        cache = pagecache.page_cache()
-        found = cache.get_many(keys.values())
+        found = pagecache.kept_many(keys.values())
         missing = [pk for pk in ids if keys[pk] not in found]
         if missing:
             template = get_template(self.template_name)
@@ -82,6 +81,6 @@ class Cards:
                 )
                 for item in self.load(missing)
             }
-            cache.set_many(fresh, pagecache.timeout())
+            pagecache.keep_many(fresh)
             found.update(fresh)
         return [mark_safe(found[keys[pk]]) for pk in ids if keys[pk] in found]

@@ -19,11 +19,10 @@ _MISSING = object()
 def cached(name, build, *parts):
     """The value ``build()`` returns, computed once per content generation."""
     key = ":".join(["lookup", str(pagecache.generation()), name, *map(str, parts)])
-    cache = pagecache.page_cache()
-    value = cache.get(key, _MISSING)
+    value = pagecache.kept(key, _MISSING)
     if value is _MISSING:
         value = build()
-        cache.set(key, value, pagecache.timeout())
+        pagecache.keep(key, value)
     return value
 
 

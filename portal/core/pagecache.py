@@ -51,26 +51,82 @@ def timeout():
     return getattr(settings, "PAGE_CACHE_SECONDS", 600)
 
 
-class _RequestGeneration:
-    """The generation one request has read; None until it reads it."""
+class _RequestReads:
+    """What one request reads from the cache under the content generation.
 
-    value = None
+    The generation is read once. So is every key the last render of the same
+    address read (fragments, cards, look-ups): in one ``get_many`` before the
+    view runs, since one round trip to Redis costs about as much CPU as a
+    fragment saves. The keys read are then kept for the next render."""
+
+    def __init__(self):
+        self.value = None  # the generation, once read
+        self.address = None  # the key of the keys this address reads
+        self.known = []  # the keys the last render of this address read
+        self.ahead = {}  # key → value, read ahead
+        self.read = []  # keys read, in order
+
+    def read_ahead(self, address):
+        self.address = f"reads:{generation()}:{address}"
+        self.known = page_cache().get(self.address) or []
+        if self.known:
+            self.ahead = page_cache().get_many(self.known)
+
+    def remember(self):
+        """Keep the keys read for the next render of this address. Keys read
+        inside a fragment are read only while it is rendered: kept once, they
+        are read ahead to no use, which costs no round trip."""
+        new = [key for key in dict.fromkeys(self.read) if key not in set(self.known)]
+        if self.address and new:
+            page_cache().set(self.address, self.known + new, timeout())
 
 
-_request_generation = contextvars.ContextVar("content_generation", default=None)
+_request_reads = contextvars.ContextVar("content_reads", default=None)
 
 
 def generation():
     """The current content generation. A request reads it from the shared cache
     once, whatever the number of keys built from it; outside a request (a
     command, a task) every call reads it."""
-    seen = _request_generation.get()
+    seen = _request_reads.get()
     if seen is not None and seen.value is not None:
         return seen.value
     value = _read_generation()
     if seen is not None:
         seen.value = value
     return value
+
+
+def kept(key, default=None):
+    """The value kept under ``key`` (built from the generation), or ``default``."""
+    reads = _request_reads.get()
+    if reads is None:
+        return page_cache().get(key, default)
+    reads.read.append(key)
+    if key in reads.ahead:
+        return reads.ahead[key]
+    return page_cache().get(key, default)
+
+
+def kept_many(keys):
+    """The values kept under any of ``keys``, by key."""
+    keys = list(keys)
+    reads = _request_reads.get()
+    if reads is None:
+        return page_cache().get_many(keys)
+    reads.read.extend(keys)
+    found = {key: reads.ahead[key] for key in keys if key in reads.ahead}
+    if len(found) < len(keys):
+        found.update(page_cache().get_many([key for key in keys if key not in found]))
+    return found
+
+
+def keep(key, value):
+    page_cache().set(key, value, timeout())
+
+
+def keep_many(values):
+    page_cache().set_many(values, timeout())
 
 
 def _read_generation():
@@ -97,12 +153,13 @@ def _next_generation():
     except ValueError:
         cache.set(GENERATION_KEY, 2, None)
     # The request that changed content reads the new generation afresh.
-    seen = _request_generation.get()
+    seen = _request_reads.get()
     if seen is not None:
         seen.value = None
+        seen.ahead = {}
 
 
-def _key(request):
+def _address(request):
     """The page's address with only the parameters pages read, in one order: a
     link with ?utm_source=… or ?page=2&tag=x vs ?tag=x&page=2 finds the same copy."""
     read = urlencode(
@@ -110,8 +167,11 @@ def _key(request):
         doseq=True,
     )
     address = f"{request.scheme}://{request.get_host()}{request.path}?{read}"
-    digest = hashlib.sha256(address.encode()).hexdigest()
-    return f"pagecache:{generation()}:{digest}"
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def _key(request):
+    return f"pagecache:{generation()}:{_address(request)}"
 
 
 def _reads_every_parameter(request):
@@ -157,14 +217,21 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_generation.set(_RequestGeneration())
+        reads = _RequestReads()
+        token = _request_reads.set(reads)
         try:
-            return self._respond(request)
+            response = self._respond(request, reads)
+            reads.remember()
+            return response
         finally:
-            _request_generation.reset(token)
+            _request_reads.reset(token)
 
-    def _respond(self, request):
+    def _respond(self, request, reads):
         if not _may_use_cache(request):
+            if request.method in ("GET", "HEAD") and not request.path.startswith(
+                NEVER_CACHED_PREFIXES
+            ):
+                reads.read_ahead(_address(request))
             return self.get_response(request)
         key = _key(request)
         cached = page_cache().get(key)
@@ -172,6 +239,7 @@ class AnonymousPageCacheMiddleware:
             response = cached
             response["X-Page-Cache"] = "hit"
             return response
+        reads.read_ahead(_address(request))
         response = self.get_response(request)
         if _may_store(request, response) and _reads_every_parameter(request):
             patch_cache_control(response, public=True, max_age=60)

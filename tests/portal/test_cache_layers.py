@@ -14,6 +14,7 @@ from portal.core import pagecache
 
 pytestmark = pytest.mark.django_db
 
+WAGTAIL_SITE_ROOT_PATHS = "wagtail_site_root_paths"
 ROUND_TRIPS = ("get", "get_many", "set", "set_many", "add", "incr", "delete", "has_key")
 
 
@@ -24,14 +25,21 @@ def demo(db):
 
 @pytest.fixture
 def cache_calls(monkeypatch):
-    """Every call to the page cache, in order, as (method, first argument)."""
+    """Every call to the page cache, in order, as (method, first argument); a
+    call the cache makes itself (local memory's get_many calls get) is not one."""
     cache = pagecache.page_cache()
     calls = []
+    depth = [0]
 
     def counted(name, method):
         def call(*args, **kwargs):
-            calls.append((name, args[0] if args else None))
-            return method(*args, **kwargs)
+            if not depth[0]:
+                calls.append((name, args[0] if args else None))
+            depth[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
 
         return call
 
@@ -51,14 +59,16 @@ def test_a_render_reads_the_generation_once(client, demo, cache_calls, url):
 
 
 @pytest.mark.parametrize("url", ["/", "/news/", "/talks/", "/saohei/", "/search/?q=心理"])
-def test_a_warm_render_makes_a_few_cache_reads_and_no_writes(client, demo, cache_calls, url):
+def test_a_warm_render_reads_everything_in_three_round_trips(client, demo, cache_calls, url):
+    """The generation, the keys this address read last time, and their values."""
+    client.get(url)
     client.get(url)
     cache_calls.clear()
     assert client.get(url).status_code == 200
-    assert {name for name, _key in cache_calls} <= {"get", "get_many"}
-    # Fragments and look-ups are each one read: 24 for the home page, whose
-    # uncached render costs 16x the static file's CPU, 74x without them.
-    assert len(cache_calls) <= 25, cache_calls
+    ours = [name for name, key in cache_calls if key != WAGTAIL_SITE_ROOT_PATHS]
+    assert ours == ["get", "get", "get_many"], cache_calls
+    # Wagtail reads its site root paths itself when it builds page links.
+    assert len(cache_calls) <= 5, cache_calls
 
 
 # What saves content moves the generation on unless it says it shows on no page.
