@@ -163,12 +163,17 @@ def benchmark(options, workdir, env, redis_group):
 def pages_to_load():
     """(label, address) of each page, the static stylesheet first."""
     from django.templatetags.static import static
+    from django.urls import reverse
 
+    from counseling.availability import Availability
+    from counseling.models import Room
     from portal.campaigns.models import CampaignPage
     from portal.news.models import NewsIndexPage, NewsPage
     from portal.talks.models import TalkIndexPage, public_talks
 
     news_index = NewsIndexPage.objects.get().url
+    room = Room.objects.for_listing().first()
+    day = Availability([room]).next_free_day(room)
     article = NewsPage.objects.live().exclude(featured_image=None).order_by("-date", "-pk").first()
     return [
         ("static: site.css", static("css/site.css")),
@@ -180,6 +185,10 @@ def pages_to_load():
         ("talk page", public_talks().exclude(media=None).first().url),
         ("campaign page", CampaignPage.objects.live().public().first().url),
         ("search ?q=心理", f"/search/?q={quote('心理')}"),
+        # Never page-cached: they show free times.
+        ("booking: rooms", reverse("counseling:rooms")),
+        ("booking: a room's days", reverse("counseling:days", args=[room.pk])),
+        ("booking: a day's times", reverse("counseling:slots", args=[room.pk, day])),
     ]
 
 
