@@ -16,9 +16,13 @@ from portal.core import pagecache, wagtail_compat
 _MISSING = object()
 
 
+def lookup_key(name, *parts):
+    return ":".join(["lookup", str(pagecache.generation()), name, *map(str, parts)])
+
+
 def cached(name, build, *parts):
     """The value ``build()`` returns, computed once per content generation."""
-    key = ":".join(["lookup", str(pagecache.generation()), name, *map(str, parts)])
+    key = lookup_key(name, *parts)
     value = pagecache.kept(key, _MISSING)
     if value is _MISSING:
         value = build()

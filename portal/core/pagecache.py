@@ -221,7 +221,9 @@ class AnonymousPageCacheMiddleware:
         token = _request_reads.set(reads)
         try:
             response = self._respond(request, reads)
-            reads.remember()
+            # Addresses that exist only: a flood of made-up paths keeps nothing.
+            if response.status_code == 200:
+                reads.remember()
             return response
         finally:
             _request_reads.reset(token)

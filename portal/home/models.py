@@ -7,9 +7,12 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page
 
-from portal.core.lookups import cached
+from portal.core import pagecache
+from portal.core.lookups import lookup_key
 from portal.core.models import BasePage
 from portal.core.wagtail_compat import remember_parent
+
+NOT_WALKED = object()
 
 
 class HomePage(BasePage):
@@ -62,12 +65,21 @@ class HomePage(BasePage):
             return super().route(request, path_components)
         # The walk's answer changes only when pages are published, moved or
         # deleted: kept per content generation, routing then costs no query.
+        # Only a path that leads to a page is kept: made-up paths keep nothing.
         address = hashlib.sha256("/".join(path_components).encode()).hexdigest()
-        walked = cached("route", lambda: self._walk(path_components), self.pk, address)
+        key = lookup_key("route", self.pk, address)
+        walked = pagecache.kept(key, NOT_WALKED)
+        fresh = walked is NOT_WALKED
+        if fresh:
+            walked = self._walk(path_components)
         if walked is None:
-            return super().route(request, path_components)
-        page, depth = walked
-        return page.route(request, path_components[depth:])
+            found = super().route(request, path_components)
+        else:
+            page, depth = walked
+            found = page.route(request, path_components[depth:])
+        if fresh:  # Http404 never gets here
+            pagecache.keep(key, walked)
+        return found
 
     def _walk(self, path_components):
         """The page a path leads to, loaded for serving, and how many of the

@@ -132,3 +132,11 @@ def test_a_booking_and_its_code_and_counts_leave_cached_pages_be(client, demo, s
 
     Room.objects.get(pk=room.pk).save()
     assert pagecache.generation() != before
+
+
+def test_made_up_addresses_keep_nothing(client, demo, cache_calls):
+    client.get("/news/no-such-page/")  # keeps what every page shares: menu, footer, site
+    cache_calls.clear()
+    for n in range(20):
+        assert client.get(f"/news/no-such-page-{n}/").status_code == 404
+    assert not [call for call in cache_calls if call[0] in ("set", "set_many")]
