@@ -96,6 +96,8 @@ def test_every_model_said_to_show_on_no_page_exists():
     from django.apps import apps
 
     installed = {model._meta.label_lower for model in apps.get_models()}
+    # Wagtail defines its SQLite full-text index only when the database is SQLite.
+    installed.add("wagtailsearch.sqliteftsindexentry")
     assert not pagecache.NOT_SHOWN_ON_PAGES - installed
 
 

@@ -146,7 +146,7 @@ def servers(production):
     env, paths, workdir = production
     with contextlib.ExitStack() as stack:
         ports = [
-            stack.enter_context(load.gunicorn(ROOT, env, workdir / f"gunicorn-{name}.log"))
+            stack.enter_context(load.gunicorn(ROOT, env, workdir / f"gunicorn-{name}.log"))[0]
             for name in ("a", "b")
         ]
         yield ports, paths, env
