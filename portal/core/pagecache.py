@@ -76,7 +76,8 @@ class _RequestReads:
         """Keep the keys read for the next render of this address. Keys read
         inside a fragment are read only while it is rendered: kept once, they
         are read ahead to no use, which costs no round trip."""
-        new = [key for key in dict.fromkeys(self.read) if key not in set(self.known)]
+        known = set(self.known)
+        new = [key for key in dict.fromkeys(self.read) if key not in known]
         if self.address and new:
             page_cache().set(self.address, self.known + new, timeout())
 
