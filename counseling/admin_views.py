@@ -35,14 +35,14 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.core.groups import COORDINATORS
-from portal.core.workdays import DayKind, StatutoryCalendar, days_between
+from portal.core.workdays import DayKind, days_between
 
 from . import audit
 from .admin_forms import CancelBookingForm
-from .availability import ONE_DAY, apply_calendar, makeup_stand_in, occurrences
+from .availability import ONE_DAY, Availability, makeup_stand_in
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .forms import MOBILE_PATTERN
-from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, HolidayOpening, Room
+from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, Room
 from .privacy import mask_mobile, mobile_digests, normalise_mobile
 
 WEEKDAY_LABELS = [label for _code, label in WEEKDAYS]
@@ -503,33 +503,17 @@ def _window(first, last):
 
 
 def room_schedule(room, days):
-    """What a room's days look like: the bands after holidays and make-up
-    workdays are applied (as availability applies them), closures and bookings.
-    Returns one dict per day."""
+    """What a room's days look like: the bands residents are offered (after
+    holidays and make-up workdays, from the same Availability that offers them),
+    closures and bookings. Returns one dict per day."""
     first, last = days[0], days[-1]
-    # One day either side: a make-up weekend day borrows a neighbouring weekday.
-    load_start, load_end = _window(first - ONE_DAY, last + ONE_DAY)
-    calendar = StatutoryCalendar(first - ONE_DAY, last + ONE_DAY)
-    kinds = calendar.kinds()
-    opened_days = set(
-        HolidayOpening.objects.filter(room=room, date__range=(first, last)).values_list(
-            "date", flat=True
-        )
+    availability = Availability([room], between=(first, last))
+    calendar = availability.calendar
+    opened_days = availability.inputs[room.pk].opened_days
+    timetables = {day: availability.timetable(room, day) for day in days}
+    counsellors = Counsellor.objects.in_bulk(
+        {shift.tag for _opening, duty in timetables.values() for shift in duty}
     )
-    opening, duty = [], []
-    for band in room.opening_bands.select_related("event__rule").prefetch_related(
-        "event__occurrence_set"
-    ):
-        if band.event is not None:
-            opening += occurrences(band.event, load_start, load_end)
-    for shift in room.duty_shifts.select_related("event__rule").prefetch_related(
-        "event__occurrence_set"
-    ):
-        if shift.event is not None:
-            duty += occurrences(shift.event, load_start, load_end, tag=shift.counsellor_id)
-    opening = apply_calendar(opening, first, last, kinds, opened_days)
-    duty = apply_calendar(duty, first, last, kinds, opened_days)
-    counsellors = Counsellor.objects.in_bulk({interval.tag for interval in duty})
 
     window_start, window_end = _window(first, last)
     closures = list(Closure.objects.affecting([room], window_start, window_end))
@@ -544,7 +528,8 @@ def room_schedule(room, days):
     schedule = []
     for day in days:
         day_start, day_end = _window(day, day)
-        kind = kinds[day]
+        kind = calendar.kind(day)
+        opening, duty = timetables[day]
         schedule.append(
             {
                 "date": day,
@@ -556,12 +541,8 @@ def room_schedule(room, days):
                 if kind is DayKind.MAKEUP_WORKDAY
                 else "",
                 "holiday_opened": day in opened_days,
-                "opening": sorted(i for i in opening if i.day == day),
-                "duty": [
-                    (interval, counsellors.get(interval.tag))
-                    for interval in sorted(duty)
-                    if interval.day == day
-                ],
+                "opening": sorted(opening),
+                "duty": [(shift, counsellors.get(shift.tag)) for shift in sorted(duty)],
                 "closures": [
                     closure
                     for closure in closures

@@ -16,13 +16,14 @@ workdays from the statutory calendar (portal.core.workdays).
 import datetime
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from portal.core.workdays import DayKind, day_kind, day_kinds, days_between
+from portal.core.workdays import DayKind, StatutoryCalendar, day_kind, days_between
 
 from .models import LOCAL_TZ, Booking, Closure, DutyShift, HolidayOpening
 
@@ -160,47 +161,75 @@ def cut_into_slots(rules, staffed):
     return slots
 
 
-def candidate_slots(rules, *, opening, duty, closures, kinds, opened_days, first, last):
-    """Every slot the room offers, before bookings, notice, horizon and caps."""
-    opening = apply_calendar(opening, first, last, kinds, opened_days)
-    duty = apply_calendar(duty, first, last, kinds, opened_days)
-    slots = cut_into_slots(rules, staffed_intervals(opening, duty))
-    return [slot for slot in slots if not any(_overlaps(slot, closure) for closure in closures)]
+@dataclass(frozen=True)
+class RoomInputs:
+    """Everything a room's free slots depend on besides its rules and the time:
+    opening bands and duty shifts (before the statutory calendar is applied),
+    closures and blocking bookings as Intervals, the kind of each day, and the
+    holidays a coordinator opened the room on."""
+
+    opening: Sequence[Interval] = ()
+    duty: Sequence[Interval] = ()
+    closures: Sequence[Interval] = ()
+    bookings: Sequence[Interval] = ()
+    kinds: Mapping[datetime.date, DayKind] = field(default_factory=dict)
+    opened_days: frozenset = frozenset()
+
+    def timetable(self, first, last):
+        """Opening bands and duty shifts from `first` to `last` once holidays and
+        make-up workdays are applied."""
+        return (
+            apply_calendar(self.opening, first, last, self.kinds, self.opened_days),
+            apply_calendar(self.duty, first, last, self.kinds, self.opened_days),
+        )
 
 
 def _overlaps(slot, interval):
     return slot.start < interval.end and interval.start < slot.end
 
 
-def free_slots(rules, *, opening, duty, closures, bookings, kinds, opened_days=frozenset(), now):
-    """The slots a resident may book now. `bookings` are the room's blocking
-    bookings as Intervals."""
-    first = now.astimezone(LOCAL_TZ).date()
-    last = rules.last_day(now)
-    candidates = candidate_slots(
-        rules,
-        opening=opening,
-        duty=duty,
-        closures=closures,
-        kinds=kinds,
-        opened_days=opened_days,
-        first=first,
-        last=last,
-    )
-    blocked = merge(Interval(b.start - rules.buffer, b.end + rules.buffer) for b in bookings)
+def _timing(rules, start, now):
+    """TOO_SOON inside the minimum notice, TOO_FAR beyond the horizon, else None."""
+    if start < now + rules.min_notice:
+        return Refusal.TOO_SOON
+    if start.astimezone(LOCAL_TZ).date() > rules.last_day(now):
+        return Refusal.TOO_FAR
+    return None
+
+
+def assess(rules, inputs, *, now, first, last):
+    """Every slot the room offers from `first` to `last` (staffed opening hours
+    less closures, cut into sessions), each paired with why it cannot be booked
+    now, or None when it is free. Each rule is applied here and only here."""
+    opening, duty = inputs.timetable(first, last)
+    candidates = [
+        slot
+        for slot in cut_into_slots(rules, staffed_intervals(opening, duty))
+        if not any(_overlaps(slot, closure) for closure in inputs.closures)
+    ]
+    blocked = merge(Interval(b.start - rules.buffer, b.end + rules.buffer) for b in inputs.bookings)
     blocked_starts = [block.start for block in blocked]
     per_day = defaultdict(int)
-    for booking in bookings:
+    for booking in inputs.bookings:
         per_day[booking.day] += 1
-    earliest = now + rules.min_notice
-    return [
-        slot
-        for slot in candidates
-        if slot.start >= earliest
-        and slot.day <= last
-        and not (rules.daily_cap and per_day[slot.day] >= rules.daily_cap)
-        and not _blocked(slot, blocked, blocked_starts)
-    ]
+
+    def refusal(slot):
+        if timing := _timing(rules, slot.start, now):
+            return timing
+        if rules.daily_cap and per_day[slot.day] >= rules.daily_cap:
+            return Refusal.DAY_FULL
+        if _blocked(slot, blocked, blocked_starts):
+            return Refusal.TAKEN
+        return None
+
+    return [(slot, refusal(slot)) for slot in candidates]
+
+
+def free_slots(rules, inputs, *, now):
+    """The slots a resident may book now."""
+    first = now.astimezone(LOCAL_TZ).date()
+    offered = assess(rules, inputs, now=now, first=first, last=rules.last_day(now))
+    return [slot for slot, refusal in offered if refusal is None]
 
 
 def _blocked(slot, blocked, blocked_starts):
@@ -210,44 +239,15 @@ def _blocked(slot, blocked, blocked_starts):
     return index >= 0 and blocked[index].end > slot.start
 
 
-def explain(
-    rules, start, *, opening, duty, closures, bookings, kinds, opened_days=frozenset(), now
-):
+def explain(rules, inputs, start, *, now):
     """Why `start` is not a free slot, or None when it is one."""
-    if start < now + rules.min_notice:
-        return Refusal.TOO_SOON
+    if timing := _timing(rules, start, now):
+        return timing
     day = start.astimezone(LOCAL_TZ).date()
-    if day > rules.last_day(now):
-        return Refusal.TOO_FAR
-    offered = candidate_slots(
-        rules,
-        opening=opening,
-        duty=duty,
-        closures=closures,
-        kinds=kinds,
-        opened_days=opened_days,
-        first=day,
-        last=day,
-    )
+    offered = assess(rules, inputs, now=now, first=day, last=day)
     if not offered:
         return Refusal.CLOSED
-    if not any(slot.start == start for slot in offered):
-        return Refusal.NOT_A_SLOT
-    if rules.daily_cap and sum(1 for b in bookings if b.day == day) >= rules.daily_cap:
-        return Refusal.DAY_FULL
-    free = free_slots(
-        rules,
-        opening=opening,
-        duty=duty,
-        closures=closures,
-        bookings=bookings,
-        kinds=kinds,
-        opened_days=opened_days,
-        now=now,
-    )
-    if any(slot.start == start for slot in free):
-        return None
-    return Refusal.TAKEN
+    return next((refusal for slot, refusal in offered if slot.start == start), Refusal.NOT_A_SLOT)
 
 
 _EXPANDED = {}
@@ -285,25 +285,29 @@ def occurrences(event, start, end, tag=None):
 
 
 class Availability:
-    """Free slots for some rooms from now to the furthest horizon, loaded in a
-    fixed number of queries whatever the number of rooms, bands or bookings."""
+    """Free slots for some rooms, loaded in a fixed number of queries whatever the
+    number of rooms, bands or bookings. By default it covers today to the furthest
+    booking horizon; `between=(first, last)` loads other days (the coordinators'
+    schedule)."""
 
-    def __init__(self, rooms, now=None, *, exclude_booking=None):
+    def __init__(self, rooms, now=None, *, exclude_booking=None, between=None):
         from schedule.models import Event
 
         self.rooms = {room.pk: room for room in rooms}
         self.now = now or timezone.now()
         self.rules = {pk: RoomRules.for_room(room) for pk, room in self.rooms.items()}
-        today = self.now.astimezone(LOCAL_TZ).date()
-        last = max((rules.last_day(self.now) for rules in self.rules.values()), default=today)
+        if between is None:
+            today = self.now.astimezone(LOCAL_TZ).date()
+            last = max((rules.last_day(self.now) for rules in self.rules.values()), default=today)
+            between = (today, last)
         # One day either side: make-up weekends borrow the neighbouring weekday.
-        self.first, self.last = today - ONE_DAY, last + ONE_DAY
+        self.first, self.last = between[0] - ONE_DAY, between[1] + ONE_DAY
         window_start = datetime.datetime.combine(self.first, datetime.time(), LOCAL_TZ)
         window_end = datetime.datetime.combine(self.last + ONE_DAY, datetime.time(), LOCAL_TZ)
 
         room_of_calendar = {room.calendar_id: pk for pk, room in self.rooms.items()}
-        self.opening = defaultdict(list)
-        self.duty = defaultdict(list)
+        opening = defaultdict(list)
+        duty = defaultdict(list)
         # A duty shift's event carries its counsellor; an opening band's has none.
         events = (
             Event.objects.filter(calendar_id__in=room_of_calendar)
@@ -318,48 +322,49 @@ class Availability:
         for event in events:
             room_id = room_of_calendar[event.calendar_id]
             if event.duty_counsellor_id is not None:
-                self.duty[room_id] += occurrences(
+                duty[room_id] += occurrences(
                     event, window_start, window_end, tag=event.duty_counsellor_id
                 )
             else:
-                self.opening[room_id] += occurrences(event, window_start, window_end)
+                opening[room_id] += occurrences(event, window_start, window_end)
 
-        self.closures = defaultdict(list)
+        closures = defaultdict(list)
         for closure in Closure.objects.affecting(self.rooms, window_start, window_end):
             interval = Interval(closure.starts_at, closure.ends_at)
             for room_id in [closure.room_id] if closure.room_id else self.rooms:
-                self.closures[room_id].append(interval)
+                closures[room_id].append(interval)
 
-        self.opened_days = defaultdict(set)
+        opened_days = defaultdict(set)
         for room_id, date in HolidayOpening.objects.filter(
             room__in=self.rooms, date__range=(self.first, self.last)
         ).values_list("room_id", "date"):
-            self.opened_days[room_id].add(date)
+            opened_days[room_id].add(date)
 
-        self.bookings = defaultdict(list)
+        bookings = defaultdict(list)
         blocking = Booking.objects.blocking().filter(
             room__in=self.rooms, starts_at__lt=window_end, ends_at__gt=window_start
         )
         if exclude_booking is not None:
             blocking = blocking.exclude(pk=exclude_booking.pk)
         for room_id, start, end in blocking.values_list("room_id", "starts_at", "ends_at"):
-            self.bookings[room_id].append(Interval(start, end))
+            bookings[room_id].append(Interval(start, end))
 
-        self.kinds = day_kinds(self.first, self.last)
-
-    def _inputs(self, room_id):
-        return {
-            "opening": self.opening[room_id],
-            "duty": self.duty[room_id],
-            "closures": self.closures[room_id],
-            "bookings": self.bookings[room_id],
-            "kinds": self.kinds,
-            "opened_days": frozenset(self.opened_days[room_id]),
-            "now": self.now,
+        self.calendar = StatutoryCalendar(self.first, self.last)
+        kinds = self.calendar.kinds()
+        self.inputs = {
+            pk: RoomInputs(
+                opening=opening[pk],
+                duty=duty[pk],
+                closures=closures[pk],
+                bookings=bookings[pk],
+                kinds=kinds,
+                opened_days=frozenset(opened_days[pk]),
+            )
+            for pk in self.rooms
         }
 
     def slots(self, room):
-        return free_slots(self.rules[room.pk], **self._inputs(room.pk))
+        return free_slots(self.rules[room.pk], self.inputs[room.pk], now=self.now)
 
     def slots_on(self, room, day):
         return [slot for slot in self.slots(room) if slot.day == day]
@@ -380,7 +385,12 @@ class Availability:
         return days[0] if days else None
 
     def explain(self, room, start):
-        return explain(self.rules[room.pk], start, **self._inputs(room.pk))
+        return explain(self.rules[room.pk], self.inputs[room.pk], start, now=self.now)
+
+    def timetable(self, room, day):
+        """The room's opening bands and duty shifts on `day`, as residents are
+        offered them: after holidays, holiday openings and make-up workdays."""
+        return self.inputs[room.pk].timetable(day, day)
 
     def day_kind(self, day):
-        return self.kinds.get(day) or day_kind(day)
+        return self.calendar.kind(day) if self.first <= day <= self.last else day_kind(day)

@@ -4,6 +4,8 @@ django-scheduler events, holidays from chinesecalendar and bookings."""
 import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from counseling import booking as service
 from counseling.availability import (
@@ -11,8 +13,10 @@ from counseling.availability import (
     DayKind,
     Interval,
     Refusal,
+    RoomInputs,
     RoomRules,
     apply_calendar,
+    assess,
     day_kind,
     explain,
     free_slots,
@@ -28,6 +32,7 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
+from tests.strategies import PROPERTY_SETTINGS
 
 MONDAY = datetime.date(2026, 9, 14)
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
@@ -51,16 +56,15 @@ def starts(slots):
 
 
 def pure(rules, *, opening, duty=None, closures=(), bookings=(), kinds=None, now=NOW, **extra):
-    return free_slots(
-        rules,
+    inputs = RoomInputs(
         opening=opening,
         duty=opening if duty is None else duty,
         closures=list(closures),
         bookings=list(bookings),
         kinds=kinds or {},
-        now=now,
         **extra,
     )
+    return free_slots(rules, inputs, now=now)
 
 
 RULES = RoomRules(room_id=1)
@@ -138,26 +142,22 @@ class TestPureComputation:
         opening = [band(MONDAY, "09:00", "12:00")]
         rules = RoomRules(room_id=1, horizon_days=3, daily_cap=2)
         tuesday = MONDAY + datetime.timedelta(days=1)
-        inputs = {
-            "opening": opening + [band(tuesday, "09:00", "12:00")],
-            "duty": opening + [band(tuesday, "09:00", "12:00")],
-            "closures": [],
-            "bookings": [band(MONDAY, "10:00", "10:50")],
-            "kinds": {},
-            "now": at(MONDAY, "08:00"),
-        }
-        assert explain(rules, at(MONDAY, "09:00"), **inputs) is Refusal.TOO_SOON
-        assert explain(rules, at(MONDAY, "11:00"), **inputs) is None
-        assert explain(rules, at(MONDAY, "10:00"), **inputs) is Refusal.TAKEN
-        assert explain(rules, at(MONDAY, "10:30"), **inputs) is Refusal.NOT_A_SLOT
+        bands = opening + [band(tuesday, "09:00", "12:00")]
+        bookings = [band(MONDAY, "10:00", "10:50")]
+        inputs = RoomInputs(opening=bands, duty=bands, bookings=bookings)
+        now = at(MONDAY, "08:00")
+        assert explain(rules, inputs, at(MONDAY, "09:00"), now=now) is Refusal.TOO_SOON
+        assert explain(rules, inputs, at(MONDAY, "11:00"), now=now) is None
+        assert explain(rules, inputs, at(MONDAY, "10:00"), now=now) is Refusal.TAKEN
+        assert explain(rules, inputs, at(MONDAY, "10:30"), now=now) is Refusal.NOT_A_SLOT
         wednesday = MONDAY + datetime.timedelta(days=2)
-        assert explain(rules, at(wednesday, "10:00"), **inputs) is Refusal.CLOSED
-        assert explain(rules, at(MONDAY + datetime.timedelta(days=5), "10:00"), **inputs) is (
-            Refusal.TOO_FAR
-        )
-        inputs["bookings"].append(band(tuesday, "09:00", "09:50"))
-        inputs["bookings"].append(band(tuesday, "10:00", "10:50"))
-        assert explain(rules, at(tuesday, "11:00"), **inputs) is Refusal.DAY_FULL
+        assert explain(rules, inputs, at(wednesday, "10:00"), now=now) is Refusal.CLOSED
+        assert explain(
+            rules, inputs, at(MONDAY + datetime.timedelta(days=5), "10:00"), now=now
+        ) is (Refusal.TOO_FAR)
+        full = bookings + [band(tuesday, "09:00", "09:50"), band(tuesday, "10:00", "10:50")]
+        inputs = RoomInputs(opening=bands, duty=bands, bookings=full)
+        assert explain(rules, inputs, at(tuesday, "11:00"), now=now) is Refusal.DAY_FULL
 
 
 class TestChineseCalendar:
@@ -398,3 +398,81 @@ class TestLoader:
         with django_assert_num_queries(0):
             for room in rooms:
                 assert availability.next_free_day(room) == MONDAY
+
+
+WEEK = [MONDAY + datetime.timedelta(days=n) for n in range(7)]
+
+
+def moments(days, first_hour=0, last_hour=24):
+    """Five-minute marks on one of `days`, from `first_hour` to `last_hour` o'clock."""
+    return st.builds(
+        lambda day, steps: at(day, "00:00") + datetime.timedelta(minutes=5 * steps),
+        st.sampled_from(days),
+        st.integers(first_hour * 12, last_hour * 12),
+    )
+
+
+def spans(max_size, tags=None):
+    """Up to `max_size` spans of a quarter hour to six hours in the week, each
+    within one day, as the schedule forms allow (a band ends after it starts)."""
+    return st.lists(
+        st.builds(
+            lambda start, quarters, tag: Interval(
+                start, start + datetime.timedelta(minutes=15 * quarters), tag
+            ),
+            moments(WEEK, 6, 18),
+            st.integers(1, 24),
+            st.none() if tags is None else tags,
+        ),
+        max_size=max_size,
+    )
+
+
+@st.composite
+def rooms_at_a_moment(draw):
+    """A room's rules, its inputs over a week, and a moment early in that week,
+    often just around the minimum notice before an opening, where rules meet."""
+    rules = RoomRules(
+        room_id=1,
+        session=datetime.timedelta(minutes=draw(st.sampled_from([30, 45, 50, 60]))),
+        buffer=datetime.timedelta(minutes=draw(st.sampled_from([0, 10, 15]))),
+        min_notice=datetime.timedelta(hours=draw(st.integers(0, 26))),
+        horizon_days=draw(st.integers(0, 6)),
+        daily_cap=draw(st.none() | st.integers(1, 4)),
+    )
+    opening = draw(spans(8))
+    staffed = [Interval(band.start, band.end, 1) for band in opening]
+    kinds = st.sampled_from([DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY])
+    inputs = RoomInputs(
+        opening=opening,
+        duty=draw(st.just(staffed) | spans(8, tags=st.integers(1, 3))),
+        closures=draw(spans(2)),
+        bookings=draw(spans(6)),
+        kinds=draw(st.dictionaries(st.sampled_from(WEEK), kinds)),
+        opened_days=frozenset(draw(st.sets(st.sampled_from(WEEK), max_size=2))),
+    )
+    now = draw(moments(WEEK[:2]))
+    if opening and draw(st.booleans()):
+        near = draw(st.sampled_from(opening)).start - rules.min_notice
+        now = near + datetime.timedelta(minutes=5 * draw(st.integers(-3, 3)))
+    return rules, inputs, now
+
+
+class TestOneRuleBook:
+    """free_slots and explain apply the same rules: whatever a resident is offered
+    can be booked, and any other time they ask for is refused with a reason."""
+
+    @PROPERTY_SETTINGS
+    @given(rooms_at_a_moment(), st.lists(moments(WEEK), max_size=20))
+    def test_every_offered_slot_is_bookable_and_every_refusal_has_a_reason(
+        self, room_at_a_moment, asked
+    ):
+        rules, inputs, now = room_at_a_moment
+        offered = {slot.start for slot in free_slots(rules, inputs, now=now)}
+        every_slot = assess(rules, inputs, now=now, first=WEEK[0], last=WEEK[-1])
+        for start in offered | set(asked) | {slot.start for slot, _ in every_slot}:
+            refusal = explain(rules, inputs, start, now=now)
+            if start in offered:
+                assert refusal is None, start
+            else:
+                assert isinstance(refusal, Refusal), (start, refusal)
