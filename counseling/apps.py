@@ -6,3 +6,8 @@ class CounselingConfig(AppConfig):
     name = "counseling"
     label = "counseling"
     verbose_name = _("心理咨询")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

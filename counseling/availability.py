@@ -14,6 +14,7 @@ workdays from the statutory calendar (portal.core.workdays).
 """
 
 import datetime
+import time
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -284,87 +285,158 @@ def occurrences(event, start, end, tag=None):
     return [Interval(span_start, span_end, tag) for span_start, span_end in spans]
 
 
+def load_inputs(rooms, first, last, exclude_booking=None):
+    """The statutory calendar and each room's RoomInputs from `first` to `last`,
+    in a fixed number of queries whatever the number of rooms, bands or bookings."""
+    from schedule.models import Event
+
+    window_start = datetime.datetime.combine(first, datetime.time(), LOCAL_TZ)
+    window_end = datetime.datetime.combine(last + ONE_DAY, datetime.time(), LOCAL_TZ)
+    room_of_calendar = {room.calendar_id: room.pk for room in rooms}
+    opening = defaultdict(list)
+    duty = defaultdict(list)
+    # A duty shift's event carries its counsellor; an opening band's has none.
+    events = (
+        Event.objects.filter(calendar_id__in=room_of_calendar)
+        .annotate(
+            duty_counsellor_id=Subquery(
+                DutyShift.objects.filter(event=OuterRef("pk")).values("counsellor_id")[:1]
+            )
+        )
+        .select_related("rule")
+        .prefetch_related("occurrence_set")
+    )
+    for event in events:
+        room_id = room_of_calendar[event.calendar_id]
+        if event.duty_counsellor_id is not None:
+            duty[room_id] += occurrences(
+                event, window_start, window_end, tag=event.duty_counsellor_id
+            )
+        else:
+            opening[room_id] += occurrences(event, window_start, window_end)
+
+    room_ids = [room.pk for room in rooms]
+    closures = defaultdict(list)
+    for closure in Closure.objects.affecting(room_ids, window_start, window_end):
+        interval = Interval(closure.starts_at, closure.ends_at)
+        for room_id in [closure.room_id] if closure.room_id else room_ids:
+            closures[room_id].append(interval)
+
+    opened_days = defaultdict(set)
+    for room_id, date in HolidayOpening.objects.filter(
+        room__in=room_ids, date__range=(first, last)
+    ).values_list("room_id", "date"):
+        opened_days[room_id].add(date)
+
+    bookings = defaultdict(list)
+    blocking = Booking.objects.blocking().filter(
+        room__in=room_ids, starts_at__lt=window_end, ends_at__gt=window_start
+    )
+    if exclude_booking is not None:
+        blocking = blocking.exclude(pk=exclude_booking.pk)
+    for room_id, start, end in blocking.values_list("room_id", "starts_at", "ends_at"):
+        bookings[room_id].append(Interval(start, end))
+
+    calendar = StatutoryCalendar(first, last)
+    kinds = calendar.kinds()
+    inputs = {
+        pk: RoomInputs(
+            opening=opening[pk],
+            duty=duty[pk],
+            closures=closures[pk],
+            bookings=bookings[pk],
+            kinds=kinds,
+            opened_days=frozenset(opened_days[pk]),
+        )
+        for pk in room_ids
+    }
+    return calendar, inputs
+
+
+@dataclass
+class _Shown:
+    """What one process loaded for pages that show free times."""
+
+    calendar: StatutoryCalendar
+    inputs: dict
+    loaded_at: float
+    assessed: dict = field(default_factory=dict)
+
+
+_SHOWN = {}
+_SHOWN_LIMIT = 32
+# A change the signals cannot see (a bulk update, an edit in the database) shows
+# within this long.
+SHOWN_SECONDS = 300
+
+
 class Availability:
-    """Free slots for some rooms, loaded in a fixed number of queries whatever the
-    number of rooms, bands or bookings. By default it covers today to the furthest
+    """Free slots for some rooms. By default it covers today to the furthest
     booking horizon; `between=(first, last)` loads other days (the coordinators'
-    schedule)."""
+    schedule). A booking builds its own inside its transaction; pages that only
+    show free times use `Availability.shown`."""
 
     def __init__(self, rooms, now=None, *, exclude_booking=None, between=None):
-        from schedule.models import Event
+        self._cover(rooms, now, between)
+        self.calendar, self.inputs = load_inputs(
+            list(self.rooms.values()), self.first, self.last, exclude_booking
+        )
+        self._assessed = {}
 
+    @classmethod
+    def shown(cls, rooms, now=None):
+        """Free times for a page to show: what this process loaded before, while
+        the timetable version (one small query) says it still holds, else a fresh
+        load kept for the next page. The token is read before loading, so a
+        change committed meanwhile is loaded again next time, never kept as
+        current."""
+        from .models import TimetableVersion
+
+        self = cls.__new__(cls)
+        self._cover(rooms, now, None)
+        rules = tuple(sorted(self.rules.values(), key=lambda rules: rules.room_id))
+        key = (TimetableVersion.current(), self.first, self.last, rules)
+        kept = _SHOWN.get(key)
+        if kept is None or time.monotonic() - kept.loaded_at > SHOWN_SECONDS:
+            calendar, inputs = load_inputs(list(self.rooms.values()), self.first, self.last)
+            if len(_SHOWN) >= _SHOWN_LIMIT:
+                _SHOWN.clear()
+            kept = _SHOWN[key] = _Shown(calendar, inputs, time.monotonic())
+        self.calendar, self.inputs, self._assessed = kept.calendar, kept.inputs, kept.assessed
+        return self
+
+    def _cover(self, rooms, now, between):
         self.rooms = {room.pk: room for room in rooms}
         self.now = now or timezone.now()
+        self.today = self.now.astimezone(LOCAL_TZ).date()
         self.rules = {pk: RoomRules.for_room(room) for pk, room in self.rooms.items()}
         if between is None:
-            today = self.now.astimezone(LOCAL_TZ).date()
-            last = max((rules.last_day(self.now) for rules in self.rules.values()), default=today)
-            between = (today, last)
+            last = max(
+                (rules.last_day(self.now) for rules in self.rules.values()), default=self.today
+            )
+            between = (self.today, last)
         # One day either side: make-up weekends borrow the neighbouring weekday.
         self.first, self.last = between[0] - ONE_DAY, between[1] + ONE_DAY
-        window_start = datetime.datetime.combine(self.first, datetime.time(), LOCAL_TZ)
-        window_end = datetime.datetime.combine(self.last + ONE_DAY, datetime.time(), LOCAL_TZ)
-
-        room_of_calendar = {room.calendar_id: pk for pk, room in self.rooms.items()}
-        opening = defaultdict(list)
-        duty = defaultdict(list)
-        # A duty shift's event carries its counsellor; an opening band's has none.
-        events = (
-            Event.objects.filter(calendar_id__in=room_of_calendar)
-            .annotate(
-                duty_counsellor_id=Subquery(
-                    DutyShift.objects.filter(event=OuterRef("pk")).values("counsellor_id")[:1]
-                )
-            )
-            .select_related("rule")
-            .prefetch_related("occurrence_set")
-        )
-        for event in events:
-            room_id = room_of_calendar[event.calendar_id]
-            if event.duty_counsellor_id is not None:
-                duty[room_id] += occurrences(
-                    event, window_start, window_end, tag=event.duty_counsellor_id
-                )
-            else:
-                opening[room_id] += occurrences(event, window_start, window_end)
-
-        closures = defaultdict(list)
-        for closure in Closure.objects.affecting(self.rooms, window_start, window_end):
-            interval = Interval(closure.starts_at, closure.ends_at)
-            for room_id in [closure.room_id] if closure.room_id else self.rooms:
-                closures[room_id].append(interval)
-
-        opened_days = defaultdict(set)
-        for room_id, date in HolidayOpening.objects.filter(
-            room__in=self.rooms, date__range=(self.first, self.last)
-        ).values_list("room_id", "date"):
-            opened_days[room_id].add(date)
-
-        bookings = defaultdict(list)
-        blocking = Booking.objects.blocking().filter(
-            room__in=self.rooms, starts_at__lt=window_end, ends_at__gt=window_start
-        )
-        if exclude_booking is not None:
-            blocking = blocking.exclude(pk=exclude_booking.pk)
-        for room_id, start, end in blocking.values_list("room_id", "starts_at", "ends_at"):
-            bookings[room_id].append(Interval(start, end))
-
-        self.calendar = StatutoryCalendar(self.first, self.last)
-        kinds = self.calendar.kinds()
-        self.inputs = {
-            pk: RoomInputs(
-                opening=opening[pk],
-                duty=duty[pk],
-                closures=closures[pk],
-                bookings=bookings[pk],
-                kinds=kinds,
-                opened_days=frozenset(opened_days[pk]),
-            )
-            for pk in self.rooms
-        }
 
     def slots(self, room):
-        return free_slots(self.rules[room.pk], self.inputs[room.pk], now=self.now)
+        """The room's free slots now. Each slot's assessment holds for the day
+        it was made on, but the minimum notice moves with the clock: it is
+        checked again."""
+        rules = self.rules[room.pk]
+        assessed = self._assessed.get(room.pk)
+        if assessed is None:
+            assessed = self._assessed[room.pk] = assess(
+                rules,
+                self.inputs[room.pk],
+                now=self.now,
+                first=self.today,
+                last=rules.last_day(self.now),
+            )
+        return [
+            slot
+            for slot, refusal in assessed
+            if refusal is None and _timing(rules, slot.start, self.now) is None
+        ]
 
     def slots_on(self, room, day):
         return [slot for slot in self.slots(room) if slot.day == day]

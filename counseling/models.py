@@ -3,6 +3,7 @@ django-scheduler events), closures, holiday openings, bookings and the records
 around them (outgoing messages, staff access log)."""
 
 import datetime
+import secrets
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -688,3 +689,33 @@ class MobileCode(models.Model):
 
     def __str__(self):
         return f"{self.mobile_hash[:8]}… {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+
+class TimetableVersion(models.Model):
+    """One row whose token changes, in the same transaction, with anything free
+    times are computed from: rooms, counsellors, weekly times and their
+    django-scheduler events, closures, holiday openings, the statutory calendar
+    and bookings (counseling.signals). Pages that show free times keep what they
+    loaded under this token, so one small query tells any process whether it is
+    still true (counseling.availability.Availability.shown)."""
+
+    shown_on_pages = False  # portal.core.pagecache: free times are never page-cached
+
+    token = models.CharField(_("版本"), max_length=32)
+
+    class Meta:
+        verbose_name = _("排班版本")
+        verbose_name_plural = _("排班版本")
+
+    def __str__(self):
+        return self.token
+
+    @classmethod
+    def current(cls):
+        return cls.objects.values_list("token", flat=True).first()
+
+    @classmethod
+    def move_on(cls):
+        token = secrets.token_hex(16)
+        if not cls.objects.filter(pk=1).update(token=token):
+            cls.objects.update_or_create(pk=1, defaults={"token": token})

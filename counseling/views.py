@@ -129,7 +129,7 @@ def _slot_url(room, start):
 def room_list(request):
     """The six counselling rooms, how to reach them and their next free day."""
     rooms = list(Room.objects.for_listing())
-    availability = Availability(rooms)
+    availability = Availability.shown(rooms)
     for room in rooms:
         next_day = availability.next_free_day(room)
         room.next_free_label = day_label(next_day) if next_day else ""
@@ -148,7 +148,7 @@ def day_choices(free_counts):
 def room_days(request, room_id):
     """Step 2: the days of this room with a free time."""
     room = rooms_available(room_id)
-    availability = Availability([room])
+    availability = Availability.shown([room])
     days = day_choices(availability.free_counts(room))
     return render(
         request,
@@ -184,7 +184,7 @@ def _moment(instant):
 def day_slots(request, room_id, day):
     """Step 3: the free times of one day."""
     room = rooms_available(room_id)
-    availability = Availability([room])
+    availability = Availability.shown([room])
     slots = availability.slots_on(room, day)
     return render(
         request,
@@ -237,7 +237,7 @@ def _book(request, room_id, day, time):
     starts_at = datetime.datetime.combine(day, time, LOCAL_TZ)
     context = _booking_step_context(room, starts_at)
     if request.method == "GET":
-        availability = Availability([room])
+        availability = Availability.shown([room])
         refusal = availability.explain(room, starts_at)
         if refusal is not None:
             return _render_refused(
@@ -292,7 +292,9 @@ def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
     try:
         booking = create_booking(room=room, starts_at=starts_at, **data)
     except BookingRefused as refused:
-        return _render_refused(request, context, form, refused.message, Availability([room]))
+        return _render_refused(
+            request, context, form, refused.message, Availability.shown([room])
+        )
     except OperationalError:
         if busy_raises:
             raise

@@ -458,21 +458,73 @@ def rooms_at_a_moment(draw):
     return rules, inputs, now
 
 
-class TestOneRuleBook:
+@PROPERTY_SETTINGS
+@given(rooms_at_a_moment(), st.lists(moments(WEEK), max_size=20))
+def test_every_offered_slot_is_bookable_and_every_refusal_has_a_reason(room_at_a_moment, asked):
     """free_slots and explain apply the same rules: whatever a resident is offered
     can be booked, and any other time they ask for is refused with a reason."""
+    rules, inputs, now = room_at_a_moment
+    offered = {slot.start for slot in free_slots(rules, inputs, now=now)}
+    every_slot = assess(rules, inputs, now=now, first=WEEK[0], last=WEEK[-1])
+    for start in offered | set(asked) | {slot.start for slot, _ in every_slot}:
+        refusal = explain(rules, inputs, start, now=now)
+        if start in offered:
+            assert refusal is None, start
+        else:
+            assert isinstance(refusal, Refusal), (start, refusal)
 
-    @PROPERTY_SETTINGS
-    @given(rooms_at_a_moment(), st.lists(moments(WEEK), max_size=20))
-    def test_every_offered_slot_is_bookable_and_every_refusal_has_a_reason(
-        self, room_at_a_moment, asked
-    ):
-        rules, inputs, now = room_at_a_moment
-        offered = {slot.start for slot in free_slots(rules, inputs, now=now)}
-        every_slot = assess(rules, inputs, now=now, first=WEEK[0], last=WEEK[-1])
-        for start in offered | set(asked) | {slot.start for slot, _ in every_slot}:
-            refusal = explain(rules, inputs, start, now=now)
-            if start in offered:
-                assert refusal is None, start
-            else:
-                assert isinstance(refusal, Refusal), (start, refusal)
+
+@pytest.mark.django_db
+class TestShownFreeTimes:
+    """Pages that show free times reuse what their process loaded until the
+    timetable version moves on, which every change they depend on does."""
+
+    def shown_starts(self, room, day=MONDAY):
+        return starts(Availability.shown([room], NOW).slots_on(room, day))
+
+    def test_a_second_look_reads_only_the_version(self, django_assert_num_queries):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        first_look = self.shown_starts(room)
+        with django_assert_num_queries(1):
+            assert self.shown_starts(room) == first_look == ["09:00", "10:00", "11:00"]
+
+    def test_a_booking_a_closure_or_a_holiday_opening_is_seen_at_once(self):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
+        service.create_booking(
+            room=room, starts_at=at(MONDAY, "10:00"), name="李", mobile="13912345678",
+            visit_type="first", now=NOW,
+        )  # fmt: skip
+        assert self.shown_starts(room) == ["09:00", "11:00"]
+        closure = Closure.objects.create(
+            room=None, starts_at=at(MONDAY, "08:00"), ends_at=at(MONDAY, "09:30"), reason="检修"
+        )
+        assert self.shown_starts(room) == ["11:00"]
+        closure.delete()
+        assert self.shown_starts(room) == ["09:00", "11:00"]
+        open_room(room, "TH", ("09:00", "10:00"))
+        week_before = at(NATIONAL_DAY - ONE_WEEK, "07:00")
+        assert Availability.shown([room], week_before).slots_on(room, NATIONAL_DAY) == []
+        HolidayOpening.objects.create(room=room, date=NATIONAL_DAY)
+        shown = Availability.shown([room], week_before).slots_on(room, NATIONAL_DAY)
+        assert starts(shown) == ["09:00"]
+
+    def test_a_changed_timetable_or_a_deleted_shift_is_seen_at_once(self):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
+        band = OpeningHours.objects.get(room=room)
+        band.end_time = datetime.time(10)
+        band.save()
+        assert self.shown_starts(room) == ["09:00"]
+        DutyShift.objects.filter(room=room).first().delete()
+        assert self.shown_starts(room) == []
+
+    def test_the_minimum_notice_moves_with_the_clock_between_looks(self):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
+        later = NOW + datetime.timedelta(hours=1, minutes=30)  # 08:30: 10:00 is too soon
+        assert starts(Availability.shown([room], later).slots_on(room, MONDAY)) == ["11:00"]
