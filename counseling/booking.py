@@ -6,13 +6,13 @@ of SQLite's IMMEDIATE transactions."""
 import datetime
 import secrets
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import conf
 from .availability import Availability, Refusal
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
@@ -31,11 +31,11 @@ class BookingRefused(Exception):
 
 
 def max_upcoming_per_mobile():
-    return getattr(settings, "COUNSELING_MAX_UPCOMING_PER_MOBILE", 2)
+    return conf.get("MAX_UPCOMING_PER_MOBILE")
 
 
 def cancel_cutoff_hours():
-    return getattr(settings, "COUNSELING_CANCEL_CUTOFF_HOURS", 2)
+    return conf.get("CANCEL_CUTOFF_HOURS")
 
 
 def cancel_cutoff():

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import privacy, ratelimit, verification
+from . import conf, privacy, ratelimit, verification
 from .availability import Availability, DayKind
 from .booking import (
     BookingRefused,
@@ -44,7 +44,6 @@ PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
 # The confirmation as it was committed (reference, time, place), so the page
 # after booking shows it without reading the booking tables again.
 CONFIRMATION_KEY = "yuyue_confirmation"
-PENDING_FOR = 30 * 60  # seconds
 WEEKDAY_NAMES = "一二三四五六日"
 TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
 # The database could not take the change in time (another change held the room
@@ -305,7 +304,8 @@ def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
 
 def _keep(request, key, values):
     """Keep what the resident typed in the session, encrypted like a booking, for
-    PENDING_FOR: a form left at the code step on a shared phone does not stay."""
+    PENDING_FORM_MINUTES (counseling.conf): a form left at the code step on a
+    shared phone does not stay."""
     stamped = {**values, "kept_at": timezone.now().timestamp()}
     request.session[key] = privacy.encrypt(json.dumps(stamped))
 
@@ -320,7 +320,8 @@ def _kept(request, key):
         kept = json.loads(privacy.decrypt(token))
     except (InvalidToken, ValueError):
         kept = None
-    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > PENDING_FOR:
+    kept_for = conf.get("PENDING_FORM_MINUTES") * 60
+    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > kept_for:
         request.session.pop(key, None)
         return None
     return kept
