@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from . import conf
 from .availability import Availability, Refusal
+from .formatting import short_moment
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
 from .privacy import mobile_digest
@@ -213,7 +214,7 @@ def record_outcome(booking, status, now=None):
         raise BookingRefused(
             "not_started",
             _("这次预约 %(when)s 才开始,开始之后才能标记到访情况。")
-            % {"when": timezone.localtime(booking.starts_at, LOCAL_TZ).strftime("%m月%d日 %H:%M")},
+            % {"when": short_moment(booking.starts_at)},
         )
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)

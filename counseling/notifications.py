@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from . import conf
+from .formatting import full_moment
 from .privacy import scrub
 from .sms import get_backend
 
@@ -32,18 +33,12 @@ def manage_url():
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/yuyue/"
 
 
-def when(booking):
-    local = timezone.localtime(booking.starts_at)
-    weekday = "一二三四五六日"[local.weekday()]
-    return f"{local.year}年{local.month}月{local.day}日(周{weekday}){local:%H:%M}"
-
-
 def message_text(notification):
     from .models import Notification
 
     booking = notification.booking
     values = {
-        "when": when(booking),
+        "when": full_moment(booking.starts_at),
         "place": booking.room.address,
         "reference": booking.reference_display,
         "url": manage_url(),
