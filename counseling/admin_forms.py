@@ -11,8 +11,8 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from portal.core.admin_forms import DaysImpact, ListedConsent
 
 from .booking import BookingRefused, cancel_by_staff
+from .formatting import full_moment
 from .models import LOCAL_TZ, WEEKDAY_CODES, WEEKDAYS, Booking, HolidayOpening
-from .notifications import when
 
 
 class WeeklyTimesForm(WagtailAdminModelForm):
@@ -108,7 +108,7 @@ def listed(bookings):
     and how many more."""
     shown = [
         _("%(when)s %(room)s(编号 %(reference)s)")
-        % {"when": when(b), "room": b.room.name, "reference": b.reference_display}
+        % {"when": full_moment(b.starts_at), "room": b.room.name, "reference": b.reference_display}
         for b in bookings[:LISTED]
     ]
     more = len(bookings) - len(shown)

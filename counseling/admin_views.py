@@ -41,11 +41,10 @@ from . import audit
 from .admin_forms import CancelBookingForm
 from .availability import ONE_DAY, Availability, makeup_stand_in
 from .booking import BookingRefused, cancel_by_staff, record_outcome
+from .formatting import spreadsheet_time, staff_moment, staff_session, weekday
 from .forms import MOBILE_PATTERN
-from .models import LOCAL_TZ, WEEKDAYS, Booking, Closure, Counsellor, Room
+from .models import LOCAL_TZ, Booking, Closure, Counsellor, Room
 from .privacy import mask_mobile, mobile_digests, normalise_mobile
-
-WEEKDAY_LABELS = [label for _code, label in WEEKDAYS]
 
 
 def is_coordinator(user):
@@ -94,19 +93,8 @@ def can_see_bookings(user):
 
 
 def local_times(booking):
-    start = timezone.localtime(booking.starts_at, LOCAL_TZ)
-    end = timezone.localtime(booking.ends_at, LOCAL_TZ)
-    weekday = WEEKDAY_LABELS[start.weekday()]
-    return f"{start:%Y-%m-%d} {weekday} {start:%H:%M}–{end:%H:%M}"
-
-
-def local_naive(value):
-    """Spreadsheets have no time zones: write the Shanghai wall-clock time."""
-    return timezone.localtime(value, LOCAL_TZ).replace(tzinfo=None) if value else None
-
-
-def local_text(value):
-    return f"{timezone.localtime(value, LOCAL_TZ):%Y-%m-%d %H:%M}" if value else ""
+    """The booking's session as the admin's lists show it."""
+    return staff_session(booking.starts_at, booking.ends_at)
 
 
 def forbidden(request):
@@ -209,7 +197,7 @@ class BookingIndexView(ForbiddenResponseMixin, IndexView):
 
     template_name = "counseling/admin/booking_index.html"
     custom_field_preprocess = {
-        field: {"csv": local_text, "xlsx": local_naive} for field in ("starts_at", "ends_at")
+        field: {"csv": staff_moment, "xlsx": spreadsheet_time} for field in ("starts_at", "ends_at")
     }
 
     def get_base_queryset(self):
@@ -533,13 +521,10 @@ def room_schedule(room, days):
         schedule.append(
             {
                 "date": day,
-                "weekday": WEEKDAY_LABELS[day.weekday()],
                 "is_holiday": kind is DayKind.HOLIDAY,
                 "holiday_name": calendar.day(day).name,
                 "is_makeup": kind is DayKind.MAKEUP_WORKDAY,
-                "stand_in": WEEKDAY_LABELS[makeup_stand_in(day).weekday()]
-                if kind is DayKind.MAKEUP_WORKDAY
-                else "",
+                "stand_in": weekday(makeup_stand_in(day)) if kind is DayKind.MAKEUP_WORKDAY else "",
                 "holiday_opened": day in opened_days,
                 "opening": sorted(opening),
                 "duty": [(shift, counsellors.get(shift.tag)) for shift in sorted(duty)],

@@ -6,14 +6,15 @@ of SQLite's IMMEDIATE transactions."""
 import datetime
 import secrets
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import conf
 from .availability import Availability, Refusal
+from .formatting import short_moment
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
 from .privacy import mobile_digest
@@ -31,11 +32,11 @@ class BookingRefused(Exception):
 
 
 def max_upcoming_per_mobile():
-    return getattr(settings, "COUNSELING_MAX_UPCOMING_PER_MOBILE", 2)
+    return conf.get("MAX_UPCOMING_PER_MOBILE")
 
 
 def cancel_cutoff_hours():
-    return getattr(settings, "COUNSELING_CANCEL_CUTOFF_HOURS", 2)
+    return conf.get("CANCEL_CUTOFF_HOURS")
 
 
 def cancel_cutoff():
@@ -213,7 +214,7 @@ def record_outcome(booking, status, now=None):
         raise BookingRefused(
             "not_started",
             _("这次预约 %(when)s 才开始,开始之后才能标记到访情况。")
-            % {"when": timezone.localtime(booking.starts_at, LOCAL_TZ).strftime("%m月%d日 %H:%M")},
+            % {"when": short_moment(booking.starts_at)},
         )
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking.pk)

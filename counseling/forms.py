@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.forms import OneTimeCodeField
 
+from .formatting import time_range
 from .models import Booking
 from .privacy import normalise_mobile
 
@@ -158,7 +159,7 @@ class SlotChoiceForm(forms.Form):
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["start"].widget.choices = [
-            (slot.start.isoformat(), slot_label(slot)) for slot in slots
+            (slot.start.isoformat(), time_range(slot.start, slot.end)) for slot in slots
         ]
 
     def clean_start(self):
@@ -171,8 +172,3 @@ class SlotChoiceForm(forms.Form):
         if start is None or start.tzinfo is None or abs(start - timezone.now()) > ONE_YEAR:
             raise forms.ValidationError(_("请选择页面上列出的可预约时段。"))
         return start
-
-
-def slot_label(slot):
-    start, end = timezone.localtime(slot.start), timezone.localtime(slot.end)
-    return f"{start:%H:%M}–{end:%H:%M}"

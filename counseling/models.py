@@ -4,7 +4,6 @@ around them (outgoing messages, staff access log)."""
 
 import datetime
 import secrets
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,9 +16,8 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
 from .fields import EncryptedTextField
+from .formatting import LOCAL_TZ, staff_moment
 from .privacy import mobile_digest, mobile_digests
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def reference_display(reference):
@@ -436,7 +434,7 @@ class Closure(models.Model):
 
     def __str__(self):
         where = self.room or _("全部咨询室")
-        return f"{where}:{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} {self.reason}"
+        return f"{where}:{staff_moment(self.starts_at)} {self.reason}"
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -561,7 +559,7 @@ class Booking(models.Model):
         indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_start")]
 
     def __str__(self):
-        return f"{self.reference_display} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
+        return f"{self.reference_display} {staff_moment(self.starts_at)}"
 
     def save(self, *args, **kwargs):
         self.mobile_hash = mobile_digest(self.mobile) if self.mobile else ""
@@ -663,7 +661,7 @@ class BookingAccessLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self):
-        return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.username} {self.get_action_display()} {staff_moment(self.at)}"
 
 
 class MobileCode(models.Model):
@@ -688,7 +686,7 @@ class MobileCode(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.mobile_hash[:8]}… {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+        return f"{self.mobile_hash[:8]}… {staff_moment(self.created_at)}"
 
 
 class TimetableVersion(models.Model):

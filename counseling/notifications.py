@@ -15,23 +15,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from . import conf
+from .formatting import full_moment
 from .privacy import scrub
 from .sms import get_backend
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60, 180)]
+
+def retry_delay(attempts):
+    """How long to wait after the `attempts`-th failed attempt at a message."""
+    minutes = conf.get("MESSAGE_RETRY_MINUTES")
+    return datetime.timedelta(minutes=minutes[min(attempts, len(minutes)) - 1])
 
 
 def manage_url():
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/yuyue/"
-
-
-def when(booking):
-    local = timezone.localtime(booking.starts_at)
-    weekday = "一二三四五六日"[local.weekday()]
-    return f"{local.year}年{local.month}月{local.day}日(周{weekday}){local:%H:%M}"
 
 
 def message_text(notification):
@@ -39,7 +38,7 @@ def message_text(notification):
 
     booking = notification.booking
     values = {
-        "when": when(booking),
+        "when": full_moment(booking.starts_at),
         "place": booking.room.address,
         "reference": booking.reference_display,
         "url": manage_url(),
@@ -140,11 +139,10 @@ def deliver(notification_id):
             # A provider's message may quote the number or address it refused.
             reason = scrub(str(error), booking.mobile, booking.email)
             notification.last_error = f"{type(error).__name__}: {reason}"[:300]
-            if notification.attempts >= MAX_ATTEMPTS:
+            if notification.attempts >= conf.get("MESSAGE_ATTEMPTS"):
                 notification.state = Notification.State.FAILED
             else:
-                delay = BACKOFF[min(notification.attempts - 1, len(BACKOFF) - 1)]
-                notification.next_attempt_at = timezone.now() + delay
+                notification.next_attempt_at = timezone.now() + retry_delay(notification.attempts)
                 transaction.on_commit(
                     lambda: schedule_retry(notification.pk, notification.next_attempt_at)
                 )

@@ -6,8 +6,9 @@ to start with the console or memory backend unless ALLOW_CONSOLE_MESSAGES=true
 
 import sys
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from . import conf
 
 
 class SmsError(Exception):
@@ -29,5 +30,4 @@ class MemoryBackend:
 
 
 def get_backend():
-    path = getattr(settings, "COUNSELING_SMS_BACKEND", "counseling.sms.ConsoleBackend")
-    return import_string(path)()
+    return import_string(conf.get("SMS_BACKEND"))()

@@ -1,7 +1,7 @@
 """Proof that a resident holds a mobile: a six-digit code sent by SMS, typed back.
 
-A code is valid for five minutes and five tries; another can be asked for after
-60 seconds; sending is limited per visitor, per number and visitor, and per
+By default (counseling.conf) a code is valid for five minutes and five tries;
+another can be asked for after 60 seconds; sending is limited per visitor, per number and visitor, and per
 number. A code belongs to the browser session that asked for it: another session
 can neither use it, replace it, spend its tries nor see that it was sent. Codes
 and numbers are stored only as keyed hashes (HMAC under the booking lookup key).
@@ -22,23 +22,30 @@ from django.utils.translation import ngettext
 
 from portal.core.clients import client_key
 
-from . import ratelimit
+from . import conf, ratelimit
 from .models import MobileCode
 from .privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
 from .sms import SmsError, get_backend
 
 CODE_DIGITS = 6
-CODE_LIFETIME = datetime.timedelta(minutes=5)
-MAX_TRIES = 5
-RESEND_AFTER = datetime.timedelta(seconds=60)
-# How long a session counts a number as proven after its code was typed.
-VERIFIED_FOR = datetime.timedelta(minutes=30)
-# Codes are kept this long, then deleted by `purge_bookings`.
-KEPT_FOR = datetime.timedelta(days=1)
 SESSION_KEY = "yuyue_verified"
 # A random name for this browser session, kept across session key changes, that
 # the session's codes are filed under.
 REQUESTER_KEY = "yuyue_requester"
+
+
+def code_lifetime():
+    return datetime.timedelta(minutes=conf.get("CODE_LIFETIME_MINUTES"))
+
+
+def verified_for():
+    """How long a session counts a number as proven after its code was typed."""
+    return datetime.timedelta(minutes=conf.get("VERIFIED_MINUTES"))
+
+
+def codes_kept_for():
+    """How long codes are kept before `purge_bookings` deletes them."""
+    return datetime.timedelta(days=conf.get("CODES_KEPT_DAYS"))
 
 
 class CodeRefused(Exception):
@@ -58,7 +65,7 @@ def _code_digest(mobile_hash, code):
 def message_text(code):
     return _(
         "【金家岭街道】验证码 %(code)s,%(minutes)d 分钟内有效。请勿告诉他人;如非本人操作,请忽略本短信。"
-    ) % {"code": code, "minutes": CODE_LIFETIME.seconds // 60}
+    ) % {"code": code, "minutes": conf.get("CODE_LIFETIME_MINUTES")}
 
 
 def requester_hash(request):
@@ -85,7 +92,8 @@ def wait_before_resend(request, mobile, now=None):
     last = last.first()
     if last is None:
         return 0
-    return max(0, int((last + RESEND_AFTER - now).total_seconds() + 0.999))
+    resend_at = last + datetime.timedelta(seconds=conf.get("CODE_RESEND_SECONDS"))
+    return max(0, int((resend_at - now).total_seconds() + 0.999))
 
 
 def _limits(request, mobile):
@@ -130,7 +138,7 @@ def send_code(request, mobile, now=None):
         requester_hash=requester_hash(request),
         code_hash=_code_digest(digest, code),
         created_at=now,
-        expires_at=now + CODE_LIFETIME,
+        expires_at=now + code_lifetime(),
     )
     try:
         get_backend().send(mobile, message_text(code))
@@ -152,10 +160,11 @@ def check_code(request, mobile, typed, now=None, consume=True):
     now = now or timezone.now()
     typed = "".join(ch for ch in typed if ch.isdigit())
     with transaction.atomic():
+        tries = conf.get("CODE_TRIES")
         record = _codes_of(request, mobile).select_for_update().order_by("-created_at").first()
         if record is None or record.expires_at <= now:
             refusal = "expired"
-        elif record.tries >= MAX_TRIES:
+        elif record.tries >= tries:
             refusal = "too_many"
         else:
             record.tries += 1
@@ -163,14 +172,14 @@ def check_code(request, mobile, typed, now=None, consume=True):
                 record.used_at = now if consume else None
                 refusal = None
             else:
-                refusal = "wrong" if record.tries < MAX_TRIES else "too_many"
+                refusal = "wrong" if record.tries < tries else "too_many"
             record.save(update_fields=["tries", "used_at"])
     if refusal == "expired":
         raise CodeRefused("expired", _("验证码已过期或已经用过,请点“重新获取验证码”。"))
     if refusal == "too_many":
         raise CodeRefused("too_many", _("验证码输错次数太多,请点“重新获取验证码”。"))
     if refusal == "wrong":
-        left = MAX_TRIES - record.tries
+        left = tries - record.tries
         raise CodeRefused(
             "wrong",
             ngettext(
@@ -207,7 +216,7 @@ def _proof(request, now=None):
     if not proof:
         return None
     proved_at = datetime.datetime.fromtimestamp(proof["at"], datetime.UTC)
-    if (now or timezone.now()) - proved_at > VERIFIED_FOR:
+    if (now or timezone.now()) - proved_at > verified_for():
         request.session.pop(SESSION_KEY, None)
         return None
     return proof

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import privacy, ratelimit, verification
+from . import conf, privacy, ratelimit, verification
 from .availability import Availability, DayKind
 from .booking import (
     BookingRefused,
@@ -33,7 +33,8 @@ from .booking import (
     move_booking,
     refusal_message,
 )
-from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm, slot_label
+from .formatting import at, day_label, full_day_label, full_moment, moment, session, time_range
+from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm
 from .ics import booking_calendar
 from .models import LOCAL_TZ, Booking, Closure, Room, reference_display
 
@@ -44,8 +45,6 @@ PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
 # The confirmation as it was committed (reference, time, place), so the page
 # after booking shows it without reading the booking tables again.
 CONFIRMATION_KEY = "yuyue_confirmation"
-PENDING_FOR = 30 * 60  # seconds
-WEEKDAY_NAMES = "一二三四五六日"
 TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
 # The database could not take the change in time (another change held the room
 # for too long): nothing was saved, and the resident can simply try again.
@@ -59,32 +58,6 @@ BUSY_CODE = gettext_lazy(
 BUSY_STATUS = 503
 
 logger = logging.getLogger(__name__)
-
-
-def weekday(day):
-    return _("周%(day)s") % {"day": WEEKDAY_NAMES[day.weekday()]}
-
-
-def day_label(day):
-    return _("%(month)d月%(day)d日 %(weekday)s") % {
-        "month": day.month,
-        "day": day.day,
-        "weekday": weekday(day),
-    }
-
-
-def full_day_label(day):
-    return _("%(year)d年%(month)d月%(day)d日 %(weekday)s") % {
-        "year": day.year,
-        "month": day.month,
-        "day": day.day,
-        "weekday": weekday(day),
-    }
-
-
-def booking_when(booking):
-    start, end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
-    return f"{full_day_label(start.date())} {start:%H:%M}–{end:%H:%M}"
 
 
 def error_summary(form, *extra):
@@ -106,7 +79,7 @@ def rooms_available(room_id):
 def slot_links(room, slots):
     return [
         {
-            "label": slot_label(slot),
+            "label": time_range(slot.start, slot.end),
             "url": _slot_url(room, slot.start),
         }
         for slot in slots
@@ -170,14 +143,8 @@ def _closures_ahead(room):
         [room], now, now + datetime.timedelta(days=room.horizon_days)
     ).order_by("starts_at")
     return [
-        {"from": _moment(c.starts_at), "to": _moment(c.ends_at), "reason": c.reason}
-        for c in closures
+        {"from": moment(c.starts_at), "to": moment(c.ends_at), "reason": c.reason} for c in closures
     ]
-
-
-def _moment(instant):
-    local = timezone.localtime(instant, LOCAL_TZ)
-    return f"{day_label(local.date())} {local:%H:%M}"
 
 
 @never_cache
@@ -220,7 +187,7 @@ def _render_busy_form(request, day, time):
     context = {
         "form_action": request.path,
         "room": None,
-        "when": f"{full_day_label(day)} {time:%H:%M}",
+        "when": full_moment(at(day, time)),
         "page_title": _("填写预约信息"),
         "form": BookingForm(request.POST) if request.method == "POST" else BookingForm(),
         "errors": [(None, BUSY_BOOKING)],
@@ -278,7 +245,7 @@ def _booking_step_context(room, starts_at):
         "form_action": _slot_url(room, starts_at),
         "room": room,
         "day": local.date(),
-        "when": f"{full_day_label(local.date())} {local:%H:%M}",
+        "when": full_moment(starts_at),
         "page_title": _("填写预约信息"),
     }
 
@@ -292,9 +259,7 @@ def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
     try:
         booking = create_booking(room=room, starts_at=starts_at, **data)
     except BookingRefused as refused:
-        return _render_refused(
-            request, context, form, refused.message, Availability.shown([room])
-        )
+        return _render_refused(request, context, form, refused.message, Availability.shown([room]))
     except OperationalError:
         if busy_raises:
             raise
@@ -307,7 +272,8 @@ def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
 
 def _keep(request, key, values):
     """Keep what the resident typed in the session, encrypted like a booking, for
-    PENDING_FOR: a form left at the code step on a shared phone does not stay."""
+    PENDING_FORM_MINUTES (counseling.conf): a form left at the code step on a
+    shared phone does not stay."""
     stamped = {**values, "kept_at": timezone.now().timestamp()}
     request.session[key] = privacy.encrypt(json.dumps(stamped))
 
@@ -322,7 +288,8 @@ def _kept(request, key):
         kept = json.loads(privacy.decrypt(token))
     except (InvalidToken, ValueError):
         kept = None
-    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > PENDING_FOR:
+    kept_for = conf.get("PENDING_FORM_MINUTES") * 60
+    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > kept_for:
         request.session.pop(key, None)
         return None
     return kept
@@ -468,7 +435,7 @@ def _remember(request, booking):
     room = booking.room
     confirmation = {
         "reference": booking.reference,
-        "when": booking_when(booking),
+        "when": session(booking.starts_at, booking.ends_at),
         "room": {
             field: getattr(room, field)
             for field in ("name", "address", "directions", "phone", "session_minutes")
@@ -492,7 +459,7 @@ def _booking_context(booking, **extra):
     return {
         "booking": booking,
         "room": booking.room,
-        "when": booking_when(booking),
+        "when": session(booking.starts_at, booking.ends_at),
         **extra,
     }
 
@@ -620,7 +587,8 @@ def bookings(request):
         {
             "page_title": _("我的预约"),
             "bookings": [
-                {"booking": booking, "when": booking_when(booking)} for booking in upcoming
+                {"booking": booking, "when": session(booking.starts_at, booking.ends_at)}
+                for booking in upcoming
             ],
             "masked_mobile": verification.verified_mask(request),
         },
@@ -729,7 +697,10 @@ def move_slots(request, booking, day):
             logger.exception("Booking not moved: the database did not answer in time.")
             error, status = BUSY, BUSY_STATUS
         else:
-            messages.success(request, _("已改约到 %(when)s。") % {"when": booking_when(booking)})
+            messages.success(
+                request,
+                _("已改约到 %(when)s。") % {"when": session(booking.starts_at, booking.ends_at)},
+            )
             return redirect("yuyue:detail")
     return render(
         request,

@@ -22,7 +22,7 @@ def client_address(request):
     comes from the proxy, so when it does (TRUSTED_PROXIES) the address
     the proxy reports in X-Real-IP counts instead."""
     remote = request.META.get("REMOTE_ADDR") or "unknown"
-    trusted = getattr(settings, "TRUSTED_PROXIES", ())
+    trusted = settings.TRUSTED_PROXIES
     if remote in trusted:
         return request.META.get("HTTP_X_REAL_IP", "").strip() or remote
     return remote

@@ -44,11 +44,11 @@ READ_PARAMETERS = ("q", "page", "tag", "category", "p")
 
 
 def page_cache():
-    return caches[getattr(settings, "PAGE_CACHE_ALIAS", "default")]
+    return caches[settings.PAGE_CACHE_ALIAS]
 
 
 def timeout():
-    return getattr(settings, "PAGE_CACHE_SECONDS", 600)
+    return settings.PAGE_CACHE_SECONDS
 
 
 class _RequestReads:
@@ -186,7 +186,7 @@ def _reads_every_parameter(request):
 
 def _may_use_cache(request):
     return (
-        getattr(settings, "PAGE_CACHE_ENABLED", True)
+        settings.PAGE_CACHE_ENABLED
         and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and not request.path.startswith(NEVER_CACHED_PREFIXES)

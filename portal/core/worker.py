@@ -45,15 +45,15 @@ RETRY_DELAYS = (1, 2, 5, 10, 30)
 
 
 def lease():
-    return datetime.timedelta(seconds=getattr(settings, "TASK_WORKER_LEASE", 60))
+    return datetime.timedelta(seconds=settings.TASK_WORKER_LEASE)
 
 
 def orphan_age():
-    return datetime.timedelta(seconds=getattr(settings, "TASK_WORKER_ORPHAN_AGE", 600))
+    return datetime.timedelta(seconds=settings.TASK_WORKER_ORPHAN_AGE)
 
 
 def heartbeat_interval():
-    return getattr(settings, "TASK_WORKER_HEARTBEAT", 10)
+    return settings.TASK_WORKER_HEARTBEAT
 
 
 def reclaim_stale_tasks(now=None):

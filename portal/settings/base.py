@@ -222,6 +222,43 @@ CACHES = {
     },
 }
 
+# --- Anonymous page cache (portal.core.pagecache, docs/performance.md) ------------
+# Anonymous visitors' pages are kept per content generation, which a publish
+# moves, so an edit shows at once. On by default; test.py turns it off so tests
+# measure real renders, and production reads PAGE_CACHE_ENABLED from the
+# environment.
+PAGE_CACHE_ENABLED = True
+# The CACHES entry that holds pages, fragments and look-ups: the shared one
+# (Redis in production), so every app process sees one generation.
+PAGE_CACHE_ALIAS = "default"
+# Seconds a cached page is kept at most, whatever the generation says. This
+# bounds what the generation cannot see: a publish during a Redis outage, or
+# a local-memory cache of another process. Ten minutes keeps most requests
+# cached on a site that changes a few times a day.
+PAGE_CACHE_SECONDS = 600
+
+# --- Who is asking (portal.core.clients) ----------------------------------------
+# Addresses of the reverse proxies whose X-Real-IP header names the visitor, for
+# the per-visitor limits (bookings, SMS codes, login lockout). None by default:
+# without a proxy any visitor could forge the header and count as someone else.
+# Production reads TRUSTED_PROXIES from the environment (default the local nginx).
+TRUSTED_PROXIES = []
+
+# --- Task worker (portal.core.worker, `manage.py db_worker`) --------------------
+# Seconds between a worker's heartbeats: often enough that a dead worker shows
+# well within the lease, rarely enough to be no load on the database.
+TASK_WORKER_HEARTBEAT = 10
+# Seconds without a heartbeat after which a worker counts as dead and its
+# running task goes back to the queue: six missed beats, so a slow database
+# moment does not hand one task to two workers.
+TASK_WORKER_LEASE = 60
+# Seconds after which a running task of a worker that never beat (django-tasks-db's
+# own worker) is handed back: longer than any message takes to send.
+TASK_WORKER_ORPHAN_AGE = 600
+
+# The booking module's knobs (COUNSELING_*) keep their defaults, units and
+# reasons in counseling/conf.py; a setting of the same name here overrides one.
+
 LOGIN_URL = "wagtailadmin_login"
 
 # --- Staff accounts (portal/accounts/, docs/security.md "员工账户安全") ---------------

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from counseling import booking as service
-from counseling import notifications
+from counseling import conf, notifications
 from counseling.demo import ROOMS
 from counseling.models import (
     LOCAL_TZ,
@@ -129,12 +129,12 @@ def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(room, s
     settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     booking = book(room, at(MONDAY, "10:00"), email="")
     later = timezone.now()
-    for _attempt in range(notifications.MAX_ATTEMPTS + 2):
+    for _attempt in range(conf.get("MESSAGE_ATTEMPTS") + 2):
         later += datetime.timedelta(hours=4)
         notifications.retry_due(now=later)
     sms = Notification.objects.get(booking=booking)
     assert sms.state == Notification.State.FAILED
-    assert sms.attempts == notifications.MAX_ATTEMPTS
+    assert sms.attempts == conf.get("MESSAGE_ATTEMPTS")
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
 
 

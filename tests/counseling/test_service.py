@@ -219,14 +219,6 @@ class TestReminders:
         assert kept.reminder_sent_at is not None and cancelled.reminder_sent_at is None
 
 
-def test_limits_default_to_two_upcoming_per_mobile_and_two_hours_to_cancel(settings):
-    for name in ("COUNSELING_MAX_UPCOMING_PER_MOBILE", "COUNSELING_CANCEL_CUTOFF_HOURS"):
-        if hasattr(settings, name):
-            delattr(settings, name)
-    assert service.max_upcoming_per_mobile() == 2
-    assert service.cancel_cutoff() == datetime.timedelta(hours=2)
-
-
 class TestOutcome:
     def test_attended_and_no_show_are_recorded(self, room):
         booking = book(room, at(MONDAY, "10:00"))

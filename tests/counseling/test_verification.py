@@ -14,11 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import privacy, sms
+from counseling import conf, privacy, sms
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, MobileCode
-from counseling.verification import VERIFIED_FOR, mark_verified
-from counseling.views import PENDING_BOOKING_KEY, PENDING_FOR
+from counseling.verification import mark_verified, verified_for
+from counseling.views import PENDING_BOOKING_KEY
 from tests.factories import make_open_room, sms_code
 
 pytestmark = pytest.mark.django_db
@@ -260,7 +260,7 @@ def test_what_was_typed_is_forgotten_after_half_an_hour_or_on_leaving(client, sl
     client.post(slot_url, form())
     session = client.session
     kept = json.loads(privacy.decrypt(session[PENDING_BOOKING_KEY]))
-    kept["kept_at"] -= PENDING_FOR + 1
+    kept["kept_at"] -= conf.get("PENDING_FORM_MINUTES") * 60 + 1
     session[PENDING_BOOKING_KEY] = privacy.encrypt(json.dumps(kept))
     session.save()
 
@@ -321,7 +321,7 @@ def test_a_proven_number_books_again_without_a_new_code_for_a_while(client, room
 def test_the_proof_runs_out(client, rf):
     request = rf.get("/")
     request.session = client.session
-    mark_verified(request, MOBILE, now=timezone.now() - VERIFIED_FOR - datetime.timedelta(1))
+    mark_verified(request, MOBILE, now=timezone.now() - verified_for() - datetime.timedelta(1))
     request.session.save()
     client.cookies["sessionid"] = request.session.session_key
     assert client.get("/yuyue/bookings/")["Location"] == "/yuyue/"

@@ -1,14 +1,9 @@
 import datetime
 
-from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
 
-from counseling import booking, verification
-
-
-def retention_days():
-    return getattr(settings, "COUNSELING_RETENTION_DAYS", 180)
+from counseling import booking, conf, verification
 
 
 class Command(BaseCommand):
@@ -19,16 +14,19 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help="预约结束多少天后删除个人信息(默认取 COUNSELING_RETENTION_DAYS,即 180 天)",
+            help=(
+                "预约结束多少天后删除个人信息(默认取 COUNSELING_RETENTION_DAYS,"
+                f"未设置时为 {conf.DEFAULTS['RETENTION_DAYS']} 天)"
+            ),
         )
 
     def handle(self, *args, days=None, **options):
-        days = retention_days() if days is None else days
+        days = conf.get("RETENTION_DAYS") if days is None else days
         if days < 0:
             raise CommandError("--days 不能为负数。")
         before = timezone.now() - datetime.timedelta(days=days)
         erased, messages = booking.erase_personal_data(before)
-        codes = verification.purge(timezone.now() - verification.KEPT_FOR)
+        codes = verification.purge(timezone.now() - verification.codes_kept_for())
         self.stdout.write(
             f"已删除 {erased} 个预约的个人信息(结束超过 {days} 天);删除消息记录 {messages} 条;"
             f"删除过期的短信验证码 {codes} 条。"
