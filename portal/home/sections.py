@@ -6,7 +6,8 @@ from wagtail import hooks
 
 from portal.campaigns.models import current_campaign
 from portal.core.lookups import cached
-from portal.news.models import NewsIndexPage, latest_news_ids, news_cards
+from portal.news.models import NewsIndexPage
+from portal.news.queries import latest_news_ids, news_cards
 from portal.talks.models import TalkIndexPage, featured_talks, talk_cards
 
 # Other apps add sections to the home page through this hook (counseling adds
