@@ -8,7 +8,8 @@ from portal.campaigns.models import current_campaign
 from portal.core.lookups import cached
 from portal.news.models import NewsIndexPage
 from portal.news.queries import latest_news_ids, news_cards
-from portal.talks.models import TalkIndexPage, featured_talks, talk_cards
+from portal.talks.models import TalkIndexPage
+from portal.talks.queries import featured_talks, talk_cards
 
 # Other apps add sections to the home page through this hook (counseling adds
 # the rooms): a function of (home page, request) that returns the section's
