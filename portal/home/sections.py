@@ -4,7 +4,7 @@ queries whatever the amount of content."""
 from django.contrib.contenttypes.models import ContentType
 from wagtail import hooks
 
-from portal.campaigns.models import current_campaign
+from portal.campaigns.queries import current_campaign
 from portal.core.lookups import cached
 from portal.news.models import NewsIndexPage
 from portal.news.queries import latest_news_ids, news_cards
