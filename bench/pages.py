@@ -169,7 +169,8 @@ def pages_to_load():
     from counseling.models import Room
     from portal.campaigns.models import CampaignPage
     from portal.news.models import NewsIndexPage, NewsPage
-    from portal.talks.models import TalkIndexPage, public_talks
+    from portal.talks.models import TalkIndexPage
+    from portal.talks.queries import public_talks
 
     news_index = NewsIndexPage.objects.get().url
     room = Room.objects.for_listing().first()

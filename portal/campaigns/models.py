@@ -1,11 +1,13 @@
 """扫黑除恶 campaign material: an index of campaigns, and campaign pages with
 posters, downloadable documents, questions and answers and the official ways
 to report. The site itself never collects clues; it points to the official
-channels."""
+channels.
+
+What the pages show is read in queries.py, which imports this module: the
+pages' methods import it when they are called."""
 
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import strip_tags
@@ -40,20 +42,11 @@ class CampaignIndexPage(BasePage):
         verbose_name = _("扫黑除恶栏目")
         verbose_name_plural = _("扫黑除恶栏目")
 
-    def campaigns(self):
-        """Live public campaigns under this index, with what a card shows loaded up front."""
-        return (
-            CampaignPage.objects.child_of(self)
-            .live()
-            .public()
-            .select_related("banner_image")
-            .prefetch_related("banner_image__renditions", _posters_prefetch())
-            .order_by("-date", "-first_published_at", "-pk")
-        )
-
     def get_context(self, request, *args, **kwargs):
+        from . import queries
+
         context = super().get_context(request, *args, **kwargs)
-        paginator = Paginator(self.campaigns(), CAMPAIGNS_PER_PAGE)
+        paginator = Paginator(queries.campaigns_under(self), CAMPAIGNS_PER_PAGE)
         # get_page copes with missing, non-numeric and out-of-range numbers.
         context["campaigns"] = paginator.get_page(request.GET.get("page"))
         context["page_obj"] = context["campaigns"]
@@ -184,9 +177,10 @@ class CampaignPage(BasePage):
 
     @cached_property
     def gallery_posters(self):
-        """Posters with their images and renditions, loaded once for the gallery
-        and the sharing image whatever their number."""
-        return list(self.posters.select_related("image").prefetch_related("image__renditions"))
+        """Posters with their images, loaded once for the gallery and the sharing image."""
+        from . import queries
+
+        return queries.gallery_posters(self)
 
     @property
     def card_image(self):
@@ -202,10 +196,12 @@ class CampaignPage(BasePage):
         return self.banner_text or self.intro
 
     def get_context(self, request, *args, **kwargs):
+        from . import queries
+
         context = super().get_context(request, *args, **kwargs)
         # Read when the article is rendered, not when it comes from the cache.
         context["posters"] = SimpleLazyObject(lambda: self.gallery_posters)
-        context["documents"] = self.documents.select_related("document")
+        context["documents"] = queries.downloads(self)
         context["faqs"] = self.faqs.all()
         return context
 
@@ -280,26 +276,3 @@ class CampaignFAQ(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = _("常见问题")
         verbose_name_plural = _("常见问题")
-
-
-def _posters_prefetch():
-    return Prefetch(
-        "posters",
-        queryset=CampaignPoster.objects.select_related("image").prefetch_related(
-            "image__renditions"
-        ),
-    )
-
-
-def current_campaign():
-    """The live, public campaign flagged as current (the newest if several), with
-    its banner image and that image's renditions loaded, or None."""
-    return (
-        CampaignPage.objects.live()
-        .public()
-        .filter(is_current=True)
-        .select_related("banner_image")
-        .prefetch_related("banner_image__renditions")
-        .order_by("-date", "-first_published_at", "-pk")
-        .first()
-    )

@@ -1,16 +1,15 @@
 import hashlib
 
 from django.db import models
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
-from wagtail.models import Page
 
 from portal.core import pagecache
 from portal.core.lookups import lookup_key
 from portal.core.models import BasePage
-from portal.core.wagtail_compat import remember_parent
+
+from .queries import page_on_path
+from .sections import home_sections
 
 NOT_WALKED = object()
 
@@ -44,8 +43,6 @@ class HomePage(BasePage):
         verbose_name = _("首页")
 
     def get_context(self, request, *args, **kwargs):
-        from portal.home.sections import home_sections
-
         context = super().get_context(request, *args, **kwargs)
         context.update(home_sections(self, request))
         return context
@@ -71,7 +68,7 @@ class HomePage(BasePage):
         walked = pagecache.kept(key, NOT_WALKED)
         fresh = walked is NOT_WALKED
         if fresh:
-            walked = self._walk(path_components)
+            walked = page_on_path(self, path_components)
         if walked is None:
             found = super().route(request, path_components)
         else:
@@ -80,43 +77,3 @@ class HomePage(BasePage):
         if fresh:  # Http404 never gets here
             pagecache.keep(key, walked)
         return found
-
-    def _walk(self, path_components):
-        """The page a path leads to, loaded for serving, and how many of the
-        components it took; None when the path leaves the home page at once."""
-        prefixes = [self.url_path]
-        for component in path_components:
-            prefixes.append(f"{prefixes[-1]}{component}/")
-        on_path = {page.url_path: page for page in Page.objects.filter(url_path__in=prefixes[1:])}
-        parent, reached, depth = None, self, 0
-        while depth < len(path_components):
-            if reached is not self and _has_own_route(reached, path_components[depth:]):
-                break
-            child = on_path.get(prefixes[depth + 1])
-            if child is None:
-                break
-            parent, reached, depth = reached, child, depth + 1
-        if reached is self:
-            return None
-        page = _load_for_serving(reached)
-        remember_parent(page, parent)
-        # Wagtail checks them before serving; kept with the page (see BasePage).
-        page.served_restrictions = list(page.get_view_restrictions())
-        return page, depth
-
-
-def _has_own_route(page, components):
-    """Whether a live routable page answers ``components`` itself."""
-    model = page.specific_class
-    if not page.live or model is None or not issubclass(model, RoutablePageMixin):
-        return False
-    try:
-        model.get_resolver().resolve("/" + "".join(f"{part}/" for part in components))
-    except Http404:
-        return False
-    return True
-
-
-def _load_for_serving(page):
-    model = page.specific_class or type(page)
-    return model.objects.select_related(*getattr(model, "shown_relations", ())).get(pk=page.pk)

@@ -4,10 +4,12 @@ queries whatever the amount of content."""
 from django.contrib.contenttypes.models import ContentType
 from wagtail import hooks
 
-from portal.campaigns.models import current_campaign
+from portal.campaigns.queries import current_campaign
 from portal.core.lookups import cached
-from portal.news.models import NewsIndexPage, latest_news_ids, news_cards
-from portal.talks.models import TalkIndexPage, featured_talks, talk_cards
+from portal.news.models import NewsIndexPage
+from portal.news.queries import latest_news_ids, news_cards
+from portal.talks.models import TalkIndexPage
+from portal.talks.queries import featured_talks, talk_cards
 
 # Other apps add sections to the home page through this hook (counseling adds
 # the rooms): a function of (home page, request) that returns the section's

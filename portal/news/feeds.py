@@ -6,7 +6,7 @@ from django.contrib.syndication.views import Feed
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import NEWS_ORDER, NewsPage, in_listing_order
+from .queries import feed_items
 
 FEED_ITEMS = 20
 
@@ -35,13 +35,7 @@ class NewsFeed(Feed):
         return self.index_page.get_full_url(self.request)
 
     def items(self):
-        ids = in_listing_order(self.index_page.visible_news())[:FEED_ITEMS]
-        return list(
-            NewsPage.objects.filter(pk__in=list(ids))
-            .select_related("category")
-            .prefetch_related("tags")
-            .order_by(*NEWS_ORDER)
-        )
+        return feed_items(self.index_page, FEED_ITEMS)
 
     def item_title(self, item):
         return item.title

@@ -1,9 +1,11 @@
 """Policy news (政策新闻): categories, tags, the news index with its archive and
-RSS feed, and the news page itself."""
+RSS feed, and the news page itself.
+
+What the pages show is read in queries.py (the feed's items too), which
+imports this module: the pages' methods import it when they are called."""
 
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -11,27 +13,17 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
-from taggit.models import Tag, TaggedItemBase
+from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.images import get_image_model
-from wagtail.images.models import Filter
 from wagtail.models import Orderable
 
 from portal.core.blocks import BodyBlock, stream_text
-from portal.core.cards import Cards
-from portal.core.lookups import cached, image_with_renditions
+from portal.core.lookups import image_with_renditions
 from portal.core.models import BasePage
-from portal.core.utils import find_filter
 
 NEWS_PER_PAGE = 10
-RELATED_NEWS_LIMIT = 3
-
-# The renditions templates/includes/news_card.html asks for with
-# {% picture ... format-{avif,webp,jpeg} fill-{400x225,800x450} %}; listings
-# prefetch exactly these so a card costs no query of its own.
-CARD_IMAGE_SPECS = Filter.expand_spec(["format-{avif,webp,jpeg}", "fill-{400x225,800x450}"])
 
 
 class NewsCategory(models.Model):
@@ -77,58 +69,6 @@ class NewsPageTag(TaggedItemBase):
         verbose_name_plural = _("新闻标签")
 
 
-def card_renditions_prefetch():
-    """Prefetch the featured image renditions a news card shows."""
-    rendition_model = get_image_model().get_rendition_model()
-    return Prefetch(
-        "featured_image__renditions",
-        queryset=rendition_model.objects.filter(filter_spec__in=CARD_IMAGE_SPECS),
-        to_attr="prefetched_renditions",
-    )
-
-
-NEWS_ORDER = ("-date", "-pk")
-
-
-def news_for_listing(queryset):
-    """Everything a news card shows, fetched in a fixed number of queries."""
-    return (
-        queryset.select_related("category", "featured_image")
-        .prefetch_related("tags", card_renditions_prefetch())
-        .order_by(*NEWS_ORDER)
-    )
-
-
-def news_cards(request, ids, show_tags=False):
-    """The news cards (templates/includes/news_card.html) for ``ids``, in order;
-    only cards not rendered since the last content change touch the database."""
-    return Cards(
-        request,
-        "includes/news_card.html",
-        "news",
-        ids,
-        lambda missing: news_for_listing(NewsPage.objects.filter(pk__in=missing)),
-        show_tags=show_tags,
-    )
-
-
-def in_listing_order(news):
-    """The ids of ``news`` in listing order, newest first, as a query that walks
-    the news_listing_order index and checks each row's page conditions as it
-    goes: a LIMIT stops after a few rows. Joined with the page table instead,
-    SQLite reads every page and sorts them all, 0.3 s for 20,000 news."""
-    return (
-        NewsPage.objects.filter(Exists(news.filter(pk=OuterRef("pk"))))
-        .order_by(*NEWS_ORDER)
-        .values_list("pk", flat=True)
-    )
-
-
-def latest_news_ids(limit=5):
-    """The newest live public news across the site."""
-    return in_listing_order(NewsPage.objects.live().public())[:limit]
-
-
 class NewsIndexPage(RoutablePageMixin, BasePage):
     """The news section: a paginated list filterable by category, tag and
     year, and an RSS feed of the newest items."""
@@ -146,11 +86,6 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
     class Meta:
         verbose_name = _("新闻栏目")
         verbose_name_plural = _("新闻栏目")
-
-    def visible_news(self):
-        """Live news under this index that anyone may read. Build it once per
-        request: each ``public()`` call costs a query."""
-        return NewsPage.objects.child_of(self).live().public()
 
     def feed_url(self, request=None):
         return self.get_url(request) + self.reverse_subpage("feed")
@@ -170,15 +105,11 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
         return NewsFeed(self)(request)
 
     def render_listing(self, request, year=None):
-        visible = self.visible_news()
-        # What the filters offer changes only when news is published or saved:
-        # kept per content generation, so a listing costs one light query.
-        years = cached(
-            "news-years",
-            lambda: [d.year for d in visible.dates("date", "year", order="DESC")],
-            self.pk,
-        )
-        categories = cached("news-categories", lambda: list(NewsCategory.objects.all()))
+        from . import queries
+
+        visible = queries.visible_news(self)
+        years = queries.archive_years(self, visible)
+        categories = queries.categories()
         news = visible
         if year is not None:
             if year not in years:
@@ -191,28 +122,19 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
                 raise Http404
             news = news.filter(category=category)
         if name := request.GET.get("tag"):
-            tag = find_filter(Tag.objects, name=name)
+            tag = queries.tag_named(name)
             if tag is None:
                 raise Http404
             news = news.filter(tags=tag)
-        # Every id of the listing, kept per content generation: any page of it,
-        # the thousandth included, is then a slice.
-        ids = cached(
-            "news-ids",
-            lambda: list(in_listing_order(news)),
-            self.pk,
-            year,
-            category and category.pk,
-            tag and tag.pk,
-        )
+        ids = queries.listing_ids(self, news, year, category, tag)
         # get_page() falls back to the first page for junk and to the last
         # page for numbers past the end, so a stale link never breaks.
         page_obj = Paginator(ids, NEWS_PER_PAGE).get_page(request.GET.get("page"))
         context = {
             "page_obj": page_obj,
-            "news_list": news_cards(request, page_obj.object_list, show_tags=True),
+            "news_list": queries.news_cards(request, page_obj.object_list, show_tags=True),
             "categories": categories,
-            "tags": cached("news-tags", lambda: list(used_tags(visible)), self.pk),
+            "tags": queries.listing_tags(self, visible),
             "years": years,
             "active_category": category,
             "active_tag": tag,
@@ -248,15 +170,6 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
         if page_number > 1 and not filtered:
             url += f"?page={page_number}"
         return url
-
-
-def used_tags(news, limit=12):
-    """The tags on ``news``, most used first."""
-    return (
-        Tag.objects.filter(news_newspagetag_items__content_object__in=news.values("pk"))
-        .annotate(uses=models.Count("news_newspagetag_items"))
-        .order_by("-uses", "name")[:limit]
-    )
 
 
 class NewsPage(BasePage):
@@ -339,7 +252,7 @@ class NewsPage(BasePage):
     class Meta:
         verbose_name = _("新闻")
         verbose_name_plural = _("新闻")
-        # Listings walk this index newest first (see in_listing_order).
+        # Listings walk this index newest first (see queries.in_listing_order).
         indexes = [models.Index(fields=["-date", "-page_ptr"], name="news_listing_order")]
 
     def search_text_parts(self):
@@ -360,33 +273,18 @@ class NewsPage(BasePage):
         page and the sharing image need no lookups of their own."""
         return image_with_renditions(self.featured_image_id)
 
-    @cached_property
-    def news_index(self):
-        return NewsIndexPage.objects.parent_of(self).first()
-
     def related_news(self):
         """The editor's chosen related news, or else the latest in the same
         category; never this page itself."""
-        chosen_ids = [link.news_id for link in self.related_news_links.all() if link.news_id]
-        candidates = NewsPage.objects.live().public().exclude(pk=self.pk)
-        if chosen_ids:
-            by_id = {news.pk: news for news in candidates.filter(pk__in=chosen_ids)}
-            return [by_id[pk] for pk in chosen_ids if pk in by_id]
-        if self.category_id is None:
-            return []
-        newest = in_listing_order(candidates.filter(category_id=self.category_id))
-        return list(
-            NewsPage.objects.filter(pk__in=newest[:RELATED_NEWS_LIMIT]).order_by(*NEWS_ORDER)
-        )
+        from . import queries
+
+        return queries.related_news(self)
 
     def get_context(self, request, *args, **kwargs):
+        from . import queries
+
         context = super().get_context(request, *args, **kwargs)
-        if getattr(request, "is_preview", False):
-            # A preview shows the draft's own tags and links, and must never
-            # leave them in the cache that visitors read.
-            shown = self._shown_around()
-        else:
-            shown = cached("news-page", self._shown_around, self.pk)
+        shown = queries.shown_around(self, preview=getattr(request, "is_preview", False))
         index = shown["index"]
         context.update(
             news_index=index,
@@ -396,15 +294,6 @@ class NewsPage(BasePage):
             related_news=shown["related"],
         )
         return context
-
-    def _shown_around(self):
-        """The index, tags and related news around the article: they change only
-        when content is published or saved, so they are kept per content generation."""
-        return {
-            "index": self.news_index,
-            "tags": list(self.tags.all()),
-            "related": self.related_news(),
-        }
 
 
 class NewsPageRelatedNews(Orderable):

@@ -3,11 +3,12 @@ import hashlib
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from wagtail.models import Page
 
 from portal.core.lookups import cached
 from portal.core.models import SiteSettings
 from portal.core.segmentation import segment_query
+
+from .queries import matching_page_ids, pages_in_order
 
 RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 100
@@ -15,30 +16,6 @@ MAX_QUERY_LENGTH = 100
 # narrows the query instead, and the search stays one index pass however
 # large the site grows.
 MAX_RESULTS = 200
-
-
-def searchable_pages():
-    from portal.campaigns.models import CampaignPage
-    from portal.news.models import NewsPage
-    from portal.talks.models import TalkPage
-
-    return Page.objects.live().public().type(NewsPage, TalkPage, CampaignPage)
-
-
-def matching_page_ids(terms):
-    """The ids of pages holding every term, newest first, at most MAX_RESULTS + 1
-    (the extra one tells whether there were more).
-
-    The database backends rank by relevance with one index look-up per matched
-    page, which grows with the square of the matches; newest first needs one
-    pass, and with every term required the newest match is what residents
-    looking for a notice want."""
-    results = (
-        searchable_pages()
-        .order_by("-first_published_at", "-id")
-        .search(terms, operator="and", order_by_relevance=False)
-    )
-    return list(results[: MAX_RESULTS + 1].get_queryset().values_list("pk", flat=True))
 
 
 def search(request):
@@ -51,14 +28,15 @@ def search(request):
     if terms:
         # A query's matches change only with content: kept per content generation.
         ids = cached(
-            "search", lambda: matching_page_ids(terms), hashlib.sha256(terms.encode()).hexdigest()
+            "search",
+            lambda: matching_page_ids(terms, MAX_RESULTS),
+            hashlib.sha256(terms.encode()).hexdigest(),
         )
         truncated = len(ids) > MAX_RESULTS
         results_page = Paginator(ids[:MAX_RESULTS], RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        shown = Page.objects.filter(pk__in=results_page.object_list).specific().in_bulk()
-        results_page.object_list = [shown[pk] for pk in results_page.object_list if pk in shown]
+        results_page.object_list = pages_in_order(results_page.object_list)
     return render(
         request,
         "search/search.html",

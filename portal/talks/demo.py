@@ -18,7 +18,8 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtailmedia.models import get_media_model
 
-from .models import Speaker, TalkIndexPage, TalkPage, restrict_to_staff
+from .models import Speaker, TalkIndexPage, TalkPage
+from .privacy import restrict_to_staff
 
 ASSETS = Path(__file__).resolve().parent / "demo_assets"
 

@@ -21,8 +21,8 @@ from portal.campaigns.models import (
     CampaignIndexPage,
     CampaignPage,
     CampaignPoster,
-    current_campaign,
 )
+from portal.campaigns.queries import current_campaign
 from portal.core.segmentation import segment_query
 from tests.factories import PDF_BYTES, make_document, make_image
 from tests.queries import render_queries

@@ -15,14 +15,8 @@ from wagtail.models import PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
 from portal.news import demo
-from portal.news.models import (
-    NewsCategory,
-    NewsIndexPage,
-    NewsPage,
-    NewsPageRelatedNews,
-    latest_news_ids,
-    news_for_listing,
-)
+from portal.news.models import NewsCategory, NewsIndexPage, NewsPage, NewsPageRelatedNews
+from portal.news.queries import latest_news_ids, news_cards, news_for_listing
 from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
 
@@ -322,8 +316,6 @@ def test_latest_news_is_newest_first_and_loaded_cards_render_without_queries(ind
 
 
 def test_a_card_is_rendered_once_and_again_after_its_news_changes(rf, index, notices):
-    from portal.news.models import news_cards
-
     [first] = add_many(index, 1, notices)
     request = rf.get("/")
     list(news_cards(request, [first.pk]))  # the first view makes the image's renditions

@@ -26,14 +26,9 @@ import portal.urls
 from portal.core.groups import EDITORS, GRID_WORKERS, REVIEWERS
 from portal.core.templatetags.display_tags import duration_display
 from portal.talks import demo
-from portal.talks.models import (
-    Speaker,
-    TalkIndexPage,
-    TalkPage,
-    featured_talks,
-    restrict_to_staff,
-    staff_collection,
-)
+from portal.talks.models import Speaker, TalkIndexPage, TalkPage
+from portal.talks.privacy import restrict_to_staff, staff_collection
+from portal.talks.queries import featured_talks
 from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
 

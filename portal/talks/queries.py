@@ -1,0 +1,126 @@
+"""What the talks section reads: the talk listing with its topics, cards, the
+talks a logged-in grid worker may watch and what a talk page shows, each in a
+fixed number of queries whatever the number of talks."""
+
+from django.db.models import Q
+from taggit.models import Tag
+from wagtail.models import PageViewRestriction
+
+from portal.core.cards import Cards
+from portal.core.lookups import cached
+from portal.core.utils import find_filter
+
+from .models import TalkPage
+
+TALK_ORDER = ("-recorded_on", "-first_published_at", "-pk")
+
+
+def for_talk_cards(queryset):
+    """What a talk card shows: poster renditions, speaker and tags in a fixed
+    number of queries."""
+    return (
+        queryset.select_related("poster", "speaker", "media")
+        .prefetch_related("poster__renditions", "tags")
+        .order_by(*TALK_ORDER)
+    )
+
+
+def public_talks():
+    """Live talks anyone may watch, newest recording first, ready for a card."""
+    return for_talk_cards(TalkPage.objects.live().public())
+
+
+def featured_talks(limit=3):
+    """The featured (精选) talks shown on the home page."""
+    return list(public_talks().filter(featured=True)[:limit])
+
+
+def talk_cards(request, ids):
+    """The talk cards (templates/includes/talk_card.html) for ``ids``, in order,
+    rendered once per content generation."""
+    return Cards(
+        request,
+        "includes/talk_card.html",
+        "talk",
+        ids,
+        lambda missing: for_talk_cards(TalkPage.objects.filter(pk__in=missing)),
+    )
+
+
+def staff_talks_for(user):
+    """Talks restricted to staff groups that this user belongs to (all of them for
+    a superuser): grid workers find their talks on the index once logged in."""
+    if not user.is_authenticated:
+        return TalkPage.objects.none()
+    restrictions = PageViewRestriction.objects.filter(restriction_type=PageViewRestriction.GROUPS)
+    if not user.is_superuser:
+        restrictions = restrictions.filter(groups__in=user.groups.all())
+    paths = list(restrictions.values_list("page__path", flat=True).distinct())
+    if not paths:
+        return TalkPage.objects.none()
+    within = Q()
+    for page_path in paths:
+        within |= Q(path__startswith=page_path)
+    return TalkPage.objects.live().filter(within).order_by(*TALK_ORDER)
+
+
+def visible_talks(index):
+    """Live talks under ``index`` that anyone may watch."""
+    return TalkPage.objects.live().public().child_of(index)
+
+
+def topics(index, talks):
+    """The topics of ``talks`` (those under ``index``), by name. They change
+    only when talks are published: kept per content generation."""
+    return cached(
+        "talk-topics",
+        lambda: list(
+            Tag.objects.filter(talks_talkpagetag_items__content_object__in=talks.values("pk"))
+            .distinct()
+            .order_by("name")
+        ),
+        index.pk,
+    )
+
+
+def topic_with_slug(slug):
+    """The tag a listing's ?tag= filter names, or None."""
+    return find_filter(Tag.objects, slug=slug)
+
+
+def listing_ids(index, talks, tag_slug):
+    """Every id of a listing of ``index``, kept per content generation: a page
+    is a slice."""
+    return cached(
+        "talk-ids",
+        lambda: list(talks.order_by(*TALK_ORDER).values_list("pk", flat=True)),
+        index.pk,
+        tag_slug,
+    )
+
+
+def public_talks_using(field_name, item, other_than):
+    """Whether a public talk other than ``other_than`` shows ``item`` as its
+    ``field_name`` (media, captions or poster)."""
+    return (
+        TalkPage.objects.filter(audience=TalkPage.Audience.RESIDENTS, **{field_name: item})
+        .exclude(pk=other_than.pk)
+        .exists()
+    )
+
+
+def with_shown_relations(talk, preview=False):
+    """The talk with what its template shows loaded in one joined query instead
+    of one per relation, kept per content generation outside previews."""
+    if preview:
+        return _with_shown_relations(talk)
+    return cached("talk-relations", lambda: _with_shown_relations(talk), talk.pk)
+
+
+def _with_shown_relations(talk):
+    return (
+        TalkPage.objects.filter(pk=talk.pk)
+        .select_related("media", "captions", "poster", "speaker__photo")
+        .prefetch_related("poster__renditions", "speaker__photo__renditions")
+        .first()
+    )
