@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from schedule.models import Event, Rule
 
+import demo.rooms
 from counseling import booking as service
-from counseling import demo
 from counseling.availability import Availability
 from counseling.models import (
     Booking,
@@ -21,6 +21,7 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
+from demo import content
 from tests.factories import make_weekday_room
 
 
@@ -134,13 +135,13 @@ def counts():
 
 @pytest.mark.django_db
 def test_demo_seed_is_idempotent_and_every_room_takes_bookings():
-    demo.seed()
+    demo.rooms.seed()
     first = counts()
-    demo.seed()
+    demo.rooms.seed()
     assert counts() == first
     assert first["Room"] == 6
-    assert first["Counsellor"] == len(demo.COUNSELLORS)
-    assert 1 <= first["Booking"] <= len(demo.RESIDENTS)
+    assert first["Counsellor"] == len(content("rooms")["counsellors"])
+    assert 1 <= first["Booking"] <= len(content("rooms")["residents"])
 
     rooms = list(Room.objects.all())
     availability = Availability(rooms)

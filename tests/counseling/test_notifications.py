@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from counseling import booking as service
 from counseling import conf, notifications
-from counseling.demo import ROOMS
 from counseling.models import (
     LOCAL_TZ,
     Booking,
@@ -21,6 +20,7 @@ from counseling.models import (
     Notification,
 )
 from counseling.sms import MemoryBackend, SmsError
+from demo import content
 from tests.factories import make_weekday_room
 
 MONDAY = datetime.date(2026, 9, 14)
@@ -62,7 +62,7 @@ def working(settings, sms_outbox):
 @pytest.fixture
 def room(db):
     """A room open every day 9:00–17:00 with an address like a real one."""
-    data = ROOMS[0]
+    data = content("rooms")["rooms"][0]
     return make_weekday_room(
         data["name"],
         address=data["address"],

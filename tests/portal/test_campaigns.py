@@ -14,7 +14,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction
 
-from portal.campaigns import demo
+import demo.campaigns
 from portal.campaigns.models import (
     CampaignDocument,
     CampaignFAQ,
@@ -282,7 +282,7 @@ def test_preview_of_a_draft_revision_renders_its_posters(campaign):
 
 
 def test_seeding_twice_leaves_the_same_site(client, home):
-    demo.seed(home)
+    demo.campaigns.seed(home)
 
     def counts():
         return {
@@ -296,7 +296,7 @@ def test_seeding_twice_leaves_the_same_site(client, home):
         }
 
     first = counts()
-    demo.seed(home)
+    demo.campaigns.seed(home)
     assert counts() == first
     assert first["campaigns"] == 2
     assert first["faqs"] >= 10

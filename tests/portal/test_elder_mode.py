@@ -12,7 +12,7 @@ import pytest
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
-from portal.core.demo import seed_pages
+from demo.site import seed_pages
 from portal.core.views import COOKIE, COOKIE_MAX_AGE
 from portal.news.models import NewsIndexPage, NewsPage
 from tests.portal.test_styles import contrast

@@ -14,7 +14,7 @@ from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
-from portal.news import demo
+import demo.news
 from portal.news.models import NewsCategory, NewsIndexPage, NewsPage, NewsPageRelatedNews
 from portal.news.queries import latest_news_ids, news_cards, news_for_listing
 from tests.factories import log_in_verified, make_document, make_image
@@ -364,14 +364,14 @@ def test_feed_query_count_does_not_grow_with_items(client, index, notices):
 
 
 def test_seed_builds_the_section_and_is_idempotent(client, home):
-    demo.seed(home)
+    demo.news.seed(home)
     counts = (
         NewsPage.objects.count(),
         NewsCategory.objects.count(),
         get_image_model().objects.count(),
         get_document_model().objects.count(),
     )
-    demo.seed(home)
+    demo.news.seed(home)
     assert counts == (
         NewsPage.objects.count(),
         NewsCategory.objects.count(),

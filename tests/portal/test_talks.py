@@ -22,17 +22,17 @@ from wagtail.models import PageViewRestriction
 from wagtail.test.utils.form_data import rich_text
 from wagtailmedia.models import get_media_model
 
+import demo.talks
 import portal.urls
+from demo.assets import FILES
 from portal.core.groups import EDITORS, GRID_WORKERS, REVIEWERS
 from portal.core.templatetags.display_tags import duration_display
-from portal.talks import demo
 from portal.talks.models import Speaker, TalkIndexPage, TalkPage
 from portal.talks.privacy import restrict_to_staff, staff_collection
 from portal.talks.queries import featured_talks
 from tests.factories import log_in_verified, make_document, make_image
 from tests.queries import render_queries
 
-ASSETS = Path(demo.__file__).resolve().parent / "demo_assets"
 WEBVTT = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\n先听对方把话说完。\n".encode()
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 slugs = (f"talk-{n}" for n in itertools.count())
@@ -46,7 +46,7 @@ def make_media(kind="video"):
     Media = get_media_model()
     if kind == "video":
         media = Media(title="测试视频", type="video", duration=3.0, width=160, height=90)
-        media.file.save("talk.webm", ContentFile((ASSETS / "talk-demo-1.webm").read_bytes()))
+        media.file.save("talk.webm", ContentFile((FILES / "talk-demo-1.webm").read_bytes()))
     else:
         media = Media(title="测试录音", type="audio", duration=0)
         buffer = io.BytesIO()
@@ -471,11 +471,11 @@ def test_talk_page_query_count_is_small_and_fixed(client, talk_index, speaker):
 
 
 def test_seed_twice_builds_the_same_site(client, home):
-    demo.seed(home)
+    demo.talks.seed(home)
     models = [TalkPage, TalkIndexPage, Speaker, get_media_model(), PageViewRestriction]
     models += [get_image_model(), get_document_model()]
     counts = {model: model.objects.count() for model in models}
-    demo.seed(home)
+    demo.talks.seed(home)
     assert {model: model.objects.count() for model in models} == counts
     assert counts[TalkPage] == 6 and counts[Speaker] == 4
 

@@ -24,14 +24,13 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, UploadedFile
 from wagtailmedia.models import get_media_model
 
+from demo.assets import FILES
 from portal.core import groups
 from portal.core.uploads import DOCUMENT_SIGNATURES, MEDIA_SIGNATURES, TEXT_EXTENSIONS
-from portal.talks import demo
 from tests.factories import PDF_BYTES, log_in_verified
 
 pytestmark = pytest.mark.django_db
 
-ASSETS = Path(demo.__file__).resolve().parent / "demo_assets"
 WEBVTT = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\n<v 主讲人>先听对方把话说完。\n".encode()
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"PE\x00\x00"
 HTML_WITH_SCRIPT = (
@@ -437,8 +436,8 @@ def test_image_over_the_size_limit_is_refused(editor_client, nothing_stored, set
 # Talk recordings (wagtailmedia) ---------------------------------------------
 
 GOOD_MEDIA = [
-    ("video", "讲座.webm", (ASSETS / "talk-demo-1.webm").read_bytes()),
-    ("video", "讲座.mp4", (ASSETS / "talk-demo-2.mp4").read_bytes()),
+    ("video", "讲座.webm", (FILES / "talk-demo-1.webm").read_bytes()),
+    ("video", "讲座.mp4", (FILES / "talk-demo-2.mp4").read_bytes()),
     ("audio", "讲座.wav", wav_bytes()),
     ("audio", "讲座.mp3", mp3_bytes()),
     ("audio", "讲座.opus", ogg_bytes()),
@@ -456,7 +455,7 @@ def test_good_recordings_are_accepted(staff_client, media_type, name, content):
 
 
 def test_recording_with_a_real_thumbnail_is_accepted(staff_client):
-    webm = (ASSETS / "talk-demo-1.webm").read_bytes()
+    webm = (FILES / "talk-demo-1.webm").read_bytes()
     response = add_media(staff_client, "video", "讲座.webm", webm, ("缩略图.png", png_bytes()))
     assert response.status_code == 302, form_errors(response)
     assert get_media_model().objects.get().thumbnail.name.endswith(".png")
@@ -466,7 +465,7 @@ BAD_MEDIA = [
     ("audio", "图片改名.mp3", png_bytes(), MISMATCH),
     ("audio", "网页改名.wav", HTML_WITH_SCRIPT, MISMATCH),
     ("audio", "程序改名.m4a", EXE_BYTES, MISMATCH),
-    ("audio", "视频改名.ogg", (ASSETS / "talk-demo-1.webm").read_bytes(), MISMATCH),
+    ("audio", "视频改名.ogg", (FILES / "talk-demo-1.webm").read_bytes(), MISMATCH),
     ("video", "网页改名.mp4", HTML_WITH_SCRIPT, MISMATCH),
     ("video", "音频改名.webm", wav_bytes(), MISMATCH),
     ("video", "程序.exe", EXE_BYTES, "exe"),
@@ -504,7 +503,7 @@ def test_recording_form_tells_the_size_limit(editor_client):
 
 
 def test_recording_over_the_size_limit_is_refused(editor_client, nothing_stored, settings):
-    webm = (ASSETS / "talk-demo-1.webm").read_bytes()
+    webm = (FILES / "talk-demo-1.webm").read_bytes()
     settings.MEDIA_MAX_UPLOAD_SIZE = len(webm) - 1
     response = add_media(editor_client, "video", "讲座.webm", webm)
     assert response.status_code == 200
@@ -520,7 +519,7 @@ def test_recording_over_the_size_limit_is_refused(editor_client, nothing_stored,
     ],
 )
 def test_bad_thumbnails_are_refused(editor_client, nothing_stored, thumbnail):
-    webm = (ASSETS / "talk-demo-1.webm").read_bytes()
+    webm = (FILES / "talk-demo-1.webm").read_bytes()
     response = add_media(editor_client, "video", "讲座.webm", webm, thumbnail)
     assert response.status_code == 200
     content = form_errors(response)

@@ -7,15 +7,26 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import OperationalError, connection, transaction
 
-import counseling.demo
-import portal.campaigns.demo
-import portal.news.demo
-import portal.talks.demo
-from portal.core import demo
 from portal.core.management.commands.backup import analyze
 from portal.core.storage import disk_refused
 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".admin-password"
+
+
+def demo_loaders():
+    """The section loaders of the demo package. The package lives only in the
+    source tree, never in an installed portal, so it is imported when the command
+    runs and its absence is said plainly."""
+    try:
+        from demo import campaigns, news, rooms, site, talks
+    except ModuleNotFoundError as error:
+        if error.name != "demo":
+            raise
+        raise CommandError(
+            "找不到演示内容(源代码根目录下的 demo/ 目录)。演示内容不随网站安装,"
+            "请在源代码目录中运行本命令。"
+        ) from error
+    return site, rooms, news, talks, campaigns
 
 
 class Command(BaseCommand):
@@ -42,13 +53,14 @@ class Command(BaseCommand):
             ) from error
 
     def seed(self, no_admin):
+        site, rooms, news, talks, campaigns = demo_loaders()
         with transaction.atomic():
-            home = demo.seed_home()
-            demo.seed_pages(home)
-            counseling.demo.seed()
-            portal.news.demo.seed(home)
-            portal.talks.demo.seed(home)
-            portal.campaigns.demo.seed(home)
+            home = site.seed_home()
+            site.seed_pages(home)
+            rooms.seed()
+            news.seed(home)
+            talks.seed(home)
+            campaigns.seed(home)
         call_command("update_index", stdout=StringIO(), stderr=StringIO())
         analyze(connection)
         self.stdout.write(self.style.SUCCESS("演示内容已就绪。"))
