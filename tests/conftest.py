@@ -1,5 +1,7 @@
 import pytest
 from django.core.cache import caches
+from django.test import Client
+from django.test.client import ClientHandler
 from wagtail.models import Page, Site
 
 from portal.core.models import SiteSettings
@@ -25,6 +27,23 @@ def fresh_cache():
     """Each test starts with an empty default cache: the database is rolled back
     between tests, so what one test cached must not answer the next."""
     caches["default"].clear()
+
+
+@pytest.fixture
+def new_client():
+    """Makes test clients that share one request handler, so the middleware chain
+    loads once per test instead of once per client (a property test makes one per
+    generated example). Each client still starts with its own empty cookie jar, so
+    no session passes from one to the next. The middleware loads on the first
+    request: settings a test changes after that do not reach it."""
+    handler = ClientHandler(enforce_csrf_checks=False)
+
+    def make():
+        client = Client()
+        client.handler = handler
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import unicodedata
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -111,9 +110,9 @@ def through_the_code_step(client, response):
 
 @PROPERTY_SETTINGS
 @given(data=booking_forms)
-def test_booking_form_stores_a_booking_only_from_valid_input(room, slot, data):
+def test_booking_form_stores_a_booking_only_from_valid_input(room, slot, new_client, data):
     clear_bookings()
-    client = Client()
+    client = new_client()
     response = through_the_code_step(client, client.post(book_url(room, slot.start), data))
     if response.status_code == 302:
         booking = Booking.objects.get()
@@ -145,11 +144,13 @@ room_ids = st.integers(min_value=0, max_value=10**25)
     time=time_segments,
     data=booking_forms,
 )
-def test_every_booking_step_answers_any_room_day_and_time(room, slot, room_id, day, time, data):
+def test_every_booking_step_answers_any_room_day_and_time(
+    room, slot, new_client, room_id, day, time, data
+):
     """Steps 2 and 3 (days, times) for any room number and day; step 4 (the form)
     for any day and time of a real room, with any form data."""
     clear_bookings()
-    client = Client()
+    client = new_client()
     for url in (f"/counseling/{room_id}/", f"/counseling/{room_id}/{day}/"):
         response = client.get(url)
         assert response.status_code in (200, 404)
@@ -189,11 +190,11 @@ def snapshot(booking):
     use_real_code=st.booleans(),
 )
 def test_lookup_shows_bookings_only_to_whoever_types_the_code_the_phone_got(
-    existing, mobile, code, use_real_code
+    existing, new_client, mobile, code, use_real_code
 ):
     MobileCode.objects.all().delete()
     before = snapshot(existing)
-    client = Client()
+    client = new_client()
     response = client.post("/yuyue/", {} if mobile is None else {"mobile": mobile})
     if response.status_code != 302:
         assert_refused_in_chinese(response)
@@ -217,12 +218,21 @@ def test_lookup_shows_bookings_only_to_whoever_types_the_code_the_phone_got(
     assert not Notification.objects.exists()
 
 
-def managed_client(booking):
-    client = Client()
+def managed_client(client, booking):
     session = client.session
     session[SESSION_KEY] = booking.pk
     session.save()
     return client
+
+
+def test_examples_share_the_handler_but_not_the_session(existing, new_client):
+    """The booking one example may manage is not the next example's to manage."""
+    managing = managed_client(new_client(), existing)
+    assert managing.get("/yuyue/booking/").status_code == 200
+    stranger = new_client()
+    assert stranger.handler is managing.handler
+    assert not stranger.cookies
+    assert stranger.get("/yuyue/booking/")["Location"] == reverse("yuyue:lookup")
 
 
 @PROPERTY_SETTINGS
@@ -232,11 +242,11 @@ def managed_client(booking):
     | st.datetimes(timezones=st.just(LOCAL_TZ)).map(datetime.datetime.isoformat),
 )
 def test_moving_to_any_day_and_time_never_fails_and_changes_nothing_when_refused(
-    existing, day, start
+    existing, new_client, day, start
 ):
     Notification.objects.all().delete()
     before = snapshot(existing)
-    client = managed_client(existing)
+    client = managed_client(new_client(), existing)
     url = f"/yuyue/move/{day}/"
     page = client.get(url)
     response = client.post(url, {} if start is None else {"start": start})

@@ -8,7 +8,6 @@ import datetime
 from urllib.parse import quote, urlsplit
 
 import pytest
-from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,9 +73,9 @@ def assert_answered_in_chinese(response):
 
 @PROPERTY_SETTINGS
 @given(query=param_values(["心理", "咨询室", "扫黑除恶", "睡眠"]), page=param_values(["1", "2"]))
-def test_search_answers_any_query_and_page(site, query, page):
+def test_search_answers_any_query_and_page(site, new_client, query, page):
     data = {key: value for key, value in {"q": query, "page": page}.items() if value is not None}
-    response = Client().get("/search/", data)
+    response = new_client().get("/search/", data)
     assert response.status_code == 200
     assert_answered_in_chinese(response)
     html = response.content.decode()
@@ -88,9 +87,9 @@ def test_search_answers_any_query_and_page(site, query, page):
     year=st.none() | st.integers(min_value=0, max_value=10**30) | st.just(2026),
     data=query_data(["category", "tag", "page"], valid=["tongzhi", "社区服务", "1", "2"]),
 )
-def test_news_index_and_archive_answer_any_year_category_tag_and_page(site, year, data):
+def test_news_index_and_archive_answer_any_year_category_tag_and_page(site, new_client, year, data):
     path = site["news"] if year is None else f"{site['news']}{year}/"
-    assert_answered_in_chinese(Client().get(path, data))
+    assert_answered_in_chinese(new_client().get(path, data))
 
 
 @PROPERTY_SETTINGS
@@ -98,8 +97,8 @@ def test_news_index_and_archive_answer_any_year_category_tag_and_page(site, year
     section=st.sampled_from(["talks", "campaigns"]),
     data=query_data(["tag", "page"], valid=["睡眠", "1", "2"]),
 )
-def test_talk_and_campaign_indexes_answer_any_topic_and_page(site, section, data):
-    assert_answered_in_chinese(Client().get(site[section], data))
+def test_talk_and_campaign_indexes_answer_any_topic_and_page(site, new_client, section, data):
+    assert_answered_in_chinese(new_client().get(site[section], data))
 
 
 @PROPERTY_SETTINGS
@@ -107,9 +106,9 @@ def test_talk_and_campaign_indexes_answer_any_topic_and_page(site, section, data
     section=st.sampled_from(["/search/", "news", "talks", "campaigns", "news-year", "sitemap"]),
     raw=raw_query_strings,
 )
-def test_raw_query_strings_never_break_a_listing(site, section, raw):
+def test_raw_query_strings_never_break_a_listing(site, new_client, section, raw):
     paths = {"news-year": f"{site['news']}2026/", "/search/": "/search/", "sitemap": "/sitemap.xml"}
-    response = Client().get(f"{paths.get(section) or site[section]}?{raw}")
+    response = new_client().get(f"{paths.get(section) or site[section]}?{raw}")
     if section == "sitemap":  # the sitemap's ?p= page number
         assert response.status_code in (200, 404)
     else:
@@ -118,8 +117,8 @@ def test_raw_query_strings_never_break_a_listing(site, section, raw):
 
 @PROPERTY_SETTINGS
 @given(target=param_values(["/", "/search/?q=心理", "https://evil.example/", "//evil.example/"]))
-def test_elder_switch_only_ever_returns_to_this_site(site, target):
-    response = Client().get("/zhangbei/", {} if target is None else {"next": target})
+def test_elder_switch_only_ever_returns_to_this_site(site, new_client, target):
+    response = new_client().get("/zhangbei/", {} if target is None else {"next": target})
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert location.netloc in ("", "testserver")
@@ -129,8 +128,8 @@ def test_elder_switch_only_ever_returns_to_this_site(site, target):
 
 @PROPERTY_SETTINGS
 @given(path=nasty_text)
-def test_any_address_under_a_section_is_found_or_explained(site, path):
-    response = Client().get(site["news"] + quote(path, safe="/"))
+def test_any_address_under_a_section_is_found_or_explained(site, new_client, path):
+    response = new_client().get(site["news"] + quote(path, safe="/"))
     status = response.status_code
     assert status in (200, 301, 302, 400, 404)
     if status == 400:  # an address too long to redirect to
