@@ -138,6 +138,53 @@ class TestPureComputation:
         slots = pure(RULES, opening=opening, closures=[band(MONDAY, "10:30", "11:00")])
         assert starts(slots) == ["09:00", "11:00"]
 
+    def test_a_closure_that_starts_as_a_session_ends_leaves_it_offered(self):
+        opening = [band(MONDAY, "09:00", "12:00")]
+        # 09:00–09:50 ends as the closure starts; 10:00 starts as it ends.
+        slots = pure(RULES, opening=opening, closures=[band(MONDAY, "09:50", "10:00")])
+        assert starts(slots) == ["09:00", "10:00", "11:00"]
+
+    def test_a_shift_that_only_touches_the_opening_hours_staffs_nothing(self):
+        opening = [band(MONDAY, "09:00", "12:00")]
+        assert staffed_intervals(opening, [band(MONDAY, "12:00", "14:00", tag=1)]) == []
+        assert staffed_intervals(opening, [band(MONDAY, "07:00", "09:00", tag=1)]) == []
+
+    def test_bands_that_touch_are_one_band(self):
+        opening = [band(MONDAY, "09:00", "10:30"), band(MONDAY, "10:30", "12:00")]
+        slots = pure(RULES, opening=opening, duty=[band(MONDAY, "09:00", "12:00", tag=1)])
+        assert starts(slots) == ["09:00", "10:00", "11:00"]
+
+    def test_a_short_shift_inside_a_longer_one_hides_no_later_shift(self):
+        duty = [
+            band(MONDAY, "09:00", "12:00", tag=1),
+            band(MONDAY, "10:00", "11:00", tag=2),
+            band(MONDAY, "14:00", "16:00", tag=3),
+        ]
+        slots = pure(RULES, opening=[band(MONDAY, "09:00", "17:00")], duty=duty)
+        assert starts(slots) == ["09:00", "10:00", "11:00", "14:00", "15:00"]
+        assert [slot.counsellor_id for slot in slots] == [1, 1, 1, 3, 3]
+
+    def test_slots_carry_their_room(self):
+        rules = RoomRules(room_id=42)
+        assert {slot.room_id for slot in pure(rules, opening=[band(MONDAY, "09:00", "12:00")])} == {
+            42
+        }
+
+    def test_days_are_shanghai_days_even_when_utc_is_still_on_yesterday(self):
+        # 07:00 in Shanghai is 23:00 UTC the day before: the horizon, the days
+        # offered and the day a start is explained on all count Shanghai days.
+        rules = RoomRules(room_id=1, horizon_days=1, min_notice=datetime.timedelta(0))
+        tuesday = MONDAY + datetime.timedelta(days=1)
+        bands = [band(MONDAY, "07:00", "08:00"), band(tuesday, "07:00", "08:00")]
+        inputs = RoomInputs(opening=bands, duty=bands)
+        offered = free_slots(rules, inputs, now=NOW)
+        assert [(slot.day, starts([slot])[0]) for slot in offered] == [
+            (MONDAY, "07:00"),
+            (tuesday, "07:00"),
+        ]
+        assert explain(rules, inputs, at(tuesday, "07:00"), now=NOW) is None
+        assert explain(rules, inputs, at(tuesday, "08:00"), now=NOW) is Refusal.NOT_A_SLOT
+
     def test_explain_names_each_reason(self):
         opening = [band(MONDAY, "09:00", "12:00")]
         rules = RoomRules(room_id=1, horizon_days=3, daily_cap=2)
@@ -377,6 +424,27 @@ class TestLoader:
             "10:00",
             "11:00",
         ]
+
+    def test_counts_next_day_timetable_and_day_kind_of_a_room(self):
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        availability = Availability([room], NOW)
+        counts = availability.free_counts(room)
+        assert counts[MONDAY] == 3
+        assert sum(counts.values()) == len(availability.slots(room))
+        assert availability.next_free_day(room) == MONDAY
+        opening, duty = availability.timetable(room, MAKEUP_SUNDAY)
+        assert [(o.start, o.end) for o in opening] == [
+            (at(MAKEUP_SUNDAY, "09:00"), at(MAKEUP_SUNDAY, "12:00"))
+        ]
+        assert [shift.tag for shift in duty] == [DutyShift.objects.get(room=room).counsellor_id]
+        assert availability.day_kind(MAKEUP_SUNDAY) is DayKind.MAKEUP_WORKDAY
+        assert availability.day_kind(NATIONAL_DAY + ONE_WEEK * 10) is DayKind.ORDINARY
+        assert availability.day_kind(datetime.date(2027, 2, 6)) is DayKind.HOLIDAY  # 春节
+
+    def test_a_room_with_no_free_time_has_no_next_day(self):
+        room = make_room()
+        assert Availability([room], NOW).next_free_day(room) is None
 
     def test_queries_do_not_grow_with_rooms_or_bookings(self, django_assert_num_queries):
         rooms = [make_room(f"{n}号室") for n in range(6)]
