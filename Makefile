@@ -76,6 +76,19 @@ clean:
 bench: install-test
 	$(BIN)/python bench/pages.py $(BENCH_ARGS)
 
+.PHONY: mutation
+
+$(VENV)/.installed-mutation: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e ".[test,production,mutation]"
+	touch $@
+
+## Mutation testing of the booking rules (counseling/availability.py, booking.py
+## and the statutory calendar) against their own tests; README lists what survives
+mutation: $(VENV)/.installed-mutation
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
+
 .PHONY: soak
 
 ## A minute of mixed public pages and bookings under gunicorn, watching worker memory: SOAK_ARGS="--duration 300"
