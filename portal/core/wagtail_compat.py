@@ -9,6 +9,7 @@ segment and the site once per request, four queries more for every article
 (7 instead of 11 for a warm news page, against a budget of 12)."""
 
 import functools
+import gettext
 import logging
 
 from django.db import transaction
@@ -180,7 +181,39 @@ def read_queryset(queryset, objects):
     return queryset
 
 
+def flatten_translations():
+    """Answer each configured language's gettext from one dictionary. Django
+    keeps a catalog per app and, under them, a chain of the apps' `zh` catalogs,
+    and walks all of them for every string none holds, which is every Chinese
+    string written in this project's own code: 12 µs a call against 3 µs, about
+    0.8 ms of a booking page's 88 calls. The dictionary holds Django's own answer
+    for every string any catalog knows, so what users read cannot change; a
+    string no catalog knows is answered as Django would, by what lies past the
+    catalogs (nothing, for the site's own language)."""
+    from django.conf import settings
+    from django.utils.translation import trans_real
+
+    for code, _name in settings.LANGUAGES:
+        translation = trans_real.translation(code)
+        messages, rest = set(), translation
+        while isinstance(rest, gettext.GNUTranslations):
+            catalog = rest._catalog
+            for part in getattr(catalog, "_catalogs", [catalog]):
+                messages.update(key if isinstance(key, str) else key[0] for key in part)
+            rest = rest._fallback
+        answers = {message: translation.gettext(message) for message in messages}
+        translation.gettext = functools.partial(_answer, answers, rest)
+
+
+def _answer(answers, rest, message):
+    try:
+        return answers[message]
+    except KeyError:
+        return rest.gettext(message) if rest else message
+
+
 def apply():
+    flatten_translations()
     neutralise_csv_exports()
     renditions_fall_back_to_the_original()
     label_site_columns()

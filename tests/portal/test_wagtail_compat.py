@@ -3,6 +3,7 @@ each works through the admin as staff use it, and the list is looked at again
 whenever Wagtail is upgraded."""
 
 import csv
+import functools
 import io
 
 import pytest
@@ -26,7 +27,8 @@ def test_the_changes_were_checked_against_the_installed_wagtail():
         "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
         "create_rendition(s), wagtail.sites.views.IndexView.columns, and the routing "
         "touches (Site._find_for_request, request._wagtail_site, treebeard's "
-        "_cached_parent_obj, QuerySet._result_cache), then update CHECKED_WITH."
+        "_cached_parent_obj, QuerySet._result_cache) and Django's translation "
+        "catalogs (DjangoTranslation._catalog/_fallback), then update CHECKED_WITH."
     )
 
 
@@ -111,3 +113,32 @@ def test_the_current_site_is_the_one_wagtail_answered(rf):
     site = Site(hostname="example.cn")
     wagtail_compat.remember_site(request, site)
     assert wagtail_compat.current_site(request) is Site.find_for_request(request) is site
+
+
+def test_one_dictionary_answers_every_string_as_djangos_catalogs_would():
+    """Every string any installed catalog knows, and strings none knows, read the
+    same through the flattened translation as through one Django builds afresh."""
+    import gettext
+
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    fresh = trans_real.DjangoTranslation("zh-hans")
+    messages, node, depth = set(), fresh, 0
+    while isinstance(node, gettext.GNUTranslations):
+        for part in getattr(node._catalog, "_catalogs", [node._catalog]):
+            messages.update(key if isinstance(key, str) else key[0] for key in part)
+        node, depth = node._fallback, depth + 1
+    assert depth > 1  # the chain this replaces still exists in the installed Django
+    assert len(messages) > 1000
+    flattened = trans_real.translation("zh-hans")
+    for message in sorted(messages) + ["最近可约:", "预约", "心理咨询室", ""]:
+        assert flattened.gettext(message) == fresh.gettext(message), message
+    with translation.override("zh-hans"):
+        assert translation.gettext("Search") == "搜索"
+        assert translation.gettext("最近可约:") == "最近可约:"
+        assert translation.pgettext("month name", "May") == fresh.pgettext("month name", "May")
+        assert translation.ngettext("%(count)s page", "%(count)s pages", 3) == fresh.ngettext(
+            "%(count)s page", "%(count)s pages", 3
+        )
+    assert isinstance(flattened.gettext, functools.partial)
