@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -42,7 +43,7 @@ class Interval:
     def overlaps(self, other):
         return self.start < other.end and other.start < self.end
 
-    @property
+    @cached_property
     def day(self):
         return self.start.astimezone(LOCAL_TZ).date()
 
@@ -57,7 +58,7 @@ class Slot:
     room_id: int
     counsellor_id: int | None = None
 
-    @property
+    @cached_property
     def day(self):
         return self.start.astimezone(LOCAL_TZ).date()
 
@@ -432,11 +433,17 @@ class Availability:
                 first=self.today,
                 last=rules.last_day(self.now),
             )
-        return [
-            slot
-            for slot, refusal in assessed
-            if refusal is None and _timing(rules, slot.start, self.now) is None
-        ]
+        # Slots come in time order, so once one is far enough ahead, all later
+        # ones are too.
+        ahead = next(
+            (
+                index
+                for index, (slot, refusal) in enumerate(assessed)
+                if refusal is None and _timing(rules, slot.start, self.now) is None
+            ),
+            len(assessed),
+        )
+        return [slot for slot, refusal in assessed[ahead:] if refusal is None]
 
     def slots_on(self, room, day):
         return [slot for slot in self.slots(room) if slot.day == day]
@@ -453,8 +460,8 @@ class Availability:
         return counts
 
     def next_free_day(self, room):
-        days = self.days(room)
-        return days[0] if days else None
+        slots = self.slots(room)
+        return slots[0].day if slots else None
 
     def explain(self, room, start):
         return explain(self.rules[room.pk], self.inputs[room.pk], start, now=self.now)
