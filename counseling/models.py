@@ -690,8 +690,8 @@ class MobileCode(models.Model):
 
 
 class TimetableVersion(models.Model):
-    """One row whose token changes, in the same transaction, with anything free
-    times are computed from: rooms, counsellors, weekly times and their
+    """One row whose token changes when a change commits to anything free times
+    are computed from: rooms, counsellors, weekly times and their
     django-scheduler events, closures, holiday openings, the statutory calendar
     and bookings (counseling.signals). Pages that show free times keep what they
     loaded under this token, so one small query tells any process whether it is

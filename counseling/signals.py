@@ -1,7 +1,11 @@
 """Move the timetable version on whenever something free times are computed from
-is saved or deleted, inside the same transaction, so a page showing free times
-never reads a stale copy for longer than that transaction takes to commit."""
+is saved or deleted, as soon as the change commits. After the commit rather than
+inside it: a batch of staff cancellations holds its transaction open across many
+bookings, and a version row locked inside it would make a resident's own
+cancellation of one of them wait on the batch while the batch waits on it.
+A failure there is logged, never raised: the change itself has committed."""
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 # A booking changes free times only through these; a reminder sent or a personal
@@ -36,7 +40,7 @@ def timetable_sources():
 def timetable_changed(sender, **kwargs):
     from .models import TimetableVersion
 
-    TimetableVersion.move_on()
+    transaction.on_commit(TimetableVersion.move_on, robust=True)
 
 
 def booking_saved(sender, update_fields=None, **kwargs):

@@ -31,6 +31,7 @@ from counseling.models import (
     HolidayOpening,
     OpeningHours,
     Room,
+    TimetableVersion,
 )
 from tests.strategies import PROPERTY_SETTINGS
 
@@ -545,54 +546,83 @@ def test_every_offered_slot_is_bookable_and_every_refusal_has_a_reason(room_at_a
 @pytest.mark.django_db
 class TestShownFreeTimes:
     """Pages that show free times reuse what their process loaded until the
-    timetable version moves on, which every change they depend on does."""
+    timetable version moves on, which every change they depend on does as it
+    commits."""
+
+    @pytest.fixture(autouse=True)
+    def committed(self, django_capture_on_commit_callbacks):
+        self.committed = lambda: django_capture_on_commit_callbacks(execute=True)
 
     def shown_starts(self, room, day=MONDAY):
         return starts(Availability.shown([room], NOW).slots_on(room, day))
 
     def test_a_second_look_reads_only_the_version(self, django_assert_num_queries):
-        room = make_room()
-        open_room(room, "MO", ("09:00", "12:00"))
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
         first_look = self.shown_starts(room)
         with django_assert_num_queries(1):
             assert self.shown_starts(room) == first_look == ["09:00", "10:00", "11:00"]
 
-    def test_a_booking_a_closure_or_a_holiday_opening_is_seen_at_once(self):
-        room = make_room()
-        open_room(room, "MO", ("09:00", "12:00"))
+    def test_a_booking_a_closure_or_a_holiday_opening_is_seen_once_committed(self):
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
         assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
-        service.create_booking(
-            room=room, starts_at=at(MONDAY, "10:00"), name="李", mobile="13912345678",
-            visit_type="first", now=NOW,
-        )  # fmt: skip
+        with self.committed():
+            service.create_booking(
+                room=room, starts_at=at(MONDAY, "10:00"), name="李", mobile="13912345678",
+                visit_type="first", now=NOW,
+            )  # fmt: skip
         assert self.shown_starts(room) == ["09:00", "11:00"]
-        closure = Closure.objects.create(
-            room=None, starts_at=at(MONDAY, "08:00"), ends_at=at(MONDAY, "09:30"), reason="检修"
-        )
+        with self.committed():
+            closure = Closure.objects.create(
+                room=None, starts_at=at(MONDAY, "08:00"), ends_at=at(MONDAY, "09:30"), reason="检修"
+            )
         assert self.shown_starts(room) == ["11:00"]
-        closure.delete()
+        with self.committed():
+            closure.delete()
         assert self.shown_starts(room) == ["09:00", "11:00"]
-        open_room(room, "TH", ("09:00", "10:00"))
+        with self.committed():
+            open_room(room, "TH", ("09:00", "10:00"))
         week_before = at(NATIONAL_DAY - ONE_WEEK, "07:00")
         assert Availability.shown([room], week_before).slots_on(room, NATIONAL_DAY) == []
-        HolidayOpening.objects.create(room=room, date=NATIONAL_DAY)
+        with self.committed():
+            HolidayOpening.objects.create(room=room, date=NATIONAL_DAY)
         shown = Availability.shown([room], week_before).slots_on(room, NATIONAL_DAY)
         assert starts(shown) == ["09:00"]
 
-    def test_a_changed_timetable_or_a_deleted_shift_is_seen_at_once(self):
-        room = make_room()
-        open_room(room, "MO", ("09:00", "12:00"))
+    def test_a_changed_timetable_or_a_deleted_shift_is_seen_once_committed(self):
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
         assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
         band = OpeningHours.objects.get(room=room)
         band.end_time = datetime.time(10)
-        band.save()
+        with self.committed():
+            band.save()
         assert self.shown_starts(room) == ["09:00"]
-        DutyShift.objects.filter(room=room).first().delete()
+        with self.committed():
+            DutyShift.objects.filter(room=room).first().delete()
         assert self.shown_starts(room) == []
 
+    def test_the_version_moves_only_when_the_change_commits(self):
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
+        before = TimetableVersion.current()
+        Closure.objects.create(
+            room=room, starts_at=at(MONDAY, "08:00"), ends_at=at(MONDAY, "12:00"), reason="检修"
+        )
+        assert TimetableVersion.current() == before  # not yet committed: no row lock held
+        with self.committed():
+            Counsellor.objects.create(name="新咨询师")
+        assert TimetableVersion.current() != before
+
     def test_the_minimum_notice_moves_with_the_clock_between_looks(self):
-        room = make_room()
-        open_room(room, "MO", ("09:00", "12:00"))
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
         assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
         later = NOW + datetime.timedelta(hours=1, minutes=30)  # 08:30: 10:00 is too soon
         assert starts(Availability.shown([room], later).slots_on(room, MONDAY)) == ["11:00"]

@@ -255,15 +255,18 @@ def test_too_far_ahead_is_refused_with_a_clear_message(client, room):
     assert not Booking.objects.exists()
 
 
-def test_closed_day_is_refused_with_a_clear_message(client, room):
+def test_closed_day_is_refused_with_a_clear_message(
+    client, room, django_capture_on_commit_callbacks
+):
     slot = free_slots(room)[0]
     day_start = datetime.datetime.combine(slot.day, datetime.time(), LOCAL_TZ)
-    Closure.objects.create(
-        room=room,
-        starts_at=day_start,
-        ends_at=day_start + datetime.timedelta(days=1),
-        reason="检修",
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the coordinator's save commits
+        Closure.objects.create(
+            room=room,
+            starts_at=day_start,
+            ends_at=day_start + datetime.timedelta(days=1),
+            reason="检修",
+        )
     response = book(client, room, slot.start)
     assert response.status_code == 400
     assert "咨询室这一天不开放" in text(response)
