@@ -10,10 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import wagtail_compat
-        from .pagecache import connect_signals
+        from . import lookups, pagecache, wagtail_compat
         from .permissions import name_permissions
 
-        connect_signals()
+        pagecache.connect_signals()
+        lookups.connect_signals()
         wagtail_compat.apply()
         post_migrate.connect(name_permissions, dispatch_uid="core.name_permissions")

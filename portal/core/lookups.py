@@ -41,6 +41,27 @@ def image_with_renditions(image_id):
     return cached("image", lambda: images.filter(pk=image_id).first(), image_id)
 
 
+def forget_image(sender, instance, created, raw=False, **kwargs):
+    """A kept image carries the renditions it had when it was kept, and Wagtail
+    trusts that list: a rendition made since would be drawn again, from the
+    original, on every render until content changes (about 30 ms a picture).
+    When a rendition is made, drop the kept image so the next render keeps it
+    with the new one. The generation stays: a new rendition changes no page."""
+    if created and not raw:
+        pagecache.forget(lookup_key("image", instance.image_id))
+
+
+def connect_signals():
+    from django.db.models.signals import post_save
+    from wagtail.images import get_image_model
+
+    post_save.connect(
+        forget_image,
+        sender=get_image_model().get_rendition_model(),
+        dispatch_uid="lookups-forget-image",
+    )
+
+
 def _site_with_specific_root(request):
     site = wagtail_compat.find_site(request)
     if site is not None:

@@ -126,6 +126,10 @@ def keep(key, value):
     page_cache().set(key, value, timeout())
 
 
+def forget(key):
+    page_cache().delete(key)
+
+
 def keep_many(values):
     page_cache().set_many(values, timeout())
 

@@ -7,7 +7,7 @@ from taggit.models import Tag
 from wagtail.models import PageViewRestriction
 
 from portal.core.cards import Cards
-from portal.core.lookups import cached
+from portal.core.lookups import cached, image_with_renditions
 from portal.core.utils import find_filter
 
 from .models import TalkPage
@@ -111,16 +111,21 @@ def public_talks_using(field_name, item, other_than):
 
 def with_shown_relations(talk, preview=False):
     """The talk with what its template shows loaded in one joined query instead
-    of one per relation, kept per content generation outside previews."""
+    of one per relation, kept per content generation outside previews. The
+    poster and the speaker's photo come with their renditions from the kept
+    images (portal.core.lookups), which are dropped when a rendition is made."""
     if preview:
-        return _with_shown_relations(talk)
-    return cached("talk-relations", lambda: _with_shown_relations(talk), talk.pk)
+        shown = _with_shown_relations(talk)
+    else:
+        shown = cached("talk-relations", lambda: _with_shown_relations(talk), talk.pk)
+    if shown is not None:
+        shown.poster = image_with_renditions(shown.poster_id)
+        if shown.speaker is not None:
+            shown.speaker.photo = image_with_renditions(shown.speaker.photo_id)
+    return shown
 
 
 def _with_shown_relations(talk):
     return (
-        TalkPage.objects.filter(pk=talk.pk)
-        .select_related("media", "captions", "poster", "speaker__photo")
-        .prefetch_related("poster__renditions", "speaker__photo__renditions")
-        .first()
+        TalkPage.objects.filter(pk=talk.pk).select_related("media", "captions", "speaker").first()
     )

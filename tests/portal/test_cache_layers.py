@@ -71,6 +71,47 @@ def test_a_warm_render_reads_everything_in_three_round_trips(client, demo, cache
     assert len(cache_calls) <= 5, cache_calls
 
 
+def _public_page_with_picture(kind):
+    from portal.campaigns.models import CampaignPage
+    from portal.news.models import NewsPage
+    from portal.talks.queries import public_talks
+
+    if kind == "talk":
+        page = public_talks().exclude(poster=None).first()
+        return page, page.poster
+    if kind == "article":
+        page = NewsPage.objects.live().exclude(featured_image=None).first()
+        return page, page.featured_image
+    page = CampaignPage.objects.live().exclude(banner_image=None).first()
+    return page, page.banner_image
+
+
+@pytest.mark.parametrize("kind", ["talk", "article", "campaign"])
+def test_a_picture_drawn_once_is_never_drawn_again(client, demo, kind):
+    """A page kept its pictures with the renditions they had; one made after
+    that was drawn from the original again on every render (30 ms a picture)
+    until content changed. Once made, a rendition costs no query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page, image = _public_page_with_picture(kind)
+    image.renditions.all().delete()
+    client.get(page.url)  # keeps the picture, then makes its renditions
+    made = set(image.renditions.values_list("pk", flat=True))
+    assert made
+
+    def rendition_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page.url).status_code == 200
+        return [query["sql"] for query in queries if "wagtailimages_rendition" in query["sql"]]
+
+    # The next render keeps the picture again, now with its renditions: one
+    # query for all of them, and none looks a rendition up to draw it.
+    assert [sql for sql in rendition_queries() if '"filter_spec" =' in sql] == []
+    assert rendition_queries() == []
+    assert set(image.renditions.values_list("pk", flat=True)) == made
+
+
 # What saves content moves the generation on unless it says it shows on no page.
 
 
