@@ -34,3 +34,18 @@ def pages_in_order(ids):
     were kept is left out."""
     shown = Page.objects.filter(pk__in=ids).specific().in_bulk()
     return [shown[pk] for pk in ids if pk in shown]
+
+
+class PagesInOrder:
+    """The pages of ``pages_in_order(ids)``, read only when first iterated: the
+    search template keeps the listed results per content generation, query and
+    page number, and a kept list asks nothing. Its length is that of ``ids``."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __iter__(self):
+        return iter(pages_in_order(self.ids))

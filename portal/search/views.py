@@ -8,7 +8,7 @@ from portal.core.lookups import cached
 from portal.core.models import SiteSettings
 from portal.core.segmentation import segment_query
 
-from .queries import matching_page_ids, pages_in_order
+from .queries import PagesInOrder, matching_page_ids
 
 RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 100
@@ -36,12 +36,13 @@ def search(request):
         results_page = Paginator(ids[:MAX_RESULTS], RESULTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        results_page.object_list = pages_in_order(results_page.object_list)
+        results_page.object_list = PagesInOrder(results_page.object_list)
     return render(
         request,
         "search/search.html",
         {
             "query": query,
+            "terms": terms,
             "crisis": SiteSettings.for_request(request).mentions_crisis(query),
             "results": results_page,
             "truncated": truncated,
