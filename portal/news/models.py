@@ -107,26 +107,20 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
     def render_listing(self, request, year=None):
         from . import queries
 
-        visible = queries.visible_news(self)
-        years = queries.archive_years(self, visible)
+        years = queries.archive_years(self)
         categories = queries.categories()
-        news = visible
-        if year is not None:
-            if year not in years:
-                raise Http404
-            news = news.filter(date__year=year)
+        if year is not None and year not in years:
+            raise Http404
         category = tag = None
         if slug := request.GET.get("category"):
             category = next((known for known in categories if known.slug == slug), None)
             if category is None:
                 raise Http404
-            news = news.filter(category=category)
         if name := request.GET.get("tag"):
             tag = queries.tag_named(name)
             if tag is None:
                 raise Http404
-            news = news.filter(tags=tag)
-        ids = queries.listing_ids(self, news, year, category, tag)
+        ids = queries.listing_ids(self, year, category, tag)
         # get_page() falls back to the first page for junk and to the last
         # page for numbers past the end, so a stale link never breaks.
         page_obj = Paginator(ids, NEWS_PER_PAGE).get_page(request.GET.get("page"))
@@ -134,7 +128,7 @@ class NewsIndexPage(RoutablePageMixin, BasePage):
             "page_obj": page_obj,
             "news_list": queries.news_cards(request, page_obj.object_list, show_tags=True),
             "categories": categories,
-            "tags": queries.listing_tags(self, visible),
+            "tags": queries.listing_tags(self),
             "years": years,
             "active_category": category,
             "active_tag": tag,

@@ -74,20 +74,20 @@ def latest_news_ids(limit=5):
 
 
 def visible_news(index):
-    """Live news under ``index`` that anyone may read. Build it once per
-    request: each ``public()`` call costs a query."""
+    """Live news under ``index`` that anyone may read."""
     return NewsPage.objects.child_of(index).live().public()
 
 
-# What a listing's filters offer changes only when news is published or saved:
-# kept per content generation, so a listing costs one light query.
+# What a listing shows and its filters offer changes only when news is
+# published or saved: kept per content generation. A kept listing builds no
+# query at all (building one costs a tenth of a warm render).
 
 
-def archive_years(index, visible):
+def archive_years(index):
     """The years with news under ``index``, newest first."""
     return cached(
         "news-years",
-        lambda: [d.year for d in visible.dates("date", "year", order="DESC")],
+        lambda: [d.year for d in visible_news(index).dates("date", "year", order="DESC")],
         index.pk,
     )
 
@@ -102,12 +102,24 @@ def tag_named(name):
     return find_filter(Tag.objects, name=name)
 
 
-def listing_ids(index, news, year, category, tag):
-    """Every id of a listing of ``index``, kept per content generation: any page
-    of it, the thousandth included, is then a slice."""
+def listing_ids(index, year=None, category=None, tag=None):
+    """Every id of a listing of ``index`` (of one year, category or tag, where
+    given), kept per content generation: any page of it, the thousandth
+    included, is then a slice."""
+
+    def ids():
+        news = visible_news(index)
+        if year is not None:
+            news = news.filter(date__year=year)
+        if category is not None:
+            news = news.filter(category=category)
+        if tag is not None:
+            news = news.filter(tags=tag)
+        return list(in_listing_order(news))
+
     return cached(
         "news-ids",
-        lambda: list(in_listing_order(news)),
+        ids,
         index.pk,
         year,
         category and category.pk,
@@ -115,9 +127,9 @@ def listing_ids(index, news, year, category, tag):
     )
 
 
-def listing_tags(index, visible):
+def listing_tags(index):
     """The tags a listing of ``index`` offers as filters, most used first."""
-    return cached("news-tags", lambda: list(used_tags(visible)), index.pk)
+    return cached("news-tags", lambda: list(used_tags(visible_news(index))), index.pk)
 
 
 def used_tags(news, limit=12):

@@ -92,8 +92,7 @@ class TalkIndexPage(BasePage):
         from . import queries
 
         context = super().get_context(request, *args, **kwargs)
-        talks = queries.visible_talks(self)
-        topics = queries.topics(self, talks)
+        topics = queries.topics(self)
         current_tag = None
         tag_slug = request.GET.get("tag")
         if tag_slug:
@@ -103,12 +102,9 @@ class TalkIndexPage(BasePage):
                 current_tag = queries.topic_with_slug(tag_slug)
             if current_tag is None:
                 raise Http404
-            talks = talks.filter(tags=current_tag)
-        ids = queries.listing_ids(self, talks, tag_slug)
+        ids = queries.listing_ids(self, current_tag)
         page_obj = Paginator(ids, TALKS_PER_PAGE).get_page(request.GET.get("page"))
-        staff_ids = (
-            queries.staff_talks_for(request.user).child_of(self).values_list("pk", flat=True)
-        )
+        staff_ids = queries.staff_talk_ids(request.user, self)
         context.update(
             talks=page_obj,
             talk_cards=queries.talk_cards(request, page_obj.object_list),

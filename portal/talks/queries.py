@@ -47,6 +47,14 @@ def talk_cards(request, ids):
     )
 
 
+def staff_talk_ids(user, index):
+    """The ids of the staff talks under ``index`` that ``user`` may watch;
+    nothing is asked for a visitor."""
+    if not user.is_authenticated:
+        return []
+    return list(staff_talks_for(user).child_of(index).values_list("pk", flat=True))
+
+
 def staff_talks_for(user):
     """Talks restricted to staff groups that this user belongs to (all of them for
     a superuser): grid workers find their talks on the index once logged in."""
@@ -69,13 +77,15 @@ def visible_talks(index):
     return TalkPage.objects.live().public().child_of(index)
 
 
-def topics(index, talks):
-    """The topics of ``talks`` (those under ``index``), by name. They change
-    only when talks are published: kept per content generation."""
+def topics(index):
+    """The topics of the public talks under ``index``, by name. They change only
+    when talks are published: kept per content generation."""
     return cached(
         "talk-topics",
         lambda: list(
-            Tag.objects.filter(talks_talkpagetag_items__content_object__in=talks.values("pk"))
+            Tag.objects.filter(
+                talks_talkpagetag_items__content_object__in=visible_talks(index).values("pk")
+            )
             .distinct()
             .order_by("name")
         ),
@@ -88,15 +98,17 @@ def topic_with_slug(slug):
     return find_filter(Tag.objects, slug=slug)
 
 
-def listing_ids(index, talks, tag_slug):
-    """Every id of a listing of ``index``, kept per content generation: a page
-    is a slice."""
-    return cached(
-        "talk-ids",
-        lambda: list(talks.order_by(*TALK_ORDER).values_list("pk", flat=True)),
-        index.pk,
-        tag_slug,
-    )
+def listing_ids(index, tag=None):
+    """Every id of a listing of ``index`` (of one topic, if ``tag``), kept per
+    content generation: a page is a slice, and a kept listing builds no query."""
+
+    def ids():
+        talks = visible_talks(index)
+        if tag is not None:
+            talks = talks.filter(tags=tag)
+        return list(talks.order_by(*TALK_ORDER).values_list("pk", flat=True))
+
+    return cached("talk-ids", ids, index.pk, tag.slug if tag else None)
 
 
 def public_talks_using(field_name, item, other_than):
