@@ -161,7 +161,7 @@ def benchmark(options, workdir, env, redis_group):
             sections.append(f"## {title}\n\n{table}")
             if cached and options.first_renders:
                 print("\n发布后第一次请求(整页缓存开启)…")
-                table = markdown_table(first_renders(load, port, groups, pages, options))
+                table = markdown_table(first_renders(load, port, pages, options))
                 print(table)
                 sections.append(f"## 发布后第一次请求\n\n{FIRST_RENDERS}\n\n{table}")
 
@@ -272,29 +272,27 @@ def load_pages(load, port, groups, pages, queries, options):
 FIRST_RENDERS = (
     "每页重复:先请求一次让它进入缓存,再在基准进程里发布一条新闻(保存修订并发布,与编辑在后台"
     "发布相同),然后计时发布后的第一次请求:整页缓存、片段、卡片和查找结果都已随内容代数失效。"
-    "墙钟时间在空闲机器上约等于这一次请求的 CPU 时间;CPU-ms 是 gunicorn 和 redis-server 在这次"
-    "请求中用掉的 CPU。取中位数和最大值。"
+    "墙钟时间在空闲机器上约等于这一次请求的 CPU 时间(/proc 的 CPU 计数以 10 ms 为单位,"
+    "计不了单个请求)。取中位数和最大值。"
 )
 
 
-def first_renders(load, port, groups, pages, options):
+def first_renders(load, port, pages, options):
     """The first request for each page after a publish, when every layer the
-    generation keys has to be refilled: wall time and the CPU the processes in
-    ``groups`` spent on it, median and worst of ``options.first_renders``."""
+    generation keys has to be refilled: wall time, median and worst of
+    ``options.first_renders``."""
     from portal.news.models import NewsPage
 
     article = NewsPage.objects.live().order_by("-date", "-pk").first()
     rows = []
     for label, url in pages[1:]:
-        walls, cpus = [], []
+        walls = []
         for _ in range(options.first_renders):
             load.fetch(port, url)
             article.save_revision().publish()
-            cpu_before = sum(load.cpu_seconds(group) for group in groups)
             started = time.perf_counter()
             status, _size, cache_state = load.fetch(port, url)
             walls.append(1000 * (time.perf_counter() - started))
-            cpus.append(1000 * (sum(load.cpu_seconds(group) for group in groups) - cpu_before))
             if status != 200 or cache_state == "hit":
                 raise RuntimeError(f"{url} after a publish: {status} {cache_state}")
         rows.append(
@@ -302,7 +300,6 @@ def first_renders(load, port, groups, pages, options):
                 "page": label,
                 "wall ms (median)": f"{statistics.median(walls):.1f}",
                 "wall ms (max)": f"{max(walls):.1f}",
-                "CPU-ms (median)": f"{statistics.median(cpus):.1f}",
             }
         )
         print(f"  {label}: {statistics.median(walls):.1f} ms")
