@@ -153,6 +153,8 @@ def test_year_archive_lists_that_year_and_links_all_years(client, index, notices
     assert "<h1>2025 年政策新闻</h1>" in response.text
     assert re.search(r'href="/news/2026/">2026 年', response.text)
     assert re.search(r'href="/news/2025/" aria-current="page">2025 年', response.text)
+    # Newest year first, each once.
+    assert re.findall(r'href="/news/(\d{4})/"', response.text) == ["2026", "2025"]
     assert client.get(index.url + "2019/").status_code == 404
 
 
