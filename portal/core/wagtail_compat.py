@@ -189,20 +189,26 @@ def flatten_translations():
     0.8 ms of a booking page's 88 calls. The dictionary holds Django's own answer
     for every string any catalog knows, so what users read cannot change; a
     string no catalog knows is answered as Django would, by what lies past the
-    catalogs (nothing, for the site's own language)."""
+    catalogs (nothing, for the site's own language). ngettext skips the walk
+    the same way for messages no catalog has plural forms of (every
+    `{% blocktranslate count %}` of our own: a booking page has ten)."""
     from django.conf import settings
     from django.utils.translation import trans_real
 
     for code, _name in settings.LANGUAGES:
         translation = trans_real.translation(code)
-        messages, rest = set(), translation
+        messages, plurals, rest = set(), set(), translation
         while isinstance(rest, gettext.GNUTranslations):
             catalog = rest._catalog
             for part in getattr(catalog, "_catalogs", [catalog]):
                 messages.update(key if isinstance(key, str) else key[0] for key in part)
+                plurals.update(key[0] for key in part if not isinstance(key, str))
             rest = rest._fallback
         answers = {message: translation.gettext(message) for message in messages}
         translation.gettext = functools.partial(_answer, answers, rest)
+        translation.ngettext = functools.partial(
+            _answer_plural, plurals, translation.ngettext, rest
+        )
 
 
 def _answer(answers, rest, message):
@@ -210,6 +216,16 @@ def _answer(answers, rest, message):
         return answers[message]
     except KeyError:
         return rest.gettext(message) if rest else message
+
+
+def _answer_plural(plurals, ngettext, rest, singular, plural, number):
+    """ngettext, asking the catalogs only for a message one of them knows; the
+    others get what Django answers once every catalog has missed."""
+    if singular in plurals:
+        return ngettext(singular, plural, number)
+    if rest:
+        return rest.ngettext(singular, plural, number)
+    return singular if number == 1 else plural
 
 
 def apply():

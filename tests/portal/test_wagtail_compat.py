@@ -124,16 +124,24 @@ def test_one_dictionary_answers_every_string_as_djangos_catalogs_would():
     from django.utils.translation import trans_real
 
     fresh = trans_real.DjangoTranslation("zh-hans")
-    messages, node, depth = set(), fresh, 0
+    messages, plurals, node, depth = set(), set(), fresh, 0
     while isinstance(node, gettext.GNUTranslations):
         for part in getattr(node._catalog, "_catalogs", [node._catalog]):
             messages.update(key if isinstance(key, str) else key[0] for key in part)
+            plurals.update(key for key in part if not isinstance(key, str))
         node, depth = node._fallback, depth + 1
     assert depth > 1  # the chain this replaces still exists in the installed Django
     assert len(messages) > 1000
+    assert len(plurals) > 50
     flattened = trans_real.translation("zh-hans")
     for message in sorted(messages) + ["最近可约:", "预约", "心理咨询室", ""]:
         assert flattened.gettext(message) == fresh.gettext(message), message
+    ours = [("还有 %(count)s 个时段", "还有 %(count)s 个时段"), ("1 day", "%(n)s days")]
+    for singular, plural in sorted({(key[0], key[0] + "s") for key in plurals}) + ours:
+        for number in (0, 1, 2, 5):
+            assert flattened.ngettext(singular, plural, number) == fresh.ngettext(
+                singular, plural, number
+            ), (singular, number)
     with translation.override("zh-hans"):
         assert translation.gettext("Search") == "搜索"
         assert translation.gettext("最近可约:") == "最近可约:"
@@ -142,3 +150,4 @@ def test_one_dictionary_answers_every_string_as_djangos_catalogs_would():
             "%(count)s page", "%(count)s pages", 3
         )
     assert isinstance(flattened.gettext, functools.partial)
+    assert isinstance(flattened.ngettext, functools.partial)
