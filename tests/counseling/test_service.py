@@ -91,6 +91,36 @@ class TestCreate:
         refused("closed", book, room, at(MONDAY + datetime.timedelta(days=5), "09:00"))
         assert not Booking.objects.exists()
 
+    def test_each_refusal_tells_the_resident_what_to_choose_instead(self, room):
+        saturday = MONDAY + datetime.timedelta(days=5)
+        far = MONDAY + datetime.timedelta(days=16)
+        book(room, at(TUESDAY, "10:00"), mobile="13900000000")
+        said = {
+            "too_soon": refused("too_soon", book, room, at(MONDAY, "08:30")).message,
+            "too_far": refused("too_far", book, room, at(far, "09:00")).message,
+            "not_a_slot": refused("not_a_slot", book, room, at(MONDAY, "09:30")).message,
+            "closed": refused("closed", book, room, at(saturday, "09:00")).message,
+            "taken": refused("taken", book, room, at(TUESDAY, "10:00")).message,
+        }
+        assert said == {
+            "too_soon": "这个时段太近了,请至少提前 2 小时预约。",
+            "too_far": "只能预约 14 天以内的时段,请选择更近的日期。",
+            "not_a_slot": "请选择页面上列出的可预约时段。",
+            "closed": "咨询室这一天不开放,请选择其他日期。",
+            "taken": "这个时段刚刚被别人预约了,请选择其他时段。",
+        }
+        room.daily_cap = 1
+        room.save()
+        full = refused("day_full", book, room, at(TUESDAY, "11:00"), mobile="13900000000")
+        assert full.message == "这一天的预约已满,请选择其他日期。"
+
+    def test_the_notice_asked_for_is_the_rooms_own_in_hours(self, room):
+        room.min_notice_hours = 1
+        room.save()
+        too_soon = refused("too_soon", book, room, at(MONDAY, "09:00"), now=at(MONDAY, "08:30"))
+        assert too_soon.message == "这个时段太近了,请至少提前 1 小时预约。"
+        assert book(room, at(MONDAY, "09:00"), now=at(MONDAY, "08:00")).is_active
+
     def test_a_closure_added_after_the_page_was_shown_is_refused(self, room):
         from counseling.availability import Availability
 
@@ -106,7 +136,11 @@ class TestCreate:
         settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 2
         first = book(room, at(MONDAY, "09:00"))
         book(room, at(MONDAY, "10:00"))
-        refused("mobile_limit", book, room, at(MONDAY, "11:00"))
+        over = refused("mobile_limit", book, room, at(MONDAY, "11:00"))
+        assert over.message == (
+            "这个手机号码已有 2 个还没到期的预约,暂时不能再约。"
+            "如需换时间,请在“我的预约”中改约,或取消不需要的预约后再约。"
+        )
         assert Booking.objects.count() == 2
         # The cap is per number: someone else books that time.
         assert book(room, at(MONDAY, "11:00"), mobile="13800000009").is_active
@@ -115,6 +149,15 @@ class TestCreate:
         # Bookings already past do not count.
         later = NOW + datetime.timedelta(days=1, hours=8)
         assert book(room, at(TUESDAY + datetime.timedelta(days=1), "10:00"), now=later).is_active
+
+    def test_a_limit_of_one_says_the_number_already_holds_one(self, room, settings):
+        settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 1
+        book(room, at(MONDAY, "09:00"))
+        over = refused("mobile_limit", book, room, at(TUESDAY, "09:00"))
+        assert over.message == (
+            "这个手机号码已有 1 个还没到期的预约,暂时不能再约。"
+            "如需换时间,请在“我的预约”中改约,或取消不需要的预约后再约。"
+        )
 
     def test_a_cancelled_booking_frees_its_slot(self, room):
         booking = book(room, at(MONDAY, "10:00"))
