@@ -7,7 +7,7 @@ import pytest
 
 from counseling import booking as service
 from counseling.booking import BookingRefused
-from counseling.models import LOCAL_TZ, Booking, Closure
+from counseling.models import LOCAL_TZ, Booking, Closure, Notification
 from tests.factories import make_weekday_room
 
 MONDAY = datetime.date(2026, 9, 14)
@@ -158,6 +158,27 @@ class TestCreate:
             "这个手机号码已有 1 个还没到期的预约,暂时不能再约。"
             "如需换时间,请在“我的预约”中改约,或取消不需要的预约后再约。"
         )
+
+    def test_without_an_email_only_a_text_confirms_it(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        booking.refresh_from_db()
+        assert booking.email == ""
+        assert [(n.kind, n.channel) for n in booking.notifications.all()] == [
+            (Notification.Kind.CONFIRMATION, Notification.Channel.SMS)
+        ]
+
+    def test_a_note_is_not_kept_unless_consent_is_given(self, room):
+        unasked = book(room, at(MONDAY, "09:00"), note="睡不好")
+        consent_alone = book(room, at(MONDAY, "10:00"), mobile="13900000000", note_consent=True)
+        unasked.refresh_from_db()
+        consent_alone.refresh_from_db()
+        assert (unasked.note, unasked.note_consent_at) == ("", None)
+        assert (consent_alone.note, consent_alone.note_consent_at) == ("", None)
+
+    def test_a_follow_up_visit_is_recorded_as_one(self, room):
+        booking = book(room, at(MONDAY, "10:00"), visit_type=Booking.VisitType.FOLLOW_UP)
+        booking.refresh_from_db()
+        assert booking.visit_type == Booking.VisitType.FOLLOW_UP
 
     def test_a_cancelled_booking_frees_its_slot(self, room):
         booking = book(room, at(MONDAY, "10:00"))
