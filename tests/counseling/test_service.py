@@ -180,6 +180,13 @@ class TestCreate:
         booking.refresh_from_db()
         assert booking.visit_type == Booking.VisitType.FOLLOW_UP
 
+    def test_a_reference_never_starts_with_zero_nor_repeats_one_in_use(self, room, monkeypatch):
+        taken = book(room, at(MONDAY, "09:00")).reference
+        drawn = iter("01234567" + taken + "76543210")
+        monkeypatch.setattr(service.secrets, "choice", lambda digits: next(drawn))
+        booking = book(room, at(MONDAY, "10:00"), mobile="13900000000")
+        assert booking.reference == "76543210"
+
     def test_a_cancelled_booking_frees_its_slot(self, room):
         booking = book(room, at(MONDAY, "10:00"))
         service.cancel_by_resident(booking, now=NOW)
