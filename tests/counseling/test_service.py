@@ -207,11 +207,21 @@ class TestCancel:
         late = service.cancel_by_resident(booking, now=at(MONDAY, "08:30"))
         assert late.status == Booking.Status.LATE_CANCEL
 
+    def test_exactly_at_the_cut_off_is_still_on_time(self, room, settings):
+        settings.COUNSELING_CANCEL_CUTOFF_HOURS = 2
+        booking = book(room, at(MONDAY, "10:00"))
+        assert not service.is_late_cancellation(booking, now=at(MONDAY, "08:00"))
+        cancelled = service.cancel_by_resident(booking, now=at(MONDAY, "08:00"))
+        cancelled.refresh_from_db()
+        assert cancelled.status == Booking.Status.CANCELLED
+
     def test_a_cancelled_or_past_booking_cannot_be_cancelled(self, room):
         booking = book(room, at(MONDAY, "10:00"))
-        refused("started", service.cancel_by_resident, booking, now=at(MONDAY, "10:00"))
+        started = refused("started", service.cancel_by_resident, booking, now=at(MONDAY, "10:00"))
+        assert started.message == "预约时间已过,无法在线取消。"
         service.cancel_by_resident(booking, now=NOW)
-        refused("not_active", service.cancel_by_resident, booking, now=NOW)
+        again = refused("not_active", service.cancel_by_resident, booking, now=NOW)
+        assert again.message == "这个预约已经取消或已结束,无需再取消。"
 
     def test_staff_cancellation_keeps_the_reason(self, room):
         booking = service.cancel_by_staff(
@@ -248,15 +258,23 @@ class TestMove:
         booking = book(room, at(MONDAY, "10:00"))
         book(room, at(TUESDAY, "10:00"), mobile="13900000000")
         refused("taken", service.move_booking, booking, at(TUESDAY, "10:00"), now=NOW)
-        refused(
+        too_late = refused(
             "too_late_to_move",
             service.move_booking,
             booking,
             at(TUESDAY, "11:00"),
             now=at(MONDAY, "09:00"),
         )
+        assert too_late.message == "距离预约时间已不足 2 小时,无法在线改约,请致电咨询室。"
         booking.refresh_from_db()
         assert booking.starts_at == at(MONDAY, "10:00")
+
+    def test_exactly_at_the_cut_off_it_can_still_be_moved(self, room, settings):
+        settings.COUNSELING_CANCEL_CUTOFF_HOURS = 2
+        booking = book(room, at(MONDAY, "10:00"))
+        moved = service.move_booking(booking, at(TUESDAY, "11:00"), now=at(MONDAY, "08:00"))
+        moved.refresh_from_db()
+        assert moved.starts_at == at(TUESDAY, "11:00")
 
     def test_moves_within_a_day_at_its_cap(self, room):
         room.daily_cap = 1
@@ -267,7 +285,10 @@ class TestMove:
 
     def test_a_cancelled_booking_cannot_be_moved(self, room):
         booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
-        refused("not_active", service.move_booking, booking, at(TUESDAY, "10:00"), now=NOW)
+        refusal = refused(
+            "not_active", service.move_booking, booking, at(TUESDAY, "10:00"), now=NOW
+        )
+        assert refusal.message == "这个预约已经取消或已结束,不能改约。"
         booking.refresh_from_db()
         assert booking.starts_at == at(MONDAY, "10:00")
 
