@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from counseling import booking as service
 from counseling.booking import BookingRefused
@@ -223,13 +224,35 @@ class TestCancel:
         again = refused("not_active", service.cancel_by_resident, booking, now=NOW)
         assert again.message == "这个预约已经取消或已结束,无需再取消。"
 
-    def test_staff_cancellation_keeps_the_reason(self, room):
+    def test_staff_cancellation_keeps_the_reason_and_tells_the_resident(self, room):
         booking = service.cancel_by_staff(
             book(room, at(MONDAY, "10:00")), "咨询师临时有事", now=NOW
         )
         booking.refresh_from_db()
         assert booking.status == Booking.Status.STAFF_CANCELLED
         assert booking.cancel_reason == "咨询师临时有事"
+        assert booking.cancelled_at == NOW
+        assert booking.notifications.filter(kind=Notification.Kind.CANCELLATION).count() == 1
+
+    def test_staff_cancellation_is_dated_when_it_happens(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        before = timezone.now()
+        service.cancel_by_staff(booking, "场地临时停电")
+        booking.refresh_from_db()
+        assert before <= booking.cancelled_at <= timezone.now()
+
+    def test_a_batch_judged_fake_is_cancelled_without_a_text(self, room):
+        booking = service.cancel_by_staff(
+            book(room, at(MONDAY, "10:00")), "虚假预约", now=NOW, tell_resident=False
+        )
+        assert not booking.notifications.filter(kind=Notification.Kind.CANCELLATION).exists()
+
+    def test_staff_can_cancel_only_a_confirmed_booking(self, room):
+        booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
+        refusal = refused("not_active", service.cancel_by_staff, booking, "重复预约", now=NOW)
+        assert refusal.message == "只能取消已确认的预约。"
+        booking.refresh_from_db()
+        assert (booking.status, booking.cancel_reason) == (Booking.Status.CANCELLED, "")
 
 
 class TestMove:
