@@ -339,9 +339,30 @@ class TestOutcome:
         booking = book(room, at(MONDAY, "10:00"))
         assert service.record_outcome(booking, Booking.Status.ATTENDED).status == "attended"
         assert service.record_outcome(booking, Booking.Status.NO_SHOW).status == "no_show"
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.NO_SHOW
+
+    def test_nothing_is_recorded_before_the_session_begins(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        early = refused(
+            "not_started",
+            service.record_outcome,
+            booking,
+            Booking.Status.NO_SHOW,
+            now=at(MONDAY, "09:59"),
+        )
+        assert early.message == "这次预约 9月14日 10:00 才开始,开始之后才能标记到访情况。"
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CONFIRMED
+        service.record_outcome(booking, Booking.Status.ATTENDED, now=at(MONDAY, "10:00"))
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.ATTENDED
 
     def test_a_cancelled_booking_has_no_outcome(self, room):
         booking = service.cancel_by_resident(book(room, at(MONDAY, "10:00")), now=NOW)
-        refused("not_active", service.record_outcome, booking, Booking.Status.ATTENDED)
+        refusal = refused("not_active", service.record_outcome, booking, Booking.Status.ATTENDED)
+        assert refusal.message == "已取消的预约不能标记到访情况。"
         with pytest.raises(ValueError):
             service.record_outcome(booking, Booking.Status.CANCELLED)
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CANCELLED
