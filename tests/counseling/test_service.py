@@ -333,6 +333,22 @@ class TestReminders:
         cancelled.refresh_from_db()
         assert kept.reminder_sent_at is not None and cancelled.reminder_sent_at is None
 
+    def test_each_of_tomorrows_bookings_is_reminded_once(self, room):
+        tomorrow = [
+            book(room, at(TUESDAY, "09:00")),
+            book(room, at(TUESDAY, "11:00"), mobile="13900000000"),
+        ]
+        today = book(room, at(MONDAY, "11:00"), mobile="13700000000")
+        assert service.send_reminders(now=NOW) == 2
+        assert service.send_reminders(now=NOW + datetime.timedelta(hours=1)) == 0
+        reminded = Notification.objects.filter(kind=Notification.Kind.REMINDER)
+        assert sorted(n.booking_id for n in reminded) == sorted(b.pk for b in tomorrow)
+        for booking in tomorrow:
+            booking.refresh_from_db()
+            assert booking.reminder_sent_at == NOW
+        today.refresh_from_db()
+        assert today.reminder_sent_at is None
+
 
 class TestOutcome:
     def test_attended_and_no_show_are_recorded(self, room):
