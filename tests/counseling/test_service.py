@@ -14,6 +14,7 @@ from tests.factories import make_weekday_room
 MONDAY = datetime.date(2026, 9, 14)
 TUESDAY = MONDAY + datetime.timedelta(days=1)
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)
+WEEK = datetime.timedelta(days=7)
 
 
 def at(day, hhmm):
@@ -382,3 +383,60 @@ class TestOutcome:
             service.record_outcome(booking, Booking.Status.CANCELLED)
         booking.refresh_from_db()
         assert booking.status == Booking.Status.CANCELLED
+
+
+class TestErasure:
+    def test_erases_the_residents_details_and_keeps_what_statistics_need(self, room):
+        ended = service.cancel_by_staff(
+            book(
+                room, at(MONDAY, "10:00"), email="a@example.com", note="睡不好", note_consent=True
+            ),
+            "咨询师临时有事",
+            now=NOW,
+        )
+        later = book(room, at(TUESDAY, "10:00"), mobile="13900000000", email="b@example.com")
+        erased_at = at(TUESDAY, "20:00")
+
+        erased, _messages = service.erase_personal_data(at(TUESDAY, "00:00"), now=erased_at)
+
+        assert erased == 1
+        ended = Booking.objects.get(pk=ended.pk)
+        personal = ("name", "mobile", "mobile_hash", "email", "note", "cancel_reason")
+        assert [getattr(ended, field) for field in personal] == ["已删除", "", "", "", "", ""]
+        assert (ended.personal_data_erased_at, ended.updated_at) == (erased_at, erased_at)
+        assert (ended.room, ended.starts_at, ended.ends_at) == (
+            room,
+            at(MONDAY, "10:00"),
+            at(MONDAY, "10:50"),
+        )
+        assert (ended.status, ended.visit_type) == (
+            Booking.Status.STAFF_CANCELLED,
+            Booking.VisitType.FIRST,
+        )
+        assert not Booking.objects.for_mobile("13800000001").exists()
+        later = Booking.objects.get(pk=later.pk)
+        assert (later.name, later.mobile, later.email) == ("张女士", "13900000000", "b@example.com")
+        assert later.personal_data_erased_at is None
+
+    def test_a_second_run_finds_nothing_left_to_erase(self, room):
+        booking = book(room, at(MONDAY, "10:00"))
+        first_run = at(TUESDAY, "20:00")
+        service.erase_personal_data(at(TUESDAY, "00:00"), now=first_run)
+        assert service.erase_personal_data(at(TUESDAY, "00:00"), now=NOW + WEEK) == (0, 0)
+        booking.refresh_from_db()
+        assert (booking.personal_data_erased_at, booking.updated_at) == (first_run, first_run)
+
+    def test_deletes_the_messages_of_erased_bookings_and_any_older_than_the_cut_off(self, room):
+        cut_off = at(TUESDAY, "00:00")
+        ended = book(room, at(MONDAY, "10:00"))
+        later = book(room, at(TUESDAY, "10:00"), mobile="13900000000")
+        service.move_booking(later, at(TUESDAY, "11:00"), now=NOW)
+        before, after = cut_off - WEEK, cut_off + WEEK
+        ended.notifications.update(created_at=after)
+        later.notifications.filter(kind=Notification.Kind.CONFIRMATION).update(created_at=before)
+        later.notifications.filter(kind=Notification.Kind.MOVED).update(created_at=after)
+
+        assert service.erase_personal_data(cut_off, now=at(TUESDAY, "20:00")) == (1, 2)
+        assert [(n.booking_id, n.kind) for n in Notification.objects.all()] == [
+            (later.pk, Notification.Kind.MOVED)
+        ]
