@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from cryptography.fernet import Fernet
 from django.utils import timezone
 
 from counseling import booking as service
@@ -440,3 +441,28 @@ class TestErasure:
         assert [(n.booking_id, n.kind) for n in Notification.objects.all()] == [
             (later.pk, Notification.Kind.MOVED)
         ]
+
+
+class TestKeyRotation:
+    def test_every_booking_moves_to_the_new_keys_and_is_otherwise_left_as_it_was(
+        self, room, settings
+    ):
+        residents = {"13800000001": "a@example.com", "13900000000": ""}
+        bookings = [
+            book(room, at(day, "10:00"), mobile=mobile, email=email)
+            for day, (mobile, email) in zip((MONDAY, TUESDAY), residents.items(), strict=True)
+        ]
+        updated = {b.pk: Booking.objects.get(pk=b.pk).updated_at for b in bookings}
+        new_data_key = Fernet.generate_key().decode()
+        settings.BOOKING_DATA_KEYS = [new_data_key, *settings.BOOKING_DATA_KEYS]
+        settings.BOOKING_LOOKUP_KEYS = ["new lookup key", *settings.BOOKING_LOOKUP_KEYS]
+
+        assert service.rotate_keys() == 2
+
+        settings.BOOKING_DATA_KEYS = [new_data_key]
+        settings.BOOKING_LOOKUP_KEYS = ["new lookup key"]
+        for booking, (mobile, email) in zip(bookings, residents.items(), strict=True):
+            rotated = Booking.objects.for_mobile(mobile).get()
+            assert rotated.pk == booking.pk
+            assert (rotated.name, rotated.mobile, rotated.email) == ("张女士", mobile, email)
+            assert rotated.updated_at == updated[booking.pk]
