@@ -5,12 +5,15 @@ import re
 
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connection
 from django.utils import timezone
 
 from counseling import booking as service
+from counseling.availability import Availability
 from counseling.booking import BookingRefused
 from counseling.models import LOCAL_TZ, Booking, Closure, Notification
 from tests.factories import make_weekday_room
+from tests.outages import other_connection, postgres_only
 
 MONDAY = datetime.date(2026, 9, 14)
 TUESDAY = MONDAY + datetime.timedelta(days=1)
@@ -125,8 +128,6 @@ class TestCreate:
         assert book(room, at(MONDAY, "09:00"), now=at(MONDAY, "08:00")).is_active
 
     def test_a_closure_added_after_the_page_was_shown_is_refused(self, room):
-        from counseling.availability import Availability
-
         shown = Availability([room], NOW).slots_on(room, TUESDAY)
         assert at(TUESDAY, "10:00") in [slot.start for slot in shown]
         Closure.objects.create(
@@ -466,3 +467,49 @@ class TestKeyRotation:
             assert rotated.pk == booking.pk
             assert (rotated.name, rotated.mobile, rotated.email) == ("张女士", mobile, email)
             assert rotated.updated_at == updated[booking.pk]
+
+
+def number_locks():
+    """The advisory locks this session holds, as the 64-bit keys they were taken by."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks"
+            " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        )
+        return {key for (key,) in cursor.fetchall()}
+
+
+@postgres_only
+class TestOnPostgresql:
+    def test_a_booking_holds_its_number_until_it_commits(self, room):
+        """Two rooms booked at once for one number must not both slip under the
+        cap: a booking holds its number to the end of its transaction, and any
+        other session's booking for that number waits for it."""
+        book(room, at(MONDAY, "09:00"))
+        (held,) = number_locks()
+        book(room, at(MONDAY, "10:00"))
+        assert number_locks() == {held}
+        book(room, at(MONDAY, "11:00"), mobile="13900000000")
+        assert len(number_locks()) == 2
+        other = other_connection()
+        try:
+            taken = other.execute("SELECT pg_try_advisory_xact_lock(%s)", [held]).fetchone()
+            assert taken == (False,)
+        finally:
+            other.rollback()
+            other.close()
+
+    def test_an_overlap_the_check_missed_is_refused_by_the_database(self, room, monkeypatch):
+        """The room lock keeps two checks of one room apart; were a check ever to
+        run before another booking committed, the exclusion constraint refuses
+        the second row and the resident hears what the check would have said."""
+        first = book(room, at(MONDAY, "10:00"))
+
+        def checked_before_first_committed(rooms, now, exclude_booking=None):
+            return Availability(rooms, now, exclude_booking=first)
+
+        monkeypatch.setattr(service, "Availability", checked_before_first_committed)
+        refusal = refused("taken", book, room, at(MONDAY, "10:00"), mobile="13900000000")
+        assert refusal.message == "这个时段刚刚被别人预约了,请选择其他时段。"
+        assert list(Booking.objects.all()) == [first]
+        assert list(Notification.objects.values_list("booking", flat=True)) == [first.pk]
