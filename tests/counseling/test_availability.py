@@ -186,6 +186,30 @@ class TestPureComputation:
         assert explain(rules, inputs, at(tuesday, "07:00"), now=NOW) is None
         assert explain(rules, inputs, at(tuesday, "08:00"), now=NOW) is Refusal.NOT_A_SLOT
 
+    @pytest.mark.parametrize("server_zone", ["UTC", "Pacific/Kiritimati"])
+    def test_days_are_shanghai_days_whatever_zone_the_server_runs_in(self, settings, server_zone):
+        # On a Shanghai morning UTC is still on the day before; on a Shanghai
+        # evening Kiritimati (UTC+14) is already on the day after.
+        settings.TIME_ZONE = server_zone
+        rules = RoomRules(room_id=1, horizon_days=1, min_notice=datetime.timedelta(0))
+        tuesday, wednesday = (MONDAY + datetime.timedelta(days=n) for n in (1, 2))
+        bands = [
+            band(MONDAY, "07:00", "08:00"),
+            band(MONDAY, "19:00", "20:00"),
+            band(tuesday, "07:00", "08:00"),
+            band(wednesday, "07:00", "08:00"),
+        ]
+        inputs = RoomInputs(opening=bands, duty=bands)
+
+        def offered(now):
+            return [(slot.day, starts([slot])[0]) for slot in free_slots(rules, inputs, now=now)]
+
+        morning, evening = at(MONDAY, "06:00"), at(MONDAY, "18:30")
+        assert offered(morning) == [(MONDAY, "07:00"), (MONDAY, "19:00"), (tuesday, "07:00")]
+        assert offered(evening) == [(MONDAY, "19:00"), (tuesday, "07:00")]
+        assert explain(rules, inputs, at(tuesday, "07:00"), now=evening) is None
+        assert explain(rules, inputs, at(wednesday, "07:00"), now=evening) is Refusal.TOO_FAR
+
     def test_explain_names_each_reason(self):
         opening = [band(MONDAY, "09:00", "12:00")]
         rules = RoomRules(room_id=1, horizon_days=3, daily_cap=2)
@@ -307,6 +331,15 @@ class TestLoader:
         open_room(room, "MO", ("09:00", "10:00"))
         slot = Availability([room], NOW).slots_on(room, MONDAY)[0]
         assert slot.start == datetime.datetime(2026, 9, 14, 1, 0, tzinfo=datetime.UTC)
+
+    def test_an_evening_session_is_offered_when_the_servers_zone_is_already_on_tomorrow(
+        self, settings
+    ):
+        settings.TIME_ZONE = "Pacific/Kiritimati"  # UTC+14: 18:30 in Shanghai is 00:30 there
+        room = make_room(min_notice_hours=0, horizon_days=1)
+        open_room(room, "MO", ("19:00", "20:00"))
+        availability = Availability([room], at(MONDAY, "18:30"))
+        assert starts(availability.slots_on(room, MONDAY)) == ["19:00"]
 
     def test_duty_shifts_end_on_their_last_day(self):
         room = make_room()
