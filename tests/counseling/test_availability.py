@@ -33,6 +33,7 @@ from counseling.models import (
     Room,
     TimetableVersion,
 )
+from portal.core.models import HolidayArrangement, HolidayPeriod
 from tests.strategies import PROPERTY_SETTINGS
 
 MONDAY = datetime.date(2026, 9, 14)
@@ -332,6 +333,22 @@ class TestLoader:
         slot = Availability([room], NOW).slots_on(room, MONDAY)[0]
         assert slot.start == datetime.datetime(2026, 9, 14, 1, 0, tzinfo=datetime.UTC)
 
+    def test_a_morning_and_an_afternoon_counsellor_both_offer_their_hours(self):
+        room = make_room()
+        morning = open_room(
+            room, "MO", ("09:00", "11:00"), counsellor=Counsellor.objects.create(name="上午咨询师")
+        )
+        afternoon = open_room(
+            room, "MO", ("14:00", "16:00"), counsellor=Counsellor.objects.create(name="下午咨询师")
+        )
+        slots = Availability([room], NOW).slots_on(room, MONDAY)
+        assert [(starts([slot])[0], slot.counsellor_id) for slot in slots] == [
+            ("09:00", morning.pk),
+            ("10:00", morning.pk),
+            ("14:00", afternoon.pk),
+            ("15:00", afternoon.pk),
+        ]
+
     def test_an_evening_session_is_offered_when_the_servers_zone_is_already_on_tomorrow(
         self, settings
     ):
@@ -340,6 +357,42 @@ class TestLoader:
         open_room(room, "MO", ("19:00", "20:00"))
         availability = Availability([room], at(MONDAY, "18:30"))
         assert starts(availability.slots_on(room, MONDAY)) == ["19:00"]
+
+    def test_the_coordinators_schedule_loads_the_days_it_asks_for(self):
+        room = make_room(horizon_days=7)
+        open_room(room, "MO", ("09:00", "12:00"))
+        later = MONDAY + 5 * ONE_WEEK  # beyond the horizon
+        availability = Availability([room], NOW, between=(later, later + ONE_WEEK))
+        opening, _duty = availability.timetable(room, later)
+        assert [(o.start, o.end) for o in opening] == [(at(later, "09:00"), at(later, "12:00"))]
+
+    def test_the_next_free_day_is_that_of_the_earliest_free_time(self):
+        room = make_room()
+        open_room(room, "MO,TU", ("09:00", "10:00"))  # one session a day
+        assert Availability([room], NOW).next_free_day(room) == MONDAY
+
+    def test_day_kinds_follow_staff_entries_without_a_query_for_the_loaded_days(
+        self, django_assert_num_queries
+    ):
+        entry = HolidayArrangement.objects.create(year=2027)
+        HolidayPeriod.objects.create(
+            arrangement=entry,
+            name="春节",
+            kind=HolidayPeriod.Kind.HOLIDAY,
+            starts_on=datetime.date(2027, 2, 5),
+            ends_on=datetime.date(2027, 2, 12),
+        )
+        room = make_room()
+        availability = Availability([room], NOW)
+        with django_assert_num_queries(0):
+            kinds = {day: availability.day_kind(day) for day in (MONDAY, MAKEUP_SUNDAY)}
+        assert kinds == {MONDAY: DayKind.ORDINARY, MAKEUP_SUNDAY: DayKind.MAKEUP_WORKDAY}
+        # Beyond the loaded days: a Thursday only the staff entry closes.
+        assert availability.day_kind(datetime.date(2027, 2, 11)) is DayKind.HOLIDAY
+
+    def test_a_site_without_rooms_yet_has_no_free_times_and_no_error(self):
+        assert Availability.shown([], NOW).rooms == {}
+        assert Availability([], NOW).day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
 
     def test_duty_shifts_end_on_their_last_day(self):
         room = make_room()
@@ -500,6 +553,16 @@ class TestLoader:
         with django_assert_num_queries(0):
             for room in rooms:
                 assert availability.next_free_day(room) == MONDAY
+
+    def test_queries_do_not_grow_with_rooms_on_the_first_load_either(
+        self, django_assert_num_queries
+    ):
+        for number in range(3):
+            open_room(make_room(f"{number}号室"), "MO,TU", ("09:00", "12:00"), ("14:00", "17:00"))
+        rooms = list(Room.objects.all())
+        with django_assert_num_queries(6):
+            availability = Availability(rooms, NOW)
+        assert {availability.next_free_day(room) for room in rooms} == {MONDAY}
 
 
 WEEK = [MONDAY + datetime.timedelta(days=n) for n in range(7)]
