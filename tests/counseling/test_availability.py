@@ -722,3 +722,31 @@ class TestShownFreeTimes:
         assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
         later = NOW + datetime.timedelta(hours=1, minutes=30)  # 08:30: 10:00 is too soon
         assert starts(Availability.shown([room], later).slots_on(room, MONDAY)) == ["11:00"]
+
+    def test_rooms_looked_at_alone_or_together_each_get_their_own_times(self):
+        with self.committed():
+            first, second = make_room("一号室"), make_room("二号室")
+            open_room(first, "MO", ("09:00", "10:00"))
+            open_room(second, "MO", ("14:00", "16:00"))
+        assert self.shown_starts(first) == ["09:00"]
+        assert self.shown_starts(second) == ["14:00", "15:00"]
+        both = Availability.shown([second, first], NOW)
+        assert starts(both.slots_on(first, MONDAY)) == ["09:00"]
+        assert starts(both.slots_on(second, MONDAY)) == ["14:00", "15:00"]
+
+    def test_shown_free_times_tell_holidays_on_every_look(self):
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
+        week_before = at(NATIONAL_DAY - ONE_WEEK, "07:00")
+        for _look in range(2):
+            shown = Availability.shown([room], week_before)
+            assert shown.day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
+
+    def test_once_the_notice_has_passed_every_free_time_none_is_offered(self):
+        with self.committed():
+            room = make_room(horizon_days=1)
+            open_room(room, "MO", ("09:00", "12:00"))
+        assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
+        later = at(MONDAY, "09:30")  # 11:00 is within the two hours' notice
+        assert Availability.shown([room], later).slots(room) == []
