@@ -6,6 +6,7 @@ import datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from schedule.models import Rule
 
 from counseling import booking as service
 from counseling.availability import (
@@ -483,6 +484,16 @@ class TestLoader:
         room.opening_bands.get().event.get_occurrence(at(MONDAY, "09:00")).cancel()
         assert Availability([room], NOW).slots_on(room, MONDAY) == []
         assert Availability([room], NOW).slots_on(room, MONDAY + datetime.timedelta(days=1))
+
+    def test_a_weekly_rule_corrected_in_place_shows_at_once(self):
+        """The kept expansion depends on the rule too, not only on the event."""
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        assert MONDAY in days_with_slots(room)
+        Rule.objects.filter(params="byweekday:MO").update(params="byweekday:TU")
+        days = days_with_slots(room)
+        assert MONDAY not in days
+        assert MONDAY + datetime.timedelta(days=1) in days
 
     def test_horizon_and_notice_follow_the_rooms_settings(self):
         room = make_room(horizon_days=3, min_notice_hours=27)
