@@ -60,3 +60,17 @@ def empty_sms_outbox():
     from counseling.sms import MemoryBackend
 
     MemoryBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """Each test computes the law's holidays, expands schedules and loads shown
+    free times afresh: the database is rolled back between tests, so ids and the
+    timetable version come round again, and what an earlier test left in the
+    process must not answer for this one."""
+    from counseling import availability
+    from portal.core import workdays
+
+    workdays.statutory_days.cache_clear()
+    availability._EXPANDED.clear()
+    availability._SHOWN.clear()

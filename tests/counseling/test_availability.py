@@ -6,6 +6,7 @@ import datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from schedule.models import Rule
 
 from counseling import booking as service
 from counseling.availability import (
@@ -33,6 +34,7 @@ from counseling.models import (
     Room,
     TimetableVersion,
 )
+from portal.core.models import HolidayArrangement, HolidayPeriod
 from tests.strategies import PROPERTY_SETTINGS
 
 MONDAY = datetime.date(2026, 9, 14)
@@ -186,6 +188,30 @@ class TestPureComputation:
         assert explain(rules, inputs, at(tuesday, "07:00"), now=NOW) is None
         assert explain(rules, inputs, at(tuesday, "08:00"), now=NOW) is Refusal.NOT_A_SLOT
 
+    @pytest.mark.parametrize("server_zone", ["UTC", "Pacific/Kiritimati"])
+    def test_days_are_shanghai_days_whatever_zone_the_server_runs_in(self, settings, server_zone):
+        # On a Shanghai morning UTC is still on the day before; on a Shanghai
+        # evening Kiritimati (UTC+14) is already on the day after.
+        settings.TIME_ZONE = server_zone
+        rules = RoomRules(room_id=1, horizon_days=1, min_notice=datetime.timedelta(0))
+        tuesday, wednesday = (MONDAY + datetime.timedelta(days=n) for n in (1, 2))
+        bands = [
+            band(MONDAY, "07:00", "08:00"),
+            band(MONDAY, "19:00", "20:00"),
+            band(tuesday, "07:00", "08:00"),
+            band(wednesday, "07:00", "08:00"),
+        ]
+        inputs = RoomInputs(opening=bands, duty=bands)
+
+        def offered(now):
+            return [(slot.day, starts([slot])[0]) for slot in free_slots(rules, inputs, now=now)]
+
+        morning, evening = at(MONDAY, "06:00"), at(MONDAY, "18:30")
+        assert offered(morning) == [(MONDAY, "07:00"), (MONDAY, "19:00"), (tuesday, "07:00")]
+        assert offered(evening) == [(MONDAY, "19:00"), (tuesday, "07:00")]
+        assert explain(rules, inputs, at(tuesday, "07:00"), now=evening) is None
+        assert explain(rules, inputs, at(wednesday, "07:00"), now=evening) is Refusal.TOO_FAR
+
     def test_explain_names_each_reason(self):
         opening = [band(MONDAY, "09:00", "12:00")]
         rules = RoomRules(room_id=1, horizon_days=3, daily_cap=2)
@@ -308,6 +334,67 @@ class TestLoader:
         slot = Availability([room], NOW).slots_on(room, MONDAY)[0]
         assert slot.start == datetime.datetime(2026, 9, 14, 1, 0, tzinfo=datetime.UTC)
 
+    def test_a_morning_and_an_afternoon_counsellor_both_offer_their_hours(self):
+        room = make_room()
+        morning = open_room(
+            room, "MO", ("09:00", "11:00"), counsellor=Counsellor.objects.create(name="上午咨询师")
+        )
+        afternoon = open_room(
+            room, "MO", ("14:00", "16:00"), counsellor=Counsellor.objects.create(name="下午咨询师")
+        )
+        slots = Availability([room], NOW).slots_on(room, MONDAY)
+        assert [(starts([slot])[0], slot.counsellor_id) for slot in slots] == [
+            ("09:00", morning.pk),
+            ("10:00", morning.pk),
+            ("14:00", afternoon.pk),
+            ("15:00", afternoon.pk),
+        ]
+
+    def test_an_evening_session_is_offered_when_the_servers_zone_is_already_on_tomorrow(
+        self, settings
+    ):
+        settings.TIME_ZONE = "Pacific/Kiritimati"  # UTC+14: 18:30 in Shanghai is 00:30 there
+        room = make_room(min_notice_hours=0, horizon_days=1)
+        open_room(room, "MO", ("19:00", "20:00"))
+        availability = Availability([room], at(MONDAY, "18:30"))
+        assert starts(availability.slots_on(room, MONDAY)) == ["19:00"]
+
+    def test_the_coordinators_schedule_loads_the_days_it_asks_for(self):
+        room = make_room(horizon_days=7)
+        open_room(room, "MO", ("09:00", "12:00"))
+        later = MONDAY + 5 * ONE_WEEK  # beyond the horizon
+        availability = Availability([room], NOW, between=(later, later + ONE_WEEK))
+        opening, _duty = availability.timetable(room, later)
+        assert [(o.start, o.end) for o in opening] == [(at(later, "09:00"), at(later, "12:00"))]
+
+    def test_the_next_free_day_is_that_of_the_earliest_free_time(self):
+        room = make_room()
+        open_room(room, "MO,TU", ("09:00", "10:00"))  # one session a day
+        assert Availability([room], NOW).next_free_day(room) == MONDAY
+
+    def test_day_kinds_follow_staff_entries_without_a_query_for_the_loaded_days(
+        self, django_assert_num_queries
+    ):
+        entry = HolidayArrangement.objects.create(year=2027)
+        HolidayPeriod.objects.create(
+            arrangement=entry,
+            name="春节",
+            kind=HolidayPeriod.Kind.HOLIDAY,
+            starts_on=datetime.date(2027, 2, 5),
+            ends_on=datetime.date(2027, 2, 12),
+        )
+        room = make_room()
+        availability = Availability([room], NOW)
+        with django_assert_num_queries(0):
+            kinds = {day: availability.day_kind(day) for day in (MONDAY, MAKEUP_SUNDAY)}
+        assert kinds == {MONDAY: DayKind.ORDINARY, MAKEUP_SUNDAY: DayKind.MAKEUP_WORKDAY}
+        # Beyond the loaded days: a Thursday only the staff entry closes.
+        assert availability.day_kind(datetime.date(2027, 2, 11)) is DayKind.HOLIDAY
+
+    def test_a_site_without_rooms_yet_has_no_free_times_and_no_error(self):
+        assert Availability.shown([], NOW).rooms == {}
+        assert Availability([], NOW).day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
+
     def test_duty_shifts_end_on_their_last_day(self):
         room = make_room()
         open_room(room, "MO,TU,WE,TH,FR", ("09:00", "12:00"), ends_on=MONDAY.replace(day=16))
@@ -398,6 +485,16 @@ class TestLoader:
         assert Availability([room], NOW).slots_on(room, MONDAY) == []
         assert Availability([room], NOW).slots_on(room, MONDAY + datetime.timedelta(days=1))
 
+    def test_a_weekly_rule_corrected_in_place_shows_at_once(self):
+        """The kept expansion depends on the rule too, not only on the event."""
+        room = make_room()
+        open_room(room, "MO", ("09:00", "12:00"))
+        assert MONDAY in days_with_slots(room)
+        Rule.objects.filter(params="byweekday:MO").update(params="byweekday:TU")
+        days = days_with_slots(room)
+        assert MONDAY not in days
+        assert MONDAY + datetime.timedelta(days=1) in days
+
     def test_horizon_and_notice_follow_the_rooms_settings(self):
         room = make_room(horizon_days=3, min_notice_hours=27)
         open_room(room, "MO,TU,WE,TH,FR,SA,SU", ("09:00", "12:00"))
@@ -467,6 +564,16 @@ class TestLoader:
         with django_assert_num_queries(0):
             for room in rooms:
                 assert availability.next_free_day(room) == MONDAY
+
+    def test_queries_do_not_grow_with_rooms_on_the_first_load_either(
+        self, django_assert_num_queries
+    ):
+        for number in range(3):
+            open_room(make_room(f"{number}号室"), "MO,TU", ("09:00", "12:00"), ("14:00", "17:00"))
+        rooms = list(Room.objects.all())
+        with django_assert_num_queries(6):
+            availability = Availability(rooms, NOW)
+        assert {availability.next_free_day(room) for room in rooms} == {MONDAY}
 
 
 WEEK = [MONDAY + datetime.timedelta(days=n) for n in range(7)]
@@ -626,3 +733,31 @@ class TestShownFreeTimes:
         assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
         later = NOW + datetime.timedelta(hours=1, minutes=30)  # 08:30: 10:00 is too soon
         assert starts(Availability.shown([room], later).slots_on(room, MONDAY)) == ["11:00"]
+
+    def test_rooms_looked_at_alone_or_together_each_get_their_own_times(self):
+        with self.committed():
+            first, second = make_room("一号室"), make_room("二号室")
+            open_room(first, "MO", ("09:00", "10:00"))
+            open_room(second, "MO", ("14:00", "16:00"))
+        assert self.shown_starts(first) == ["09:00"]
+        assert self.shown_starts(second) == ["14:00", "15:00"]
+        both = Availability.shown([second, first], NOW)
+        assert starts(both.slots_on(first, MONDAY)) == ["09:00"]
+        assert starts(both.slots_on(second, MONDAY)) == ["14:00", "15:00"]
+
+    def test_shown_free_times_tell_holidays_on_every_look(self):
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
+        week_before = at(NATIONAL_DAY - ONE_WEEK, "07:00")
+        for _look in range(2):
+            shown = Availability.shown([room], week_before)
+            assert shown.day_kind(NATIONAL_DAY) is DayKind.HOLIDAY
+
+    def test_once_the_notice_has_passed_every_free_time_none_is_offered(self):
+        with self.committed():
+            room = make_room(horizon_days=1)
+            open_room(room, "MO", ("09:00", "12:00"))
+        assert self.shown_starts(room) == ["09:00", "10:00", "11:00"]
+        later = at(MONDAY, "09:30")  # 11:00 is within the two hours' notice
+        assert Availability.shown([room], later).slots(room) == []

@@ -4,9 +4,12 @@ holiday regulation names, with a warning on the admin dashboard."""
 
 import datetime
 
+import chinese_calendar
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 from wagtail import hooks
 
 from counseling.availability import Availability
@@ -17,8 +20,10 @@ from portal.core.models import HolidayArrangement, HolidayPeriod
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK, unknown_years_ahead
 from portal.core.workdays import DayKind, Source, add_working_days, day_kind, day_kinds
 from tests.factories import log_in_verified, make_weekday_room
+from tests.strategies import PROPERTY_SETTINGS
 
 D = datetime.date
+ONE_DAY = datetime.timedelta(days=1)
 # A year chinesecalendar 1.11 has no data for; the law's days are computed.
 UNKNOWN = 2031
 
@@ -70,11 +75,17 @@ class TestSources:
         for day in workdays.statutory_days(UNKNOWN):
             assert day_kind(day) is DayKind.HOLIDAY
 
+    def test_a_holiday_only_the_law_knows_carries_its_festivals_name(self):
+        # The coordinators' schedule shows the name on the day.
+        calendar = workdays.StatutoryCalendar(D(2027, 2, 1), D(2027, 2, 28))
+        assert calendar.day(D(2027, 2, 6)) == workdays.Day(DayKind.HOLIDAY, "春节")
+
     def test_the_package_answers_for_the_years_it_knows(self):
         calendar = workdays.StatutoryCalendar(D(2026, 9, 1), D(2026, 10, 31))
         assert calendar.source(2026) is Source.PACKAGE
         assert calendar.day(D(2026, 10, 1)) == workdays.Day(DayKind.HOLIDAY, "国庆节")
         assert calendar.kind(D(2026, 9, 20)) is DayKind.MAKEUP_WORKDAY
+        assert calendar.kind(D(2026, 10, 10)) is DayKind.MAKEUP_WORKDAY  # a Saturday
 
     def test_staff_entries_take_precedence_over_the_package_for_their_year(self):
         arrangement(2026, ("国庆节", HOLIDAY, D(2026, 10, 2), D(2026, 10, 4)))
@@ -104,6 +115,13 @@ class TestSources:
         assert day_kind(D(UNKNOWN, 12, 30)) is DayKind.HOLIDAY
         assert day_kind(D(UNKNOWN, 12, 31)) is DayKind.HOLIDAY
 
+    def test_a_year_entered_with_nothing_off_leaves_the_year_before_as_entered(self):
+        arrangement(UNKNOWN, ("春节", HOLIDAY, D(UNKNOWN, 1, 22), D(UNKNOWN, 1, 29)))
+        arrangement(UNKNOWN + 1)
+        calendar = workdays.StatutoryCalendar(D(UNKNOWN, 1, 1), D(UNKNOWN + 1, 1, 31))
+        assert calendar.kind(D(UNKNOWN, 1, 28)) is DayKind.HOLIDAY  # beyond the law's 初三
+        assert calendar.kind(D(UNKNOWN + 1, 1, 1)) is DayKind.ORDINARY
+
     def test_unknown_years_are_those_only_the_law_covers(self):
         arrangement(UNKNOWN, ("元旦", HOLIDAY, D(UNKNOWN, 1, 1), D(UNKNOWN, 1, 1)))
         unknown = workdays.unknown_years(D(2026, 6, 1), D(UNKNOWN + 1, 2, 1))
@@ -127,14 +145,115 @@ class TestWorkingDays:
         # Monday 8 is 初三: both closed by the law, so Tuesday 9 and Wednesday 10.
         assert add_working_days(D(2027, 2, 4), 2) == D(2027, 2, 10)
 
+    def test_a_plain_weekend_is_skipped(self):
+        assert add_working_days(D(2026, 9, 11), 1) == D(2026, 9, 14)  # Friday to Monday
+
+    def test_the_spring_festival_2026_and_its_two_saturdays_worked_in_lieu(self):
+        # 15–23 February off; Saturdays 14 and 28 February are working days.
+        friday = D(2026, 2, 13)
+        assert [add_working_days(friday, count) for count in range(1, 8)] == [
+            D(2026, 2, 14),
+            D(2026, 2, 24),
+            D(2026, 2, 25),
+            D(2026, 2, 26),
+            D(2026, 2, 27),
+            D(2026, 2, 28),
+            D(2026, 3, 2),
+        ]
+
+    def test_the_saturday_worked_after_the_national_day_week_counts(self):
+        # 30 September + 3: Thursday 8, Friday 9 and Saturday 10 October.
+        assert add_working_days(D(2026, 9, 30), 3) == D(2026, 10, 10)
+
+    def test_staff_entries_decide_the_due_date_over_the_package(self):
+        arrangement(2026, ("国庆节", HOLIDAY, D(2026, 10, 1), D(2026, 10, 3)))
+        # Only 1–3 October off: Sunday 4 October is an ordinary weekend day.
+        assert add_working_days(D(2026, 9, 30), 1) == D(2026, 10, 5)
+
+    def test_a_saturday_staff_enter_as_worked_counts_in_a_year_the_package_lacks(self):
+        arrangement(2027, ("春节", MAKEUP, D(2027, 1, 30), D(2027, 1, 30)))
+        assert add_working_days(D(2027, 1, 29), 1) == D(2027, 1, 30)
+
     def test_counting_zero_days_is_the_same_day(self):
         assert add_working_days(D(2026, 9, 18), 0) == D(2026, 9, 18)
 
-    def test_counting_far_ahead_crosses_into_new_windows(self):
+    def test_a_negative_count_is_refused(self):
+        with pytest.raises(ValueError, match="must not be negative"):
+            add_working_days(D(2026, 9, 18), -1)
+
+    def test_a_due_date_reads_the_staff_entries_once(self, django_assert_num_queries):
+        # From the first working week of 2026 through the Spring Festival.
+        for count in (5, 20, 60):
+            with django_assert_num_queries(1):
+                add_working_days(D(2026, 1, 5), count)
+
+    def test_counting_goes_on_past_a_stretch_longer_than_it_first_reads(self):
+        # Six weeks entered as off leave no working day in the 33 days read
+        # first for one or two working days.
+        arrangement(
+            UNKNOWN,
+            ("停工", HOLIDAY, D(UNKNOWN, 1, 1), D(UNKNOWN, 1, 15)),
+            ("停工", HOLIDAY, D(UNKNOWN, 1, 16), D(UNKNOWN, 1, 30)),
+            ("停工", HOLIDAY, D(UNKNOWN, 1, 31), D(UNKNOWN, 2, 14)),
+        )
+        start = D(UNKNOWN - 1, 12, 31)
+        assert add_working_days(start, 1) == D(UNKNOWN, 2, 17)  # the Monday after
+        assert add_working_days(start, 2) == D(UNKNOWN, 2, 18)
+
+    def test_counting_far_ahead_reaches_the_next_year(self):
         start = D(2026, 1, 5)
         later = add_working_days(start, 400)
         assert later.year == 2027
         assert workdays.StatutoryCalendar(later, later).is_working_day(later)
+
+
+@pytest.mark.django_db
+@PROPERTY_SETTINGS
+@given(start=st.dates(D(2026, 1, 1), D(2026, 10, 31)), count=st.integers(1, 40))
+def test_due_dates_agree_with_chinesecalendar_in_a_year_it_knows(start, count):
+    due = add_working_days(start, count)
+    assert chinese_calendar.is_workday(due)
+    assert len(chinese_calendar.get_workdays(start + ONE_DAY, due)) == count
+
+
+# 正月初一 as published, across the leap months of 2028, 2031 and 2033.
+@pytest.mark.parametrize(
+    "new_year",
+    [
+        D(2027, 2, 6),
+        D(2028, 1, 26),
+        D(2029, 2, 13),
+        D(2030, 2, 3),
+        D(2031, 1, 23),
+        D(2032, 2, 11),
+        D(2033, 1, 31),
+        D(2034, 2, 19),
+        D(2035, 2, 8),
+        D(2036, 1, 28),
+    ],
+)
+def test_the_laws_spring_festival_runs_from_chuxi_to_chusan(new_year):
+    named = workdays.statutory_days(new_year.year)
+    festival = sorted(day for day, name in named.items() if name == "春节")
+    assert festival == [new_year + offset * ONE_DAY for offset in (-1, 0, 1, 2)]
+
+
+# 五月初五 as published; 2028 has a leap fifth month after it.
+@pytest.mark.parametrize(
+    "dragon_boat", [D(2028, 5, 28), D(2029, 6, 16), D(2030, 6, 5), D(2033, 6, 1)]
+)
+def test_the_laws_dragon_boat_day(dragon_boat):
+    named = workdays.statutory_days(dragon_boat.year)
+    assert [day for day, name in named.items() if name == "端午节"] == [dragon_boat]
+
+
+# 八月十五 as published.
+@pytest.mark.parametrize(
+    "mid_autumn", [D(2029, 9, 22), D(2030, 9, 12), D(2033, 9, 8), D(2035, 9, 16)]
+)
+def test_the_laws_mid_autumn_day(mid_autumn):
+    named = workdays.statutory_days(mid_autumn.year)
+    assert [day for day, name in named.items() if name == "中秋节"] == [mid_autumn]
 
 
 @pytest.mark.django_db
