@@ -71,6 +71,36 @@ def test_a_warm_render_reads_everything_in_three_round_trips(client, demo, cache
     assert len(cache_calls) <= 5, cache_calls
 
 
+@pytest.mark.parametrize("url", ["/", "/news/", "/talks/", "/saohei/", "/search/?q=心理"])
+def test_a_first_render_writes_what_it_keeps_in_one_round_trip(client, demo, cache_calls, url):
+    """After a publish every fragment, card and look-up is built again: they
+    are written together once the page is done, not one round trip each."""
+    client.get(url)
+    pagecache.invalidate()
+    cache_calls.clear()
+    assert client.get(url).status_code == 200
+    writes = [name for name, key in cache_calls if name in ("set", "set_many", "add")]
+    ours = [name for name, key in cache_calls if key != WAGTAIL_SITE_ROOT_PATHS]
+    assert writes == ["set_many"], cache_calls
+    assert ours[-1] == "set_many"
+
+
+def test_a_value_a_page_changes_after_keeping_it_is_kept_as_it_was(rf):
+    from django.http import HttpResponse
+
+    from portal.core.lookups import cached
+
+    def view(request):
+        value = cached("kept-as-built", lambda: {"shown": "as built"})
+        value["shown"] = "changed while the page was drawn"
+        again = cached("kept-as-built", lambda: {"shown": "built twice"})
+        return HttpResponse(again["shown"])
+
+    response = pagecache.AnonymousPageCacheMiddleware(view)(rf.get("/anything/"))
+    assert response.content == b"as built"
+    assert cached("kept-as-built", lambda: {"shown": "built again"}) == {"shown": "as built"}
+
+
 def _public_page_with_picture(kind):
     from portal.campaigns.models import CampaignPage
     from portal.news.models import NewsPage
