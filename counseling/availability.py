@@ -13,6 +13,7 @@ Asia/Shanghai time zone with cancelled occurrences dropped; holidays and make-up
 workdays from the statutory calendar (portal.core.workdays).
 """
 
+import copy
 import datetime
 import time
 from bisect import bisect_left
@@ -366,9 +367,29 @@ class _Shown:
 
 _SHOWN = {}
 _SHOWN_LIMIT = 32
+_UNREAD = object()
 # A change the signals cannot see (a bulk update, an edit in the database) shows
 # within this long.
 SHOWN_SECONDS = 300
+
+
+_LISTED = {}
+
+
+def listed_rooms():
+    """(timetable version, the active rooms as booking pages list them, with
+    their photo and opening bands). The rooms are kept in this process per
+    version, as the free times are (saving a room or its opening hours moves the
+    version on): a booking page then reads only the version. Each call hands
+    back its own copies, which a page may annotate."""
+    from .models import Room, TimetableVersion
+
+    version = TimetableVersion.current()
+    kept = _LISTED.get(version)
+    if kept is None or time.monotonic() - kept[1] > SHOWN_SECONDS:
+        _LISTED.clear()
+        kept = _LISTED[version] = (list(Room.objects.for_listing()), time.monotonic())
+    return version, [copy.copy(room) for room in kept[0]]
 
 
 class Availability:
@@ -385,18 +406,20 @@ class Availability:
         self._assessed = {}
 
     @classmethod
-    def shown(cls, rooms, now=None):
+    def shown(cls, rooms, now=None, *, version=_UNREAD):
         """Free times for a page to show: what this process loaded before, while
-        the timetable version (one small query) says it still holds, else a fresh
-        load kept for the next page. The token is read before loading, so a
-        change committed meanwhile is loaded again next time, never kept as
-        current."""
+        the timetable version (one small query, unless the page read it for
+        `listed_rooms`) says it still holds, else a fresh load kept for the next
+        page. The token is read before loading, so a change committed meanwhile
+        is loaded again next time, never kept as current."""
         from .models import TimetableVersion
 
         self = cls.__new__(cls)
         self._cover(rooms, now, None)
         rules = tuple(sorted(self.rules.values(), key=lambda rules: rules.room_id))
-        key = (TimetableVersion.current(), self.first, self.last, rules)
+        if version is _UNREAD:
+            version = TimetableVersion.current()
+        key = (version, self.first, self.last, rules)
         kept = _SHOWN.get(key)
         if kept is None or time.monotonic() - kept.loaded_at > SHOWN_SECONDS:
             calendar, inputs = load_inputs(list(self.rooms.values()), self.first, self.last)

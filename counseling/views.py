@@ -14,7 +14,7 @@ from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.db import OperationalError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import conf, privacy, ratelimit, verification
-from .availability import Availability, DayKind
+from .availability import Availability, DayKind, listed_rooms
 from .booking import (
     BookingRefused,
     cancel_by_resident,
@@ -72,8 +72,13 @@ def error_summary(form, *extra):
     return items
 
 
-def rooms_available(room_id):
-    return get_object_or_404(Room.objects.for_listing(), pk=room_id)
+def room_listed(room_id):
+    """(timetable version, the active room ``room_id``), or 404."""
+    version, rooms = listed_rooms()
+    room = next((room for room in rooms if room.pk == room_id), None)
+    if room is None:
+        raise Http404
+    return version, room
 
 
 def slot_links(room, slots):
@@ -101,8 +106,8 @@ def _slot_url(room, start):
 @cache_control(no_cache=True)
 def room_list(request):
     """The six counselling rooms, how to reach them and their next free day."""
-    rooms = list(Room.objects.for_listing())
-    availability = Availability.shown(rooms)
+    version, rooms = listed_rooms()
+    availability = Availability.shown(rooms, version=version)
     for room in rooms:
         next_day = availability.next_free_day(room)
         room.next_free_label = day_label(next_day) if next_day else ""
@@ -120,8 +125,8 @@ def day_choices(free_counts):
 @never_cache
 def room_days(request, room_id):
     """Step 2: the days of this room with a free time."""
-    room = rooms_available(room_id)
-    availability = Availability.shown([room])
+    version, room = room_listed(room_id)
+    availability = Availability.shown([room], version=version)
     days = day_choices(availability.free_counts(room))
     return render(
         request,
@@ -150,8 +155,8 @@ def _closures_ahead(room):
 @never_cache
 def day_slots(request, room_id, day):
     """Step 3: the free times of one day."""
-    room = rooms_available(room_id)
-    availability = Availability.shown([room])
+    version, room = room_listed(room_id)
+    availability = Availability.shown([room], version=version)
     slots = availability.slots_on(room, day)
     return render(
         request,
@@ -200,11 +205,11 @@ def _render_busy_form(request, day, time):
 
 
 def _book(request, room_id, day, time):
-    room = rooms_available(room_id)
+    version, room = room_listed(room_id)
     starts_at = datetime.datetime.combine(day, time, LOCAL_TZ)
     context = _booking_step_context(room, starts_at)
     if request.method == "GET":
-        availability = Availability.shown([room])
+        availability = Availability.shown([room], version=version)
         refusal = availability.explain(room, starts_at)
         if refusal is not None:
             return _render_refused(

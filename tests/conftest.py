@@ -74,3 +74,4 @@ def fresh_process_caches():
     workdays.statutory_days.cache_clear()
     availability._EXPANDED.clear()
     availability._SHOWN.clear()
+    availability._LISTED.clear()

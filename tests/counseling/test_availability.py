@@ -21,6 +21,7 @@ from counseling.availability import (
     day_kind,
     explain,
     free_slots,
+    listed_rooms,
     staffed_intervals,
 )
 from counseling.models import (
@@ -670,6 +671,34 @@ class TestShownFreeTimes:
         first_look = self.shown_starts(room)
         with django_assert_num_queries(1):
             assert self.shown_starts(room) == first_look == ["09:00", "10:00", "11:00"]
+
+    def test_listed_rooms_are_kept_per_version_and_handed_out_as_copies(
+        self, django_assert_num_queries, monkeypatch
+    ):
+        from counseling import availability
+
+        with self.committed():
+            room = make_room()
+            open_room(room, "MO", ("09:00", "12:00"))
+            make_room("停用的咨询室", is_active=False)
+        version, rooms = listed_rooms()
+        assert [listed.name for listed in rooms] == ["测试咨询室"]
+        assert [band.start_time for band in rooms[0].opening_bands.all()] == [datetime.time(9)]
+        rooms[0].name = "一个页面改了它"
+        with django_assert_num_queries(1):
+            again_version, again = listed_rooms()
+        assert again_version == version and [listed.name for listed in again] == ["测试咨询室"]
+        with self.committed():
+            room.name = "改名后的咨询室"
+            room.save()
+        renamed_version, renamed = listed_rooms()
+        assert renamed_version != version
+        assert [listed.name for listed in renamed] == ["改名后的咨询室"]
+        # A change the signals cannot see shows once the kept rooms are old.
+        Room.objects.filter(pk=room.pk).update(name="数据库里直接改的")
+        assert listed_rooms()[1][0].name == "改名后的咨询室"
+        monkeypatch.setattr(availability, "SHOWN_SECONDS", -1)
+        assert listed_rooms()[1][0].name == "数据库里直接改的"
 
     def test_a_booking_a_closure_or_a_holiday_opening_is_seen_once_committed(self):
         with self.committed():

@@ -678,7 +678,9 @@ def test_the_room_days_page_tells_residents_why_the_room_is_closed(client, db):
     assert "早已结束的检修" not in html
 
 
-def test_the_opening_hours_residents_read_follow_the_schedule(client, db):
+def test_the_opening_hours_residents_read_follow_the_schedule(
+    client, db, django_capture_on_commit_callbacks
+):
     from counseling.models import OpeningHours, Room
 
     room = Room.objects.create(name="第二管区心理咨询室", address="第二管区服务中心")
@@ -711,5 +713,55 @@ def test_the_opening_hours_residents_read_follow_the_schedule(client, db):
 
     saturday = room.opening_bands.get(weekdays="SA")
     saturday.end_time = datetime.time(12)
-    saturday.save()
+    with django_capture_on_commit_callbacks(execute=True):  # the coordinator's save commits
+        saturday.save()
     assert "周六 9:00–12:00" in client.get("/counseling/").content.decode()
+
+
+def test_warm_booking_pages_read_only_the_timetable_version_and_closures(client, room):
+    """The rooms and their free times are kept in the process per timetable
+    version: a page asks only whether the version moved (and the room's days
+    page, which closures lie ahead, with their reasons). What every page shows
+    (site, menu, settings) is the site's own look-ups' business."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = free_slots(room)[0].day
+    urls = {
+        reverse("counseling:rooms"): ["counseling_timetableversion"],
+        reverse("counseling:days", args=[room.pk]): [
+            "counseling_timetableversion",
+            "counseling_closure",
+        ],
+        reverse("counseling:slots", args=[room.pk, day]): ["counseling_timetableversion"],
+    }
+    for url, tables in urls.items():
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        booking_tables = [
+            re.search(r'FROM "(counseling_\w+)"', query["sql"]).group(1)
+            for query in queries
+            if '"counseling_' in query["sql"]
+        ]
+        assert booking_tables == tables, url
+
+
+def test_a_room_renamed_or_closed_to_bookings_shows_at_once(
+    client, room, django_capture_on_commit_callbacks
+):
+    day = free_slots(room)[0].day
+    client.get(reverse("counseling:rooms"))
+    client.get(reverse("counseling:slots", args=[room.pk, day]))
+    with django_capture_on_commit_callbacks(execute=True):  # the coordinator's save commits
+        room.name = "街道心理咨询室(新址)"
+        room.save()
+    assert "街道心理咨询室(新址)" in text(client.get(reverse("counseling:rooms")))
+    assert "街道心理咨询室(新址)" in text(
+        client.get(reverse("counseling:slots", args=[room.pk, day]))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        room.is_active = False
+        room.save()
+    assert "街道心理咨询室(新址)" not in text(client.get(reverse("counseling:rooms")))
+    assert client.get(reverse("counseling:slots", args=[room.pk, day])).status_code == 404
