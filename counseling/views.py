@@ -36,7 +36,7 @@ from .booking import (
 from .formatting import at, day_label, full_day_label, full_moment, moment, session, time_range
 from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm
 from .ics import booking_calendar
-from .models import LOCAL_TZ, Booking, Closure, Room, reference_display
+from .models import LOCAL_TZ, Booking, Closure, reference_display
 
 SESSION_KEY = "yuyue_booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.
@@ -305,7 +305,8 @@ def _pending_booking(request):
     kept = _kept(request, PENDING_BOOKING_KEY)
     if kept is None:
         return None
-    room = Room.objects.for_listing().filter(pk=kept.pop("room")).first()
+    room_id = kept.pop("room")
+    room = next((room for room in listed_rooms()[1] if room.pk == room_id), None)
     if room is None:
         return None
     return room, datetime.datetime.fromisoformat(kept.pop("start")), kept
