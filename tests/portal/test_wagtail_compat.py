@@ -25,7 +25,8 @@ def test_the_changes_were_checked_against_the_installed_wagtail():
     assert wagtail.VERSION[:2] == wagtail_compat.CHECKED_WITH, (
         "Wagtail was upgraded: check each change in portal/core/wagtail_compat.py "
         "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
-        "create_rendition(s), wagtail.sites.views.IndexView.columns, and the routing "
+        "create_rendition(s), the image tags' ImageNode.get_filter and "
+        "SrcsetImageNode.get_filters, wagtail.sites.views.IndexView.columns, and the routing "
         "touches (Site._find_for_request, request._wagtail_site, treebeard's "
         "_cached_parent_obj, QuerySet._result_cache) and Django's translation "
         "catalogs (DjangoTranslation._catalog/_fallback), then update CHECKED_WITH."
@@ -151,3 +152,41 @@ def test_one_dictionary_answers_every_string_as_djangos_catalogs_would():
         )
     assert isinstance(flattened.gettext, functools.partial)
     assert isinstance(flattened.ngettext, functools.partial)
+
+
+@pytest.mark.django_db
+def test_pictures_share_one_filter_per_spec_and_draw_as_wagtail_does():
+    from django.template import engines
+    from wagtail.images.models import Filter, Picture
+    from wagtail.images.templatetags.wagtailimages_tags import ImageNode, PictureNode
+
+    from tests.factories import make_image
+
+    image = make_image()
+    source = (
+        "{% load wagtailimages_tags %}"
+        '{% picture img format-{webp,jpeg} fill-{40x20,80x40} alt="" %}'
+        '{% image img fill-40x20 alt="" %}'
+    )
+    templates = [engines["django"].from_string(source) for _ in range(2)]
+    pictures = [t.template.nodelist.get_nodes_by_type(PictureNode)[0] for t in templates]
+    images = [
+        node
+        for t in templates
+        for node in t.template.nodelist.get_nodes_by_type(ImageNode)
+        if type(node) is ImageNode
+    ]
+    shared = pictures[0].get_filters()
+    assert [f.spec for f in shared] == [
+        "format-webp|fill-40x20",
+        "format-webp|fill-80x40",
+        "format-jpeg|fill-40x20",
+        "format-jpeg|fill-80x40",
+    ]
+    assert all(a is b for a, b in zip(shared, pictures[1].get_filters(), strict=True))
+    assert images[0].get_filter() is images[1].get_filter()
+
+    fresh = [Filter(spec=f.spec) for f in shared]
+    expected = Picture(image.get_renditions(*fresh), {"alt": ""}).__html__()
+    expected += image.get_rendition(Filter(spec="fill-40x20")).img_tag({"alt": ""})
+    assert templates[0].render({"img": image}) == expected
