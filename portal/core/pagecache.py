@@ -11,12 +11,13 @@ good for one response only. Public pages need none (portal/core/security.py),
 and the CSP middleware sits outside this one, so every response, stored or
 fresh, gets its header when it is sent.
 
-Every stored page is keyed by a site-wide generation number. Publishing,
-unpublishing, moving or deleting a page, or saving or deleting anything else
-but what NOT_SHOWN_ON_PAGES lists (drafts, staff accounts, logs), moves the generation on,
-so every process (they share the cache in production) stops using old copies
-at once. Fragments, cards and look-ups are keyed by the same generation, which
-a request reads once, however many keys it builds from it.
+Every stored page holds the site-wide generation number it was made under.
+Publishing, unpublishing, moving or deleting a page, or saving or deleting
+anything else but what NOT_SHOWN_ON_PAGES lists (drafts, staff accounts, logs),
+moves the generation on, so every process (they share the cache in production)
+stops using old copies at once. Fragments, cards and look-ups are keyed by the
+same generation, which a request reads once, however many keys it builds from
+it, in the same round trip as the stored page.
 """
 
 import contextvars
@@ -55,12 +56,16 @@ def timeout():
 class _RequestReads:
     """What one request reads from the cache under the content generation.
 
-    The generation is read once. So is every key the last render of the same
-    address read (fragments, cards, look-ups): in one ``get_many`` before the
-    view runs, since one round trip to Redis costs about as much CPU as a
-    fragment saves. What the render keeps, and the keys it read for the next
+    The generation, the stored copy of the page and the keys the last render
+    of the same address read (fragments, cards, look-ups) come in one
+    ``get_many`` before the view runs: one round trip to Redis costs about as
+    much CPU as a fragment saves, and a page served from the cache needs no
+    other. The values of those keys come in a second ``get_many`` when the page
+    has to be drawn. What the render keeps, and the keys it read for the next
     render of the address, are written in one ``set_many`` once it is done:
-    the first render after a publish keeps some 25 values."""
+    the first render after a publish keeps some 25 values. The stored page and
+    the list of keys hold the generation they were made under and count only
+    while it is current, so a publish needs no key of theirs to change."""
 
     def __init__(self):
         self.value = None  # the generation, once read
@@ -70,9 +75,20 @@ class _RequestReads:
         self.read = []  # keys read, in order
         self.kept = {}  # key → value kept by this render, not yet written
 
-    def read_ahead(self, address):
-        self.address = f"reads:{generation()}:{address}"
-        self.known = page_cache().get(self.address) or []
+    def start(self, address, page_key=None):
+        """Read the generation, the keys the last render of ``address`` read and
+        (given ``page_key``) the stored page, in one round trip; the page, if
+        it is current."""
+        self.address = f"reads:{address}"
+        keys = [GENERATION_KEY, self.address] + ([page_key] if page_key else [])
+        found = page_cache().get_many(keys)
+        self.value = found.get(GENERATION_KEY) or _read_generation()
+        made_under, known = found.get(self.address) or (None, [])
+        self.known = known if made_under == self.value else []
+        made_under, page = found.get(page_key) or (None, None)
+        return page if made_under == self.value else None
+
+    def read_ahead(self):
         if self.known:
             self.ahead = page_cache().get_many(self.known)
 
@@ -83,7 +99,7 @@ class _RequestReads:
         known = set(self.known)
         new = [key for key in dict.fromkeys(self.read) if key not in known]
         if self.address and new:
-            self.kept[self.address] = self.known + new
+            self.kept[self.address] = (self.value, self.known + new)
 
     def write(self):
         if self.kept:
@@ -204,10 +220,6 @@ def _address(request):
     return hashlib.sha256(address.encode()).hexdigest()
 
 
-def _key(request):
-    return f"pagecache:{generation()}:{_address(request)}"
-
-
 def _reads_every_parameter(request):
     """Whether the address holds only parameters pages read, once each. A page is
     stored only then: junk in a query string (a flood of ?x=1, ?x=2, …) never
@@ -268,20 +280,21 @@ class AnonymousPageCacheMiddleware:
             if request.method in ("GET", "HEAD") and not request.path.startswith(
                 NEVER_CACHED_PREFIXES
             ):
-                reads.read_ahead(_address(request))
+                reads.start(_address(request))
+                reads.read_ahead()
             return self.get_response(request)
-        key = _key(request)
-        cached = page_cache().get(key)
+        address = _address(request)
+        key = f"page:{address}"
+        cached = reads.start(address, key)
         if cached is not None:
-            response = cached
-            response["X-Page-Cache"] = "hit"
-            return response
-        reads.read_ahead(_address(request))
+            cached["X-Page-Cache"] = "hit"
+            return cached
+        reads.read_ahead()
         response = self.get_response(request)
         if _may_store(request, response) and _reads_every_parameter(request):
             patch_cache_control(response, public=True, max_age=60)
             response["X-Page-Cache"] = "miss"
-            reads.kept[key] = response
+            reads.kept[key] = (reads.value, response)
         return response
 
 
