@@ -7,7 +7,7 @@ outlive the content it was built from. Reading the generation costs no query.
 """
 
 from django.db.models import Q
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 from wagtail.query import PageQuerySet
 
 from portal.core import pagecache, wagtail_compat
@@ -73,7 +73,9 @@ def _site_with_specific_root(request):
 
 class CachedSiteMiddleware:
     """Answer Wagtail's per-request site look-up from the cache, keyed by the
-    host and port it depends on."""
+    host and port it depends on, and the site root paths page URLs are built
+    from with the look-ups read ahead (Wagtail reads them from the cache on its
+    own, one more round trip a page)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -84,6 +86,9 @@ class CachedSiteMiddleware:
             cached(
                 "site", lambda: _site_with_specific_root(request), *wagtail_compat.site_key(request)
             ),
+        )
+        wagtail_compat.remember_site_root_paths(
+            request, cached("site-root-paths", Site.get_site_root_paths)
         )
         return self.get_response(request)
 

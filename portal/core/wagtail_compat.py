@@ -189,6 +189,12 @@ def remember_site(request, site):
     request._wagtail_site = site
 
 
+def remember_site_root_paths(request, paths):
+    """Make page URLs built for ``request`` use ``paths`` (Site.get_site_root_paths)
+    rather than read them from the cache themselves."""
+    request._wagtail_cached_site_root_paths = paths
+
+
 def current_site(request):
     """The site Site.find_for_request has answered for this request, if any."""
     return getattr(request, "_wagtail_site", None)

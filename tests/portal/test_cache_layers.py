@@ -70,10 +70,8 @@ def test_a_warm_render_reads_everything_in_two_round_trips(client, demo, cache_c
     client.get(url)
     cache_calls.clear()
     assert client.get(url).status_code == 200
-    ours = [name for name, key in cache_calls if key != WAGTAIL_SITE_ROOT_PATHS]
-    assert ours == ["get_many", "get_many"], cache_calls
-    # Wagtail reads its site root paths itself when it builds page links.
-    assert len(cache_calls) <= 4, cache_calls
+    # Page links are built from the site root paths read ahead with the rest.
+    assert [name for name, _key in cache_calls] == ["get_many", "get_many"], cache_calls
 
 
 @pytest.mark.parametrize("url", ["/", "/news/", "/talks/", "/saohei/", "/search/?q=心理"])

@@ -190,3 +190,21 @@ def test_pictures_share_one_filter_per_spec_and_draw_as_wagtail_does():
     expected = Picture(image.get_renditions(*fresh), {"alt": ""}).__html__()
     expected += image.get_rendition(Filter(spec="fill-40x20")).img_tag({"alt": ""})
     assert templates[0].render({"img": image}) == expected
+
+
+@pytest.mark.django_db
+def test_remembered_site_root_paths_build_page_urls_without_reading_the_cache(
+    rf, home, monkeypatch
+):
+    from django.core.cache import caches
+    from wagtail.models import Site
+
+    child = home.add_child(instance=StandardPage(title="关于我们", slug="guanyu"))
+    request = rf.get("/")
+    wagtail_compat.remember_site_root_paths(request, Site.get_site_root_paths())
+    cache, reads = caches["default"], []
+    original = cache.get
+    monkeypatch.setattr(cache, "get", lambda *args, **kw: reads.append(args) or original(*args, **kw))
+    assert child.get_url(request) == "/guanyu/"
+    assert child.get_full_url(request) == "http://localhost/guanyu/"
+    assert reads == []
