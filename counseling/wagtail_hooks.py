@@ -12,6 +12,7 @@ import datetime
 
 from django.db.models import Max
 from django.urls import path
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -356,8 +357,11 @@ hooks.register(CLOSED_DAYS_HOOK, bookings_on_closed_days)
 
 @hooks.register(HOME_SECTION_HOOK)
 def rooms_on_the_home_page(home, request):
-    """The rooms and the call to book, on the home page."""
+    """The rooms and the call to book, on the home page: read only if the
+    fragment that shows them is drawn."""
     return {
         "template": "counseling/home_rooms.html",
-        "rooms": cached("home-rooms", lambda: list(Room.objects.for_listing())),
+        "rooms": SimpleLazyObject(
+            lambda: cached("home-rooms", lambda: list(Room.objects.for_listing()))
+        ),
     }

@@ -93,13 +93,12 @@ class _RequestReads:
             self.ahead = page_cache().get_many(self.known)
 
     def remember(self):
-        """Keep the keys read for the next render of this address. Keys read
-        inside a fragment are read only while it is rendered: kept once, they
-        are read ahead to no use, which costs no round trip."""
-        known = set(self.known)
-        new = [key for key in dict.fromkeys(self.read) if key not in known]
-        if self.address and new:
-            self.kept[self.address] = (self.value, self.known + new)
+        """Keep the keys this render read for the next render of this address:
+        only those, so what a kept fragment was drawn from is not read ahead
+        (and unpickled) for nothing once the fragment is kept."""
+        read = list(dict.fromkeys(self.read))
+        if self.address and read and read != self.known:
+            self.kept[self.address] = (self.value, read)
 
     def write(self):
         if self.kept:

@@ -2,6 +2,7 @@
 queries whatever the amount of content."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils.functional import SimpleLazyObject
 from wagtail import hooks
 
 from portal.campaigns.queries import current_campaign
@@ -31,7 +32,8 @@ def section_indexes(home):
 
 def home_sections(home, request):
     """Everything on the home page but its own fields. Each part changes only
-    when content is published or saved, so it is kept per content generation."""
+    when content is published or saved, so it is kept per content generation.
+    The campaign is read only if the fragment that shows it is drawn."""
     return {
         **cached("home-indexes", lambda: section_indexes(home), home.pk),
         "latest_news": news_cards(
@@ -41,7 +43,7 @@ def home_sections(home, request):
             request,
             cached("home-talks", lambda: [talk.pk for talk in featured_talks(limit=3)]),
         ),
-        "campaign": cached("home-campaign", current_campaign),
+        "campaign": SimpleLazyObject(lambda: cached("home-campaign", current_campaign)),
         "more_sections": [
             section for fn in hooks.get_hooks(HOME_SECTION_HOOK) if (section := fn(home, request))
         ],

@@ -74,6 +74,24 @@ def test_a_warm_render_reads_everything_in_two_round_trips(client, demo, cache_c
     assert [name for name, _key in cache_calls] == ["get_many", "get_many"], cache_calls
 
 
+def test_what_a_kept_fragment_was_drawn_from_is_not_read_again(client, demo, cache_calls):
+    """The home page's campaign banner and rooms are kept as fragments: once
+    they are, the campaign and the rooms they were drawn from are not read (nor
+    unpickled) on the next renders."""
+    pagecache.invalidate()
+    cache_calls.clear()
+    client.get("/")
+    first = [key for _name, key in cache_calls if isinstance(key, str)]
+    assert any(":home-campaign" in key for key in first)
+    assert any(":home-rooms" in key for key in first)
+    client.get("/")
+    cache_calls.clear()
+    html = client.get("/").content.decode()
+    read = [key for _name, keys in cache_calls for key in keys]
+    assert not [key for key in read if ":home-campaign" in key or ":home-rooms" in key], read
+    assert "campaign-banner" in html and "home-rooms" in html
+
+
 @pytest.mark.parametrize("url", ["/", "/news/", "/talks/", "/saohei/", "/search/?q=心理"])
 def test_a_stored_page_is_served_in_one_round_trip(client, demo, cache_calls, settings, url):
     settings.PAGE_CACHE_ENABLED = True

@@ -204,7 +204,9 @@ def test_remembered_site_root_paths_build_page_urls_without_reading_the_cache(
     wagtail_compat.remember_site_root_paths(request, Site.get_site_root_paths())
     cache, reads = caches["default"], []
     original = cache.get
-    monkeypatch.setattr(cache, "get", lambda *args, **kw: reads.append(args) or original(*args, **kw))
+    monkeypatch.setattr(
+        cache, "get", lambda *args, **kw: reads.append(args) or original(*args, **kw)
+    )
     assert child.get_url(request) == "/guanyu/"
     assert child.get_full_url(request) == "http://localhost/guanyu/"
     assert reads == []
