@@ -45,12 +45,33 @@ def duration_display(seconds):
     return gettext("%(minutes)s 分 %(seconds)s 秒") % {"minutes": minutes, "seconds": secs}
 
 
-@register.simple_tag
-def page_numbers(page_obj):
-    """The page numbers a pagination bar shows: the first and last, two either
-    side of the current one, and Paginator.ELLIPSIS for the gaps. A fixed
-    handful however many pages there are."""
-    return page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+@register.inclusion_tag("includes/pagination.html", takes_context=True)
+def pagination(context, page_obj):
+    """The pagination bar for ``page_obj``: the first and last pages, two either
+    side of the current one and a gap between (a fixed handful however many
+    pages there are), and the previous and next pages. Each link keeps the rest
+    of the query (a tag, a category, the search terms), as Django's
+    ``{% querystring page=… %}`` would, built from one copy of it."""
+    paginator = page_obj.paginator
+    if paginator.num_pages < 2:
+        return {"pages": []}
+    query = context["request"].GET.copy()
+
+    def link(number):
+        query["page"] = number
+        return f"?{query.urlencode()}"
+
+    pages = [
+        {"gap": True}
+        if number == paginator.ELLIPSIS
+        else {"number": number, "url": link(number), "current": number == page_obj.number}
+        for number in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+    ]
+    return {
+        "pages": pages,
+        "previous": link(page_obj.previous_page_number()) if page_obj.has_previous() else None,
+        "next": link(page_obj.next_page_number()) if page_obj.has_next() else None,
+    }
 
 
 @register.filter
