@@ -10,10 +10,11 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import lookups, pagecache, wagtail_compat
+        from . import lookups, pagecache, security, wagtail_compat
         from .permissions import name_permissions
 
         pagecache.connect_signals()
         lookups.connect_signals()
         wagtail_compat.apply()
+        security.build_the_site_policy_once()
         post_migrate.connect(name_permissions, dispatch_uid="core.name_permissions")

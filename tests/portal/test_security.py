@@ -268,3 +268,17 @@ def test_production_settings_pass_the_deploy_check_without_warnings(preload):
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
     assert "WARNING" not in output
+
+
+def test_the_site_policy_is_built_once_and_follows_its_setting(client, home, settings):
+    from csp.utils import build_policy
+
+    from portal.core import security
+
+    assert client.get("/")["Content-Security-Policy"] == build_policy()
+    assert security.site_policy.cache_info().currsize >= 1
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'none'"]}
+    }
+    assert directives(client.get("/"))["img-src"] == "'none'"
+    assert "Content-Security-Policy-Report-Only" not in client.get("/")
