@@ -87,9 +87,11 @@ class CachedSiteMiddleware:
                 "site", lambda: _site_with_specific_root(request), *wagtail_compat.site_key(request)
             ),
         )
-        wagtail_compat.remember_site_root_paths(
-            request, cached("site-root-paths", Site.get_site_root_paths)
-        )
+        # The admin reads them when it needs them: a site it saves changes them.
+        if not request.path.startswith(pagecache.NEVER_CACHED_PREFIXES):
+            wagtail_compat.remember_site_root_paths(
+                request, cached("site-root-paths", Site.get_site_root_paths)
+            )
         return self.get_response(request)
 
 

@@ -69,20 +69,22 @@ class _RequestReads:
 
     def __init__(self):
         self.value = None  # the generation, once read
+        self.started = None  # the generation when the request started: what it keeps is of it
         self.address = None  # the key of the keys this address reads
         self.known = []  # the keys the last render of this address read
         self.ahead = {}  # key → value, read ahead
         self.read = []  # keys read, in order
         self.kept = {}  # key → value kept by this render, not yet written
 
-    def start(self, address, page_key=None):
-        """Read the generation, the keys the last render of ``address`` read and
-        (given ``page_key``) the stored page, in one round trip; the page, if
-        it is current."""
-        self.address = f"reads:{address}"
+    def start(self, address, page_key=None, visitor="anonymous"):
+        """Read the generation, the keys the last render of ``address`` for the
+        same kind of ``visitor`` read and (given ``page_key``) the stored page,
+        in one round trip; the page, if it is current. Signed-in staff see more
+        than anonymous visitors (the staff talks), so each kind keeps its list."""
+        self.address = f"reads:{visitor}:{address}"
         keys = [GENERATION_KEY, self.address] + ([page_key] if page_key else [])
         found = page_cache().get_many(keys)
-        self.value = found.get(GENERATION_KEY) or _read_generation()
+        self.value = self.started = found.get(GENERATION_KEY) or _read_generation()
         made_under, known = found.get(self.address) or (None, [])
         self.known = known if made_under == self.value else []
         made_under, page = found.get(page_key) or (None, None)
@@ -98,7 +100,7 @@ class _RequestReads:
         (and unpickled) for nothing once the fragment is kept."""
         read = list(dict.fromkeys(self.read))
         if self.address and read and read != self.known:
-            self.kept[self.address] = (self.value, read)
+            self.kept[self.address] = (self.started, read)
 
     def write(self):
         if self.kept:
@@ -279,7 +281,10 @@ class AnonymousPageCacheMiddleware:
             if request.method in ("GET", "HEAD") and not request.path.startswith(
                 NEVER_CACHED_PREFIXES
             ):
-                reads.start(_address(request))
+                visitor = (
+                    "session" if settings.SESSION_COOKIE_NAME in request.COOKIES else "anonymous"
+                )
+                reads.start(_address(request), visitor=visitor)
                 reads.read_ahead()
             return self.get_response(request)
         address = _address(request)
@@ -293,7 +298,7 @@ class AnonymousPageCacheMiddleware:
         if _may_store(request, response) and _reads_every_parameter(request):
             patch_cache_control(response, public=True, max_age=60)
             response["X-Page-Cache"] = "miss"
-            reads.kept[key] = (reads.value, response)
+            reads.kept[key] = (reads.started, response)
         return response
 
 

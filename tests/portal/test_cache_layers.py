@@ -74,6 +74,22 @@ def test_a_warm_render_reads_everything_in_two_round_trips(client, demo, cache_c
     assert [name for name, _key in cache_calls] == ["get_many", "get_many"], cache_calls
 
 
+def test_staff_and_visitors_each_read_ahead_what_they_read(
+    client, demo, cache_calls, django_user_model
+):
+    """A signed-in grid worker's talk index shows the staff talks too: renders
+    for staff and for visitors keep their own lists of keys, so taking turns
+    costs neither a third round trip."""
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_superuser("wangge", password="x" * 16))
+    for _ in range(2):
+        client.get("/talks/")
+        staff.get("/talks/")
+    cache_calls.clear()
+    assert client.get("/talks/").status_code == staff.get("/talks/").status_code == 200
+    assert [name for name, _key in cache_calls] == ["get_many"] * 4, cache_calls
+
+
 def test_what_a_kept_fragment_was_drawn_from_is_not_read_again(client, demo, cache_calls):
     """The home page's campaign banner and rooms are kept as fragments: once
     they are, the campaign and the rooms they were drawn from are not read (nor

@@ -46,3 +46,12 @@ def test_links_keep_the_rest_of_the_query(rf):
 
 def test_one_page_shows_no_bar(rf):
     assert bar(rf, {}, 1, count=10).strip() == ""
+
+
+def test_links_are_what_djangos_querystring_writes(rf):
+    """Repeated parameters, text that needs escaping and junk are kept as Django's
+    {% querystring page=… %} keeps them."""
+    query = {"tag": ["群租房", "噪音"], "q": "a&b <c>", "utm_source": "x", "page": "3"}
+    request = rf.get("/news/", query)
+    expected = engines["django"].from_string("{% querystring page=4 %}").render({}, request)
+    assert f'href="{expected}" rel="next"' in bar(rf, query, 3)
