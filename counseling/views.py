@@ -72,10 +72,15 @@ def error_summary(form, *extra):
     return items
 
 
+def _listed_room(room_id):
+    """(timetable version, the active room ``room_id`` or None)."""
+    version, rooms = listed_rooms()
+    return version, next((room for room in rooms if room.pk == room_id), None)
+
+
 def room_listed(room_id):
     """(timetable version, the active room ``room_id``), or 404."""
-    version, rooms = listed_rooms()
-    room = next((room for room in rooms if room.pk == room_id), None)
+    version, room = _listed_room(room_id)
     if room is None:
         raise Http404
     return version, room
@@ -305,8 +310,7 @@ def _pending_booking(request):
     kept = _kept(request, PENDING_BOOKING_KEY)
     if kept is None:
         return None
-    room_id = kept.pop("room")
-    room = next((room for room in listed_rooms()[1] if room.pk == room_id), None)
+    _version, room = _listed_room(kept.pop("room"))
     if room is None:
         return None
     return room, datetime.datetime.fromisoformat(kept.pop("start")), kept

@@ -27,7 +27,8 @@ def test_the_changes_were_checked_against_the_installed_wagtail():
         "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
         "create_rendition(s), the image tags' ImageNode.get_filter and "
         "SrcsetImageNode.get_filters, wagtail.sites.views.IndexView.columns, and the routing "
-        "touches (Site._find_for_request, request._wagtail_site, treebeard's "
+        "touches (Site._find_for_request, request._wagtail_site, "
+        "request._wagtail_cached_site_root_paths, treebeard's "
         "_cached_parent_obj, QuerySet._result_cache) and Django's translation "
         "catalogs (DjangoTranslation._catalog/_fallback), then update CHECKED_WITH."
     )
