@@ -15,7 +15,13 @@ import logging
 from django.db import transaction
 from django.utils.text import capfirst
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
-from wagtail.images.models import AbstractImage, Filter, SourceImageIOError
+from wagtail.images.exceptions import InvalidFilterSpecError
+from wagtail.images.models import (
+    AbstractImage,
+    AbstractRendition,
+    Filter,
+    SourceImageIOError,
+)
 from wagtail.images.templatetags.wagtailimages_tags import ImageNode, SrcsetImageNode
 
 from .storage import disk_refused
@@ -127,8 +133,27 @@ def renditions_fall_back_to_the_original():
     the first request after the disk takes files again."""
     AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
     AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
-    AbstractImage.get_rendition = _or_the_original(AbstractImage.get_rendition, many=False)
     AbstractImage.get_renditions = _or_the_original(AbstractImage.get_renditions, many=True)
+
+
+def _marked_as_read_from_the_cache(setstate):
+    @functools.wraps(setstate)
+    def wrapper(rendition, state):
+        setstate(rendition, state)
+        rendition._from_cache = True
+
+    return wrapper
+
+
+def _one_of_the_renditions(image, filter):
+    """Image.get_rendition by way of get_renditions, which falls back to the
+    original (above) and writes to the cache only renditions not marked
+    `_from_cache`."""
+    if not isinstance(filter, Filter | str):
+        raise InvalidFilterSpecError(
+            "Unrecognised filter format - string or Filter instance expected"
+        )
+    return next(iter(image.get_renditions(filter).values()))
 
 
 @functools.lru_cache(maxsize=512)
@@ -259,9 +284,23 @@ def _answer_plural(plurals, ngettext, rest, singular, plural, number):
     return singular if number == 1 else plural
 
 
+def write_back_only_new_renditions():
+    """Wagtail writes every rendition it has found back to the renditions cache,
+    including one it has just read from there: a pickled rendition and a Redis
+    round trip on every render of a page with an `{% image %}` (the share image
+    of an article, talk or campaign), about a seventh of rendering one.
+    get_renditions skips renditions marked `_from_cache`, but marks only
+    prefetched ones: mark every rendition unpickled (which is how one comes out
+    of a cache), and send get_rendition, which writes whatever it found, the
+    same way."""
+    AbstractRendition.__setstate__ = _marked_as_read_from_the_cache(AbstractRendition.__setstate__)
+    AbstractImage.get_rendition = _one_of_the_renditions
+
+
 def apply():
     flatten_translations()
     neutralise_csv_exports()
     renditions_fall_back_to_the_original()
+    write_back_only_new_renditions()
     share_image_filters()
     label_site_columns()

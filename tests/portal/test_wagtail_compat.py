@@ -9,6 +9,8 @@ import io
 import pytest
 import wagtail
 from django.urls import reverse
+from wagtail.images.exceptions import InvalidFilterSpecError
+from wagtail.images.models import Filter
 
 from portal.core import wagtail_compat
 from portal.core.models import StandardPage
@@ -211,3 +213,34 @@ def test_remembered_site_root_paths_build_page_urls_without_reading_the_cache(
     assert child.get_url(request) == "/guanyu/"
     assert child.get_full_url(request) == "http://localhost/guanyu/"
     assert reads == []
+
+
+@pytest.mark.django_db
+def test_a_rendition_read_from_the_cache_is_not_written_back(monkeypatch):
+    from django.core.cache import caches
+    from wagtail.images import get_image_model
+
+    from tests.factories import make_image
+
+    made = make_image().get_rendition("fill-40x20")
+    cache, written = caches["renditions"], set()
+    original_set, original_set_many = cache.set, cache.set_many
+    monkeypatch.setattr(
+        cache, "set", lambda key, *a, **kw: written.add(key) or original_set(key, *a, **kw)
+    )
+    monkeypatch.setattr(
+        cache,
+        "set_many",
+        lambda data, *a, **kw: written.update(data) or original_set_many(data, *a, **kw),
+    )
+
+    image = get_image_model().objects.get(pk=made.image_id)
+    read = image.get_rendition("fill-40x20")
+    assert (read.pk, read.url) == (made.pk, made.url)
+    assert written == set()
+
+    created = image.get_rendition(Filter(spec="fill-20x10"))
+    assert (created.width, created.height) == (20, 10)
+    assert written == {created.get_cache_key()}
+    with pytest.raises(InvalidFilterSpecError):
+        image.get_rendition(20)
