@@ -9,7 +9,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
 from portal.core.cards import Cards
-from portal.core.lookups import cached
+from portal.core.lookups import cached, page_ids
 from portal.core.utils import find_filter
 
 from .models import NewsCategory, NewsIndexPage, NewsPage
@@ -136,7 +136,7 @@ def listing_ids(index, year=None, category=None, tag=None):
         # Every id, so no LIMIT for in_listing_order's walk to stop early: a
         # plain join reads them all in a third of the time (37 ms against
         # 100 ms for 20,000 news on SQLite).
-        return list(news.order_by(*NEWS_ORDER).values_list("pk", flat=True))
+        return page_ids(news.order_by(*NEWS_ORDER).values_list("pk", flat=True))
 
     return cached(
         "news-ids",

@@ -7,7 +7,7 @@ from taggit.models import Tag
 from wagtail.models import PageViewRestriction
 
 from portal.core.cards import Cards
-from portal.core.lookups import cached, image_with_renditions
+from portal.core.lookups import cached, image_with_renditions, page_ids
 from portal.core.utils import find_filter
 
 from .models import TalkPage
@@ -106,7 +106,7 @@ def listing_ids(index, tag=None):
         talks = visible_talks(index)
         if tag is not None:
             talks = talks.filter(tags=tag)
-        return list(talks.order_by(*TALK_ORDER).values_list("pk", flat=True))
+        return page_ids(talks.order_by(*TALK_ORDER).values_list("pk", flat=True))
 
     return cached("talk-ids", ids, index.pk, tag.slug if tag else None)
 
