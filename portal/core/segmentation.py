@@ -26,6 +26,12 @@ def _tokenizer():
     return tokenizer
 
 
+def load_dictionary():
+    """Load jieba's dictionary now: it takes about half a second, which the
+    first search in each process would otherwise wait for."""
+    _tokenizer()
+
+
 def _words(text, mode):
     tokenizer = _tokenizer()
     cut = tokenizer.cut_for_search if mode == "search" else tokenizer.cut

@@ -169,3 +169,23 @@ def test_staff_keep_the_crisis_words(client, home):
     settings_row.save()  # saving settings refreshes what pages show
     assert 'href="tel:110"' in client.get("/search/", {"q": "整夜睡不着"}).content.decode()
     assert 'href="tel:110"' not in client.get("/search/", {"q": "想死"}).content.decode()
+
+
+def test_each_web_process_loads_the_segmentation_dictionary_as_it_starts():
+    """Otherwise the first search after every start waits half a second for it."""
+    import os
+    import subprocess
+    import sys
+
+    check = (
+        "import portal.wsgi; from portal.core import segmentation; "
+        "print(segmentation._tokenizer.cache_info().currsize)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", check],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "1"
