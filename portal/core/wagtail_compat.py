@@ -288,7 +288,7 @@ def write_back_only_new_renditions():
     """Wagtail writes every rendition it has found back to the renditions cache,
     including one it has just read from there: a pickled rendition and a Redis
     round trip on every render of a page with an `{% image %}` (the share image
-    of an article, talk or campaign), about a seventh of rendering one.
+    of an article, talk or campaign), about an eighth of rendering one.
     get_renditions skips renditions marked `_from_cache`, but marks only
     prefetched ones: mark every rendition unpickled (which is how one comes out
     of a cache), and send get_rendition, which writes whatever it found, the
