@@ -24,9 +24,11 @@ def home(db):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty default cache: the database is rolled back
-    between tests, so what one test cached must not answer the next."""
+    """Each test starts with empty caches: the database is rolled back between
+    tests and hands out the same ids again, so what one test cached (a page, a
+    rendition of its image) must not answer the next."""
     caches["default"].clear()
+    caches["renditions"].clear()
 
 
 @pytest.fixture

@@ -89,11 +89,11 @@ def original_as_rendition(image, spec):
     )
 
 
-def _or_the_original(get, many):
-    @functools.wraps(get)
+def _or_the_original(get_renditions):
+    @functools.wraps(get_renditions)
     def wrapper(image, *filters):
         try:
-            return get(image, *filters)
+            return get_renditions(image, *filters)
         except OSError as error:
             if isinstance(error, SourceImageIOError) or not disk_refused(error):
                 raise
@@ -103,9 +103,7 @@ def _or_the_original(get, many):
                 error.strerror,
             )
         originals = [original_as_rendition(image, filter) for filter in filters]
-        if many:
-            return {rendition.filter_spec: rendition for rendition in originals}
-        return originals[0]
+        return {rendition.filter_spec: rendition for rendition in originals}
 
     return wrapper
 
@@ -129,11 +127,12 @@ def _in_a_savepoint(create):
 def renditions_fall_back_to_the_original():
     """A page whose picture still needs a rendition must not fail because the
     media disk is full or read-only: Image.get_rendition(s) hand back the
-    original instead. Nothing is stored or cached, so the rendition is made on
-    the first request after the disk takes files again."""
+    original instead (get_rendition goes through get_renditions: see
+    write_back_only_new_renditions). Nothing is stored or cached, so the
+    rendition is made on the first request after the disk takes files again."""
     AbstractImage.create_rendition = _in_a_savepoint(AbstractImage.create_rendition)
     AbstractImage.create_renditions = _in_a_savepoint(AbstractImage.create_renditions)
-    AbstractImage.get_renditions = _or_the_original(AbstractImage.get_renditions, many=True)
+    AbstractImage.get_renditions = _or_the_original(AbstractImage.get_renditions)
 
 
 def _marked_as_read_from_the_cache(setstate):
@@ -292,7 +291,9 @@ def write_back_only_new_renditions():
     get_renditions skips renditions marked `_from_cache`, but marks only
     prefetched ones: mark every rendition unpickled (which is how one comes out
     of a cache), and send get_rendition, which writes whatever it found, the
-    same way."""
+    same way. A rendition now stays in the cache for the cache's TIMEOUT from
+    when it was written, not from when it was last drawn; then one query finds
+    it again."""
     AbstractRendition.__setstate__ = _marked_as_read_from_the_cache(AbstractRendition.__setstate__)
     AbstractImage.get_rendition = _one_of_the_renditions
 

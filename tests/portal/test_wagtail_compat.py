@@ -27,7 +27,8 @@ def test_the_changes_were_checked_against_the_installed_wagtail():
     assert wagtail.VERSION[:2] == wagtail_compat.CHECKED_WITH, (
         "Wagtail was upgraded: check each change in portal/core/wagtail_compat.py "
         "against the new SpreadsheetExportMixin, AbstractImage.get_rendition(s) / "
-        "create_rendition(s), the image tags' ImageNode.get_filter and "
+        "create_rendition(s) and get_renditions' _from_cache check, Django's "
+        "Model.__setstate__, the image tags' ImageNode.get_filter and "
         "SrcsetImageNode.get_filters, wagtail.sites.views.IndexView.columns, and the routing "
         "touches (Site._find_for_request, request._wagtail_site, "
         "request._wagtail_cached_site_root_paths, treebeard's "
@@ -244,3 +245,8 @@ def test_a_rendition_read_from_the_cache_is_not_written_back(monkeypatch):
     assert written == {created.get_cache_key()}
     with pytest.raises(InvalidFilterSpecError):
         image.get_rendition(20)
+
+    written.clear()
+    kept = get_image_model().objects.prefetch_renditions().get(pk=made.image_id)
+    assert kept.get_rendition("fill-40x20").pk == made.pk
+    assert written == set()
