@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "portal.news",
     "portal.talks",
     "portal.campaigns",
+    "portal.service_requests",
     "counseling",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

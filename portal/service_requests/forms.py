@@ -1,0 +1,68 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Unit
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units in tree order, each indented under its parent and named with its level."""
+
+    def label_from_instance(self, unit):
+        indent = "\u3000" * (unit.depth - 1)
+        return f"{indent}{unit.name}({unit.level.label})"
+
+
+class UnitForm(forms.ModelForm):
+    """A unit and where it sits. The first unit is the 街道 itself; every later
+    one goes under a unit one level up. A unit moves only to another parent of
+    its parent's level, so a 社区 stays a 社区 and a 网格 a 网格."""
+
+    parent = UnitChoiceField(
+        label=_("上级单位"),
+        queryset=Unit.objects.none(),
+        help_text=_("管区在街道之下,社区在管区之下,网格在社区之下。"),
+    )
+
+    class Meta:
+        model = Unit
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        unit = self.instance
+        self.current_parent = unit.get_parent() if unit.pk is not None else None
+        if unit.pk is None and Unit.objects.exists():
+            parents = Unit.objects.filter(depth__lt=max(Unit.Level))
+        elif self.current_parent is not None:
+            parents = Unit.objects.filter(depth=self.current_parent.depth)
+            self.initial["parent"] = self.current_parent.pk
+        else:
+            del self.fields["parent"]  # the 街道: the first unit, and the only one without a parent
+            return
+        self.fields["parent"].queryset = parents.order_by("path")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        name = cleaned_data.get("name")
+        if "parent" in self.fields:
+            parent = cleaned_data.get("parent")
+            if parent is None:
+                return cleaned_data
+            siblings = parent.get_children()
+        else:
+            siblings = Unit.get_root_nodes()
+        if name and siblings.filter(name=name).exclude(pk=self.instance.pk).exists():
+            self.add_error("name", _("同一上级单位下已有名为“%(name)s”的单位。") % {"name": name})
+        return cleaned_data
+
+    def save_unit(self):
+        """Create the unit in its place or save it and move it under a new parent;
+        the unit as stored."""
+        unit = self.save(commit=False)
+        parent = self.cleaned_data.get("parent")
+        if unit.pk is None:
+            return parent.add_child(instance=unit) if parent else Unit.add_root(instance=unit)
+        unit.save()
+        if parent is not None and parent.pk != self.current_parent.pk:
+            unit.move(parent, pos="last-child")
+        return Unit.objects.get(pk=unit.pk)

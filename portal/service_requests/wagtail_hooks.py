@@ -1,0 +1,95 @@
+"""The organisation tree in the Wagtail admin, under 居民诉求: the 街道, its
+管区, their 社区 and 网格, listed in tree order. Adding and moving go through
+UnitForm; a unit with units under it is not deleted (treebeard would delete
+them all with it)."""
+
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from .forms import UnitForm
+from .models import Unit
+
+
+def indented_name(unit):
+    return "\u3000" * (unit.depth - 1) + unit.name
+
+
+class UnitIndexView(generic.IndexView):
+    default_ordering = "path"
+
+    @property
+    def columns(self):
+        return [
+            TitleColumn(
+                "name",
+                label=_("名称"),
+                accessor=indented_name,
+                url_name=self.edit_url_name,
+                sort_key="path",
+            ),
+            Column("level", label=_("层级"), accessor=lambda unit: unit.level.label),
+            Column("numchild", label=_("下级单位数")),
+        ]
+
+
+class UnitFormMixin:
+    def save_instance(self):
+        return self.form.save_unit()
+
+
+class UnitCreateView(UnitFormMixin, generic.CreateView):
+    pass
+
+
+class UnitEditView(UnitFormMixin, generic.EditView):
+    pass
+
+
+class UnitDeleteView(generic.DeleteView):
+    def refusal(self):
+        if self.object.is_leaf():
+            return None
+        messages.error(
+            self.request,
+            _("“%(name)s”下面还有单位,请先删除或移走它们。") % {"name": self.object.name},
+        )
+        return redirect(self.edit_url_name, self.object.pk)
+
+    def get(self, request, *args, **kwargs):
+        return self.refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self.refusal() or super().post(request, *args, **kwargs)
+
+
+class UnitViewSet(ModelViewSet):
+    model = Unit
+    name = "units"
+    url_prefix = "service_requests/units"
+    icon = "group"
+    menu_label = _("组织架构")
+    copy_view_enabled = False
+    index_view_class = UnitIndexView
+    add_view_class = UnitCreateView
+    edit_view_class = UnitEditView
+    delete_view_class = UnitDeleteView
+
+    def get_form_class(self, for_update=False):
+        return UnitForm
+
+
+class ServiceRequestsGroup(ViewSetGroup):
+    menu_label = _("居民诉求")
+    menu_icon = "mail"
+    items = (UnitViewSet,)
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return ServiceRequestsGroup()

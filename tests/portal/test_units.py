@@ -1,0 +1,164 @@
+"""The organisation tree that residents' requests travel through: 街道 → 管区 →
+社区 → 网格 (portal/service_requests), kept by admins in the Wagtail admin."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+
+from portal.core.groups import EDITORS
+from portal.service_requests.models import Unit
+from tests.factories import log_in_verified
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "/admin/service_requests/units/"
+ADD = f"{ADMIN}new/"
+
+
+@pytest.fixture
+def tree():
+    """街道 → 第一管区 → 石岭路社区 → 第 1 网格, and 第二管区 with 海岸社区."""
+    subdistrict = Unit.add_root(name="金家岭街道")
+    first = subdistrict.add_child(name="第一管区")
+    shiling = first.add_child(name="石岭路社区")
+    grid = shiling.add_child(name="第 1 网格")
+    second = subdistrict.add_child(name="第二管区")
+    haian = second.add_child(name="海岸社区")
+    return {
+        "subdistrict": subdistrict,
+        "first": first,
+        "shiling": shiling,
+        "grid": grid,
+        "second": second,
+        "haian": haian,
+    }
+
+
+def fresh(unit):
+    return Unit.objects.get(pk=unit.pk)
+
+
+def test_a_units_level_is_its_place_in_the_tree(tree):
+    levels = [tree[name].level.label for name in ("subdistrict", "first", "shiling", "grid")]
+    assert levels == ["街道", "管区", "社区", "网格"]
+    assert not tree["grid"].may_have_children and tree["shiling"].may_have_children
+
+
+def test_the_database_keeps_one_subdistrict_and_four_levels(tree):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Unit.add_root(name="另一个街道")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fresh(tree["grid"]).add_child(name="第五级")
+    assert Unit.objects.count() == 6
+
+
+def test_the_demo_tree_has_five_districts_and_seeding_again_adds_nothing():
+    from demo import organisation
+
+    organisation.seed()
+    counts = [Unit.objects.filter(depth=depth).count() for depth in (1, 2, 3, 4)]
+    organisation.seed()
+    assert [Unit.objects.filter(depth=depth).count() for depth in (1, 2, 3, 4)] == counts
+    assert counts[:2] == [1, 5] and counts[2] >= 10 and counts[3] >= 3 * counts[2]
+    districts = Unit.get_root_nodes().get().get_children()
+    assert [unit.name for unit in districts] == [f"第{n}管区" for n in "一二三四五"]
+
+
+def test_the_first_unit_is_the_subdistrict_and_later_ones_need_a_parent(admin_client):
+    form = admin_client.get(ADD).content.decode()
+    assert 'name="parent"' not in form
+    response = admin_client.post(ADD, {"name": "金家岭街道"})
+    assert response.status_code == 302
+    subdistrict = Unit.get_root_nodes().get()
+    assert subdistrict.name == "金家岭街道"
+
+    response = admin_client.post(ADD, {"name": "第一管区"})
+    assert response.status_code == 200
+    assert "必需字段" in response.content.decode()
+    assert Unit.objects.count() == 1
+
+    response = admin_client.post(ADD, {"name": "第一管区", "parent": subdistrict.pk})
+    assert response.status_code == 302
+    assert [unit.name for unit in fresh(subdistrict).get_children()] == ["第一管区"]
+
+
+def test_a_name_already_used_under_the_same_parent_is_refused(admin_client, tree):
+    response = admin_client.post(ADD, {"name": "石岭路社区", "parent": tree["first"].pk})
+    assert "同一上级单位下已有名为“石岭路社区”的单位。" in response.content.decode()
+    assert Unit.objects.filter(name="石岭路社区").count() == 1
+    # The same name under another parent is another unit.
+    response = admin_client.post(ADD, {"name": "第 1 网格", "parent": tree["haian"].pk})
+    assert response.status_code == 302
+    assert Unit.objects.filter(name="第 1 网格").count() == 2
+
+
+def test_nothing_goes_under_a_grid(admin_client, tree):
+    form = admin_client.get(ADD).content.decode()
+    assert f'value="{tree["shiling"].pk}"' in form
+    assert f'value="{tree["grid"].pk}"' not in form
+    response = admin_client.post(ADD, {"name": "第五级", "parent": tree["grid"].pk})
+    assert response.status_code == 200
+    assert not Unit.objects.filter(name="第五级").exists()
+
+
+def test_a_community_moves_with_its_grids_to_another_district_only(admin_client, tree):
+    edit = f"{ADMIN}edit/{tree['shiling'].pk}/"
+    form = admin_client.get(edit).content.decode()
+    offered = {unit.pk for unit in Unit.objects.all() if f'value="{unit.pk}"' in form}
+    assert offered == {tree["first"].pk, tree["second"].pk}
+
+    response = admin_client.post(edit, {"name": "石岭路社区", "parent": tree["subdistrict"].pk})
+    assert response.status_code == 200
+    assert fresh(tree["shiling"]).get_parent().pk == tree["first"].pk
+
+    response = admin_client.post(edit, {"name": "石岭路社区", "parent": tree["second"].pk})
+    assert response.status_code == 302
+    shiling = fresh(tree["shiling"])
+    assert shiling.get_parent().pk == tree["second"].pk
+    assert [unit.name for unit in shiling.get_children()] == ["第 1 网格"]
+    assert fresh(tree["grid"]).level == Unit.Level.GRID
+
+
+def test_a_unit_with_units_under_it_is_not_deleted(admin_client, tree):
+    response = admin_client.get(f"{ADMIN}delete/{tree['shiling'].pk}/", follow=True)
+    assert "“石岭路社区”下面还有单位,请先删除或移走它们。" in response.content.decode()
+    response = admin_client.post(f"{ADMIN}delete/{tree['shiling'].pk}/")
+    assert Unit.objects.filter(pk=tree["grid"].pk).exists()
+    assert Unit.objects.count() == 6
+
+    response = admin_client.post(f"{ADMIN}delete/{tree['grid'].pk}/")
+    assert response.status_code == 302
+    assert not Unit.objects.filter(pk=tree["grid"].pk).exists()
+    assert fresh(tree["shiling"]).is_leaf()
+
+
+def test_the_list_shows_the_tree_in_order_indented_with_each_level(admin_client, tree):
+    page = admin_client.get(ADMIN).content.decode()
+    start = page.rindex("<table", 0, page.index(f"{ADMIN}edit/"))
+    listing = page[start : page.index("</table>", start)]
+    rows = [
+        re.sub(r"[ \t\r\n]+", " ", re.sub("<[^>]+>", " ", row)).strip(" ")
+        for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", listing, re.S)[1:]
+    ]
+    assert rows == [
+        "金家岭街道 街道 2",
+        "\u3000第一管区 管区 1",
+        "\u3000\u3000石岭路社区 社区 1",
+        "\u3000\u3000\u3000第 1 网格 网格 0",
+        "\u3000第二管区 管区 1",
+        "\u3000\u3000海岸社区 社区 0",
+    ]
+
+
+def test_editors_cannot_change_the_organisation(client, tree):
+    editor = get_user_model().objects.create_user(username="editor", password="x" * 16)
+    editor.groups.add(Group.objects.get(name=EDITORS))
+    log_in_verified(client, editor)
+    for url in (ADMIN, ADD, f"{ADMIN}edit/{tree['first'].pk}/"):
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+    response = client.post(ADD, {"name": "第六管区", "parent": tree["subdistrict"].pk})
+    assert not Unit.objects.filter(name="第六管区").exists()
