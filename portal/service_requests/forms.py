@@ -1,7 +1,9 @@
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Unit
+from .models import StaffPost, Unit
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -66,3 +68,21 @@ class UnitForm(forms.ModelForm):
         if parent is not None and parent.pk != self.current_parent.pk:
             unit.move(parent, pos="last-child")
         return Unit.objects.get(pk=unit.pk)
+
+
+class StaffPostForm(forms.ModelForm):
+    """A member of staff's unit and role: each active user holds at most one post."""
+
+    class Meta:
+        model = StaffPost
+        fields = ["user", "unit", "role"]
+        field_classes = {"unit": UnitChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.order_by("path")
+        without_post = Q(staff_post=None)
+        if self.instance.pk is not None:
+            without_post |= Q(pk=self.instance.user_id)
+        users = get_user_model().objects.filter(without_post, is_active=True)
+        self.fields["user"].queryset = users.order_by("username")

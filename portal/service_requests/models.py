@@ -1,5 +1,7 @@
 """Residents' requests (诉求) and the organisation that handles them."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
@@ -46,3 +48,53 @@ class Unit(MP_Node):
     @property
     def may_have_children(self):
         return self.depth < max(self.Level)
+
+
+class StaffPost(models.Model):
+    """Where a member of staff works: one unit each, and the part they play
+    there. Requests are seen and handled through the unit (later: a unit sees
+    the requests of its subtree)."""
+
+    class Role(models.TextChoices):
+        GRID_WORKER = "grid_worker", _("网格员")
+        HANDLER = "handler", _("承办人")
+        HEAD = "head", _("负责人")
+        SUPERVISOR = "supervisor", _("街道督办")
+
+    # A grid worker works in a grid and a supervisor for the whole 街道; handlers
+    # and heads may sit at any level.
+    ROLE_LEVELS = {
+        Role.GRID_WORKER: Unit.Level.GRID,
+        Role.SUPERVISOR: Unit.Level.SUBDISTRICT,
+    }
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_post",
+        verbose_name=_("工作人员"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="staff_posts", verbose_name=_("所属单位")
+    )
+    role = models.CharField(_("岗位"), max_length=20, choices=Role.choices)
+
+    # Who works where is not shown on public pages: saving it leaves them cached.
+    shown_on_pages = False
+
+    class Meta:
+        verbose_name = _("工作人员岗位")
+        verbose_name_plural = _("工作人员岗位")
+
+    def __str__(self):
+        return f"{self.user.get_username()}({self.unit.name} · {self.get_role_display()})"
+
+    def clean(self):
+        level = self.ROLE_LEVELS.get(self.role)
+        if level is not None and self.unit_id is not None and self.unit.level != level:
+            raise ValidationError(
+                {
+                    "unit": _("%(role)s只能在%(level)s任职。")
+                    % {"role": self.get_role_display(), "level": level.label}
+                }
+            )

@@ -1,7 +1,8 @@
 """The organisation tree in the Wagtail admin, under 居民诉求: the 街道, its
 管区, their 社区 and 网格, listed in tree order. Adding and moving go through
 UnitForm; a unit with units under it is not deleted (treebeard would delete
-them all with it)."""
+them all with it), nor one where staff still work. Staff posts (who works in
+which unit, as what) have their own list beside it."""
 
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +13,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from .forms import UnitForm
-from .models import Unit
+from .forms import StaffPostForm, UnitForm
+from .models import StaffPost, Unit
 
 
 def indented_name(unit):
@@ -53,13 +54,15 @@ class UnitEditView(UnitFormMixin, generic.EditView):
 
 class UnitDeleteView(generic.DeleteView):
     def refusal(self):
-        if self.object.is_leaf():
+        unit = self.object
+        if not unit.is_leaf():
+            reason = _("“%(name)s”下面还有单位,请先删除或移走它们。")
+        elif unit.staff_posts.exists():
+            reason = _("还有工作人员在“%(name)s”任职,请先调整他们的岗位。")
+        else:
             return None
-        messages.error(
-            self.request,
-            _("“%(name)s”下面还有单位,请先删除或移走它们。") % {"name": self.object.name},
-        )
-        return redirect(self.edit_url_name, self.object.pk)
+        messages.error(self.request, reason % {"name": unit.name})
+        return redirect(self.edit_url_name, unit.pk)
 
     def get(self, request, *args, **kwargs):
         return self.refusal() or super().get(request, *args, **kwargs)
@@ -84,10 +87,27 @@ class UnitViewSet(ModelViewSet):
         return UnitForm
 
 
+class StaffPostViewSet(ModelViewSet):
+    model = StaffPost
+    name = "staff_posts"
+    url_prefix = "service_requests/staff-posts"
+    icon = "user"
+    copy_view_enabled = False
+    list_display = [
+        TitleColumn("user", label=_("工作人员"), url_name="staff_posts:edit"),
+        Column("unit", label=_("所属单位")),
+        Column("role", label=_("岗位"), accessor="get_role_display"),
+    ]
+    list_filter = ["role"]
+
+    def get_form_class(self, for_update=False):
+        return StaffPostForm
+
+
 class ServiceRequestsGroup(ViewSetGroup):
     menu_label = _("居民诉求")
     menu_icon = "mail"
-    items = (UnitViewSet,)
+    items = (UnitViewSet, StaffPostViewSet)
 
 
 @hooks.register("register_admin_viewset")

@@ -1,5 +1,6 @@
-"""The organisation tree that residents' requests travel through: 街道 → 管区 →
-社区 → 网格 (portal/service_requests), kept by admins in the Wagtail admin."""
+"""The organisation that residents' requests travel through: the tree 街道 → 管区
+→ 社区 → 网格 and the staff posted to its units (portal/service_requests), kept
+by admins in the Wagtail admin."""
 
 import re
 
@@ -8,14 +9,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
-from portal.core.groups import EDITORS
-from portal.service_requests.models import Unit
+from portal.core.groups import EDITORS, GRID_WORKERS
+from portal.service_requests.models import StaffPost, Unit
 from tests.factories import log_in_verified
 
 pytestmark = pytest.mark.django_db
 
 ADMIN = "/admin/service_requests/units/"
 ADD = f"{ADMIN}new/"
+POSTS = "/admin/service_requests/staff-posts/"
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def test_the_database_keeps_one_subdistrict_and_four_levels(tree):
     assert Unit.objects.count() == 6
 
 
-def test_the_demo_tree_has_five_districts_and_seeding_again_adds_nothing():
+def test_the_demo_tree_has_five_districts_a_worker_per_grid_and_seeds_once():
     from demo import organisation
 
     organisation.seed()
@@ -65,6 +67,14 @@ def test_the_demo_tree_has_five_districts_and_seeding_again_adds_nothing():
     assert counts[:2] == [1, 5] and counts[2] >= 10 and counts[3] >= 3 * counts[2]
     districts = Unit.get_root_nodes().get().get_children()
     assert [unit.name for unit in districts] == [f"第{n}管区" for n in "一二三四五"]
+
+    posts = StaffPost.objects.select_related("unit", "user")
+    assert posts.count() == counts[3]
+    assert {post.unit.level for post in posts} == {Unit.Level.GRID}
+    assert {post.role for post in posts} == {StaffPost.Role.GRID_WORKER}
+    assert len({post.unit_id for post in posts}) == counts[3]
+    assert all(post.user.groups.filter(name=GRID_WORKERS).exists() for post in posts)
+    assert not any(post.user.has_usable_password() for post in posts)
 
 
 def test_the_first_unit_is_the_subdistrict_and_later_ones_need_a_parent(admin_client):
@@ -162,3 +172,71 @@ def test_editors_cannot_change_the_organisation(client, tree):
         assert response.status_code in (302, 403), url
     response = client.post(ADD, {"name": "第六管区", "parent": tree["subdistrict"].pk})
     assert not Unit.objects.filter(name="第六管区").exists()
+
+
+def staff(username):
+    return get_user_model().objects.create_user(username=username, password="x" * 16)
+
+
+def test_a_grid_worker_is_posted_to_a_grid_and_a_supervisor_to_the_subdistrict(admin_client, tree):
+    worker, supervisor = staff("liu"), staff("zhang")
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": worker.pk, "unit": tree["shiling"].pk, "role": "grid_worker"}
+    )
+    assert "网格员只能在网格任职。" in response.content.decode()
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": supervisor.pk, "unit": tree["first"].pk, "role": "supervisor"}
+    )
+    assert "街道督办只能在街道任职。" in response.content.decode()
+    assert not StaffPost.objects.exists()
+
+    for user, unit, role in (
+        (worker, tree["grid"], "grid_worker"),
+        (supervisor, tree["subdistrict"], "supervisor"),
+    ):
+        response = admin_client.post(
+            f"{POSTS}new/", {"user": user.pk, "unit": unit.pk, "role": role}
+        )
+        assert response.status_code == 302
+    assert {(post.user.username, post.unit.name) for post in StaffPost.objects.all()} == {
+        ("liu", "第 1 网格"),
+        ("zhang", "金家岭街道"),
+    }
+
+
+def test_a_handler_may_work_at_any_level_but_holds_one_post(admin_client, tree):
+    handler = staff("wang")
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": handler.pk, "unit": tree["haian"].pk, "role": "handler"}
+    )
+    assert response.status_code == 302
+    form = admin_client.get(f"{POSTS}new/").content.decode()
+    users = re.search(r'<select name="user".*?</select>', form, re.S).group()
+    assert "wang" not in users and "admin" in users
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": handler.pk, "unit": tree["first"].pk, "role": "head"}
+    )
+    assert response.status_code == 200
+    assert StaffPost.objects.get().unit.name == "海岸社区"
+
+    post = StaffPost.objects.get()
+    response = admin_client.post(
+        f"{POSTS}edit/{post.pk}/", {"user": handler.pk, "unit": tree["first"].pk, "role": "head"}
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.unit.name, post.role) == ("第一管区", "head")
+
+
+def test_a_unit_where_staff_work_is_not_deleted(admin_client, tree):
+    StaffPost.objects.create(user=staff("liu"), unit=tree["grid"], role="grid_worker")
+    response = admin_client.post(f"{ADMIN}delete/{tree['grid'].pk}/", follow=True)
+    assert "还有工作人员在“第 1 网格”任职,请先调整他们的岗位。" in response.content.decode()
+    assert Unit.objects.filter(pk=tree["grid"].pk).exists()
+
+
+def test_the_staff_list_names_each_unit_and_role(admin_client, tree):
+    StaffPost.objects.create(user=staff("liu"), unit=tree["grid"], role="grid_worker")
+    page = admin_client.get(POSTS).content.decode()
+    assert "liu" in page and "第 1 网格" in page and "网格员" in page
+    assert f"{POSTS}edit/" in page
