@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
@@ -98,3 +99,59 @@ class StaffPost(models.Model):
                     % {"role": self.get_role_display(), "level": level.label}
                 }
             )
+
+
+class Category(models.Model):
+    """What a request is about (噪音扰民, 群租房 …), chosen by the resident, with
+    the time the sub-district gives itself to answer and to resolve it."""
+
+    name = models.CharField(_("名称"), max_length=30, unique=True)
+    description = models.CharField(
+        _("说明"),
+        max_length=120,
+        blank=True,
+        help_text=_("显示在居民的选择旁,帮他们选对类别,例如“夜间施工、装修噪音”。"),
+    )
+    response_days = models.PositiveSmallIntegerField(
+        _("回应时限(工作日)"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("收到后几个工作日内要首次回应居民。节假日和调休按法定日历计算。"),
+    )
+    resolution_days = models.PositiveSmallIntegerField(
+        _("办结时限(工作日)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("收到后几个工作日内要办结。"),
+    )
+    reply_needs_approval = models.BooleanField(
+        _("答复须督办审核"),
+        default=False,
+        help_text=_("勾选后,这一类诉求的答复经街道督办审核后才发给居民。"),
+    )
+    is_active = models.BooleanField(
+        _("接受反映"), default=True, help_text=_("取消勾选后,居民不能再选这一类;已有诉求不受影响。")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("诉求类别")
+        verbose_name_plural = _("诉求类别")
+        ordering = ["sort_order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolution_days__gte=models.F("response_days")),
+                name="resolved_no_sooner_than_answered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if (
+            self.response_days is not None
+            and self.resolution_days is not None
+            and self.resolution_days < self.response_days
+        ):
+            raise ValidationError({"resolution_days": _("办结时限不能短于回应时限。")})

@@ -2,19 +2,21 @@
 管区, their 社区 and 网格, listed in tree order. Adding and moving go through
 UnitForm; a unit with units under it is not deleted (treebeard would delete
 them all with it), nor one where staff still work. Staff posts (who works in
-which unit, as what) have their own list beside it."""
+which unit, as what) have their own list beside it, and so do the categories
+residents choose from, with their time limits."""
 
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin import messages
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.panels import FieldPanel, FieldRowPanel
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .forms import StaffPostForm, UnitForm
-from .models import StaffPost, Unit
+from .models import Category, StaffPost, Unit
 
 
 def indented_name(unit):
@@ -104,10 +106,33 @@ class StaffPostViewSet(ModelViewSet):
         return StaffPostForm
 
 
+class CategoryViewSet(ModelViewSet):
+    model = Category
+    name = "request_categories"
+    url_prefix = "service_requests/categories"
+    icon = "tag"
+    copy_view_enabled = False
+    sort_order_field = "sort_order"
+    list_display = [
+        "name",
+        Column("response_days", label=_("回应时限(工作日)")),
+        Column("resolution_days", label=_("办结时限(工作日)")),
+        BooleanColumn("reply_needs_approval", label=_("答复须审核")),
+        BooleanColumn("is_active", label=_("接受反映")),
+    ]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("response_days"), FieldPanel("resolution_days")]),
+        FieldPanel("reply_needs_approval"),
+        FieldPanel("is_active"),
+    ]
+
+
 class ServiceRequestsGroup(ViewSetGroup):
     menu_label = _("居民诉求")
     menu_icon = "mail"
-    items = (UnitViewSet, StaffPostViewSet)
+    items = (CategoryViewSet, UnitViewSet, StaffPostViewSet)
 
 
 @hooks.register("register_admin_viewset")

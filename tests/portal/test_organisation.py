@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from portal.core.groups import EDITORS, GRID_WORKERS
-from portal.service_requests.models import StaffPost, Unit
+from portal.service_requests.models import Category, StaffPost, Unit
 from tests.factories import log_in_verified
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +240,59 @@ def test_the_staff_list_names_each_unit_and_role(admin_client, tree):
     page = admin_client.get(POSTS).content.decode()
     assert "liu" in page and "第 1 网格" in page and "网格员" in page
     assert f"{POSTS}edit/" in page
+
+
+CATEGORIES = "/admin/service_requests/categories/"
+
+
+def category_form(**fields):
+    return {
+        "name": "噪音扰民",
+        "description": "夜间施工",
+        "response_days": 1,
+        "resolution_days": 3,
+        "is_active": "on",
+        **fields,
+    }
+
+
+def test_a_category_keeps_its_answer_and_resolution_times(admin_client):
+    response = admin_client.post(f"{CATEGORIES}new/", category_form(reply_needs_approval="on"))
+    assert response.status_code == 302
+    category = Category.objects.get()
+    assert (category.response_days, category.resolution_days) == (1, 3)
+    assert category.reply_needs_approval and category.is_active
+    page = admin_client.get(CATEGORIES).content.decode()
+    assert "噪音扰民" in page and "回应时限(工作日)" in page
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"resolution_days": 1, "response_days": 2}, "办结时限不能短于回应时限。"),
+        ({"response_days": 0}, "确保该值大于或等于1。"),
+        ({"resolution_days": 91}, "确保该值小于或等于90。"),
+        ({"name": ""}, "必需字段"),
+    ],
+)
+def test_a_category_with_impossible_times_is_refused(admin_client, fields, message):
+    response = admin_client.post(f"{CATEGORIES}new/", category_form(**fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Category.objects.exists()
+
+
+def test_the_database_refuses_resolving_before_answering():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Category.objects.create(name="其他", response_days=5, resolution_days=2)
+
+
+def test_the_demo_categories_are_seeded_once_in_order():
+    from demo import service_requests
+
+    service_requests.seed()
+    service_requests.seed()
+    names = list(Category.objects.values_list("name", flat=True))
+    assert names[:3] == ["噪音扰民", "装修扰民", "群租房"] and names[-1] == "其他"
+    assert len(names) == len(set(names)) == 8
+    assert Category.objects.get(name="群租房").reply_needs_approval

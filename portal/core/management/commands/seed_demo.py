@@ -18,7 +18,7 @@ def demo_loaders():
     source tree, never in an installed portal, so it is imported when the command
     runs and its absence is said plainly."""
     try:
-        from demo import campaigns, news, organisation, rooms, site, talks
+        from demo import campaigns, news, organisation, rooms, service_requests, site, talks
     except ModuleNotFoundError as error:
         if error.name != "demo":
             raise
@@ -26,7 +26,7 @@ def demo_loaders():
             "找不到演示内容(源代码根目录下的 demo/ 目录)。演示内容不随网站安装,"
             "请在源代码目录中运行本命令。"
         ) from error
-    return site, organisation, rooms, news, talks, campaigns
+    return site, organisation, service_requests, rooms, news, talks, campaigns
 
 
 class Command(BaseCommand):
@@ -53,11 +53,12 @@ class Command(BaseCommand):
             ) from error
 
     def seed(self, no_admin):
-        site, organisation, rooms, news, talks, campaigns = demo_loaders()
+        site, organisation, service_requests, rooms, news, talks, campaigns = demo_loaders()
         with transaction.atomic():
             home = site.seed_home()
             site.seed_pages(home)
             organisation.seed()
+            service_requests.seed()
             rooms.seed()
             news.seed(home)
             talks.seed(home)
