@@ -19,7 +19,7 @@ def seed():
         for community in district["communities"]:
             community_unit = child(district_unit, community["name"])
             grids += [
-                child(community_unit, f"第 {number} 网格")
+                child(community_unit, f"第{number}网格")
                 for number in range(1, community["grids"] + 1)
             ]
     seed_grid_workers(grids)

@@ -7,7 +7,7 @@ from portal.service_requests.models import Category
 
 def seed():
     for order, category in enumerate(content("service_requests")["categories"]):
-        fields = {key: value for key, value in category.items() if key != "name"}
+        fields = {key: value for key, value in category.items() if key != "code"}
         Category.objects.update_or_create(
-            name=category["name"], defaults={**fields, "sort_order": order}
+            code=category["code"], defaults={**fields, "sort_order": order}
         )

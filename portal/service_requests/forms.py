@@ -7,17 +7,19 @@ from .models import StaffPost, Unit
 
 
 class UnitChoiceField(forms.ModelChoiceField):
-    """Units in tree order, each indented under its parent and named with its level."""
+    """Units in tree order, each named with the units above it and its level."""
 
     def label_from_instance(self, unit):
-        indent = "\u3000" * (unit.depth - 1)
-        return f"{indent}{unit.name}({unit.level.label})"
+        if not hasattr(self, "_full_names"):
+            self._full_names = Unit.full_names()
+        return f"{self._full_names.get(unit.pk, unit.name)}({unit.level.label})"
 
 
 class UnitForm(forms.ModelForm):
     """A unit and where it sits. The first unit is the 街道 itself; every later
-    one goes under a unit one level up. A unit moves only to another parent of
-    its parent's level, so a 社区 stays a 社区 and a 网格 a 网格."""
+    one goes under a unit one level up. A unit moves only to a new parent of the
+    same level as its old one, so a 社区 stays a 社区 and a 网格 a 网格; what is
+    under it and the staff posted there move with it."""
 
     parent = UnitChoiceField(
         label=_("上级单位"),
@@ -64,10 +66,10 @@ class UnitForm(forms.ModelForm):
         parent = self.cleaned_data.get("parent")
         if unit.pk is None:
             return parent.add_child(instance=unit) if parent else Unit.add_root(instance=unit)
-        unit.save()
+        unit.save(update_fields=["name"])
         if parent is not None and parent.pk != self.current_parent.pk:
-            unit.move(parent, pos="last-child")
-        return Unit.objects.get(pk=unit.pk)
+            unit.move(parent, pos="last-child")  # treebeard reloads the moved unit
+        return unit
 
 
 class StaffPostForm(forms.ModelForm):
@@ -81,8 +83,8 @@ class StaffPostForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = Unit.objects.order_by("path")
-        without_post = Q(staff_post=None)
-        if self.instance.pk is not None:
-            without_post |= Q(pk=self.instance.user_id)
-        users = get_user_model().objects.filter(without_post, is_active=True)
+        # Active users without a post, and the post's own user even if inactive.
+        users = get_user_model().objects.filter(
+            Q(staff_post=None, is_active=True) | Q(pk=self.instance.user_id)
+        )
         self.fields["user"].queryset = users.order_by("username")

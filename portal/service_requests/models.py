@@ -40,7 +40,40 @@ class Unit(MP_Node):
         ]
 
     def __str__(self):
-        return self.name
+        if self.pk is None or self.depth <= 2:
+            return self.name
+        above = self.get_ancestors().filter(depth__gt=1).values_list("name", flat=True)
+        return " › ".join([*above, self.name])
+
+    @classmethod
+    def full_names(cls):
+        """Each unit's name below the 街道 with those of the units above it
+        (“第一管区 › 石岭路社区 › 第1网格”), by id, from one query: the demo alone
+        has ten grids called 第1网格."""
+        units = cls.objects.values_list("pk", "path", "name")
+        names = {path: name for _pk, path, name in units}
+        step = cls.steplen
+        return {
+            pk: " › ".join(names[path[:end]] for end in range(2 * step, len(path) + 1, step))
+            or names[path]
+            for pk, path, _name in units
+        }
+
+    def move(self, target, pos=None):
+        """Move under ``target`` (or beside it, for a sibling ``pos``) only where
+        the unit keeps its level: what is a 社区 stays a 社区."""
+        child_position = pos is not None and pos.endswith("-child")
+        new_depth = target.depth + 1 if child_position else target.depth
+        if new_depth != self.depth or (not child_position and target.is_root()):
+            raise ValueError("A unit moves only to another parent of its own parent's level.")
+        return super().move(target, pos)
+
+    def delete(self, *args, **kwargs):
+        """Delete a unit with nothing under it: treebeard would delete the whole
+        subtree with it."""
+        if not self.is_leaf():
+            raise ValueError("Delete or move the units under this one first.")
+        return super().delete(*args, **kwargs)
 
     @property
     def level(self):
@@ -88,7 +121,7 @@ class StaffPost(models.Model):
         verbose_name_plural = _("工作人员岗位")
 
     def __str__(self):
-        return f"{self.user.get_username()}({self.unit.name} · {self.get_role_display()})"
+        return f"{self.user.get_username()}({self.unit} · {self.get_role_display()})"
 
     def clean(self):
         level = self.ROLE_LEVELS.get(self.role)
@@ -103,20 +136,29 @@ class StaffPost(models.Model):
 
 class Category(models.Model):
     """What a request is about (噪音扰民, 群租房 …), chosen by the resident, with
-    the time the sub-district gives itself to answer and to resolve it."""
+    the time the sub-district gives itself to answer and to resolve it. ``code``
+    names the category to the outside world (Open311's service_code)."""
 
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    code = models.SlugField(
+        _("代码"),
+        max_length=30,
+        unique=True,
+        help_text=_(
+            "英文小写字母、数字和连字符,例如 noise;对外公开的数据用它标识类别,定下后不要再改。"
+        ),
+    )
     description = models.CharField(
         _("说明"),
         max_length=120,
         blank=True,
-        help_text=_("显示在居民的选择旁,帮他们选对类别,例如“夜间施工、装修噪音”。"),
+        help_text=_("显示在居民的选择旁,帮他们选对类别,例如“夜间施工、商铺外放”。"),
     )
     response_days = models.PositiveSmallIntegerField(
-        _("回应时限(工作日)"),
+        _("响应时限(工作日)"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text=_("收到后几个工作日内要首次回应居民。节假日和调休按法定日历计算。"),
+        help_text=_("收到后几个工作日内要首次响应居民。节假日和调休按后台“节假日安排”计算。"),
     )
     resolution_days = models.PositiveSmallIntegerField(
         _("办结时限(工作日)"),
@@ -130,7 +172,7 @@ class Category(models.Model):
         help_text=_("勾选后,这一类诉求的答复经街道督办审核后才发给居民。"),
     )
     is_active = models.BooleanField(
-        _("接受反映"), default=True, help_text=_("取消勾选后,居民不能再选这一类;已有诉求不受影响。")
+        _("居民可选"), default=True, help_text=_("取消勾选后,居民不能再选这一类;已有诉求照常办理。")
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
@@ -139,6 +181,10 @@ class Category(models.Model):
         verbose_name_plural = _("诉求类别")
         ordering = ["sort_order", "pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(response_days__gte=1),
+                name="answered_within_a_working_day_or_more",
+            ),
             models.CheckConstraint(
                 condition=models.Q(resolution_days__gte=models.F("response_days")),
                 name="resolved_no_sooner_than_answered",
@@ -154,4 +200,4 @@ class Category(models.Model):
             and self.resolution_days is not None
             and self.resolution_days < self.response_days
         ):
-            raise ValidationError({"resolution_days": _("办结时限不能短于回应时限。")})
+            raise ValidationError({"resolution_days": _("办结时限不能短于响应时限。")})

@@ -6,25 +6,31 @@ which unit, as what) have their own list beside it, and so do the categories
 residents choose from, with their time limits."""
 
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
-from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
 
 from .forms import StaffPostForm, UnitForm
 from .models import Category, StaffPost, Unit
 
 
-def indented_name(unit):
-    return "\u3000" * (unit.depth - 1) + unit.name
-
-
 class UnitIndexView(generic.IndexView):
+    """The whole tree on one page, in tree order, each unit named with the units
+    above it, so the hierarchy is in the text and not only in the layout."""
+
     default_ordering = "path"
+    paginate_by = 500
+
+    @cached_property
+    def full_names(self):
+        return Unit.full_names()
 
     @property
     def columns(self):
@@ -32,26 +38,38 @@ class UnitIndexView(generic.IndexView):
             TitleColumn(
                 "name",
                 label=_("名称"),
-                accessor=indented_name,
+                accessor=lambda unit: self.full_names[unit.pk],
                 url_name=self.edit_url_name,
-                sort_key="path",
             ),
             Column("level", label=_("层级"), accessor=lambda unit: unit.level.label),
             Column("numchild", label=_("下级单位数")),
         ]
 
 
-class UnitFormMixin:
+class UnitCreateView(generic.CreateView):
     def save_instance(self):
-        return self.form.save_unit()
+        unit = self.form.save_unit()
+        log(instance=unit, action="wagtail.create", user=self.request.user)
+        return unit
 
 
-class UnitCreateView(UnitFormMixin, generic.CreateView):
-    pass
-
-
-class UnitEditView(UnitFormMixin, generic.EditView):
-    pass
+class UnitEditView(generic.EditView):
+    def save_instance(self):
+        old_parent = self.form.current_parent
+        unit = self.form.save_unit()
+        log(instance=unit, action="wagtail.edit", user=self.request.user)
+        new_parent = unit.get_parent()
+        if old_parent is not None and new_parent.pk != old_parent.pk:
+            log(
+                instance=unit,
+                action="wagtail.move",
+                user=self.request.user,
+                data={
+                    "source": {"id": old_parent.pk, "title": str(old_parent)},
+                    "destination": {"id": new_parent.pk, "title": str(new_parent)},
+                },
+            )
+        return unit
 
 
 class UnitDeleteView(generic.DeleteView):
@@ -89,21 +107,43 @@ class UnitViewSet(ModelViewSet):
         return UnitForm
 
 
+class StaffPostIndexView(generic.IndexView):
+    @cached_property
+    def full_names(self):
+        return Unit.full_names()
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("user")
+
+    @property
+    def columns(self):
+        return [
+            TitleColumn("user", label=_("工作人员"), url_name=self.edit_url_name),
+            Column(
+                "unit", label=_("所属单位"), accessor=lambda post: self.full_names[post.unit_id]
+            ),
+            Column("role", label=_("岗位"), accessor="get_role_display"),
+        ]
+
+
 class StaffPostViewSet(ModelViewSet):
     model = StaffPost
     name = "staff_posts"
     url_prefix = "service_requests/staff-posts"
     icon = "user"
     copy_view_enabled = False
-    list_display = [
-        TitleColumn("user", label=_("工作人员"), url_name="staff_posts:edit"),
-        Column("unit", label=_("所属单位")),
-        Column("role", label=_("岗位"), accessor="get_role_display"),
-    ]
+    index_view_class = StaffPostIndexView
     list_filter = ["role"]
 
     def get_form_class(self, for_update=False):
         return StaffPostForm
+
+
+def yes_or_no(field_name):
+    def accessor(category):
+        return _("是") if getattr(category, field_name) else _("否")
+
+    return accessor
 
 
 class CategoryViewSet(ModelViewSet):
@@ -115,13 +155,19 @@ class CategoryViewSet(ModelViewSet):
     sort_order_field = "sort_order"
     list_display = [
         "name",
-        Column("response_days", label=_("回应时限(工作日)")),
+        Column("code", label=_("代码")),
+        Column("response_days", label=_("响应时限(工作日)")),
         Column("resolution_days", label=_("办结时限(工作日)")),
-        BooleanColumn("reply_needs_approval", label=_("答复须审核")),
-        BooleanColumn("is_active", label=_("接受反映")),
+        # Words, not Wagtail's tick icons, whose hidden text reads “True” in English.
+        Column(
+            "reply_needs_approval",
+            label=_("答复须督办审核"),
+            accessor=yes_or_no("reply_needs_approval"),
+        ),
+        Column("is_active", label=_("居民可选"), accessor=yes_or_no("is_active")),
     ]
     panels = [
-        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("code")]),
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("response_days"), FieldPanel("resolution_days")]),
         FieldPanel("reply_needs_approval"),
