@@ -35,6 +35,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from portal.core.groups import COORDINATORS
+from portal.core.privacy import mask_mobile, mobile_digests, normalise_mobile
 from portal.core.workdays import DayKind, days_between
 
 from . import audit
@@ -44,7 +45,6 @@ from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .formatting import spreadsheet_time, staff_moment, staff_session, weekday
 from .forms import MOBILE_PATTERN
 from .models import LOCAL_TZ, Booking, Closure, Counsellor, Room
-from .privacy import mask_mobile, mobile_digests, normalise_mobile
 
 
 def is_coordinator(user):

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal.core.privacy import mobile_digest
+
 from . import conf
 from .availability import Availability, Refusal
 from .formatting import short_moment
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
-from .privacy import mobile_digest
 
 REFERENCE_DIGITS = 8
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.forms import OneTimeCodeField
+from portal.core.privacy import normalise_mobile
 
 from .formatting import time_range
 from .models import Booking
-from .privacy import normalise_mobile
 
 ONE_YEAR = datetime.timedelta(days=366)
 MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"

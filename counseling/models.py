@@ -15,9 +15,10 @@ from schedule.models import Calendar, Event, Rule
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
-from .fields import EncryptedTextField
+from portal.core.fields import EncryptedTextField
+from portal.core.privacy import mobile_digest, mobile_digests
+
 from .formatting import LOCAL_TZ, staff_moment
-from .privacy import mobile_digest, mobile_digests
 
 
 def reference_display(reference):
@@ -524,7 +525,7 @@ class Booking(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.CONFIRMED, db_index=True
     )
-    # The resident's details are encrypted at rest (counseling.privacy); the
+    # The resident's details are encrypted at rest (portal.core.privacy); the
     # mobile is found through its keyed hash, kept up to date by save().
     name = EncryptedTextField(_("称呼"))
     mobile = EncryptedTextField(_("手机号码"))

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from portal.core.privacy import scrub
+
 from . import conf
 from .formatting import full_moment
-from .privacy import scrub
 from .sms import get_backend
 
 logger = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ The limits are the knob RATE_LIMITS (counseling.conf): for each action and
 key, at most N attempts per window of S seconds."""
 
 from portal.core.clients import client_key
+from portal.core.privacy import mobile_digest
 from portal.core.ratelimit import count_attempt, refund_attempt
 
 from . import conf
-from .privacy import mobile_digest
 
 
 def attempt(action, kind, value):

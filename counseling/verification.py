@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.core.clients import client_key
+from portal.core.privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
 
 from . import conf, ratelimit
 from .models import MobileCode
-from .privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
 from .sms import SmsError, get_backend
 
 CODE_DIGITS = 6

@@ -22,7 +22,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import conf, privacy, ratelimit, verification
+from portal.core import privacy
+
+from . import conf, ratelimit, verification
 from .availability import Availability, DayKind, listed_rooms
 from .booking import (
     BookingRefused,

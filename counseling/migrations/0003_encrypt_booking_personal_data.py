@@ -1,12 +1,12 @@
 """Encrypt residents' details at rest and find bookings by a keyed hash of the
-mobile (counseling.privacy). The columns first become plain text wide enough
+mobile (portal.core.privacy). The columns first become plain text wide enough
 for a token, existing rows are encrypted and hashed, then the fields become
 encrypted fields (no schema change). Reversible: the reverse decrypts."""
 
 from django.db import migrations, models
 
-import counseling.fields
-from counseling import privacy
+import portal.core.fields
+from portal.core import privacy
 
 PERSONAL_FIELDS = ("name", "mobile", "email", "note", "cancel_reason")
 
@@ -72,24 +72,24 @@ class Migration(migrations.Migration):
         migrations.AlterField("booking", "cancel_reason", plain("取消原因")),
         migrations.RunPython(encrypt_rows, decrypt_rows),
         migrations.AlterField(
-            "booking", "name", counseling.fields.EncryptedTextField(verbose_name="称呼")
+            "booking", "name", portal.core.fields.EncryptedTextField(verbose_name="称呼")
         ),
         migrations.AlterField(
-            "booking", "mobile", counseling.fields.EncryptedTextField(verbose_name="手机号码")
+            "booking", "mobile", portal.core.fields.EncryptedTextField(verbose_name="手机号码")
         ),
         migrations.AlterField(
             "booking",
             "email",
-            counseling.fields.EncryptedTextField(blank=True, verbose_name="电子邮箱"),
+            portal.core.fields.EncryptedTextField(blank=True, verbose_name="电子邮箱"),
         ),
         migrations.AlterField(
             "booking",
             "note",
-            counseling.fields.EncryptedTextField(blank=True, verbose_name="困扰简述"),
+            portal.core.fields.EncryptedTextField(blank=True, verbose_name="困扰简述"),
         ),
         migrations.AlterField(
             "booking",
             "cancel_reason",
-            counseling.fields.EncryptedTextField(blank=True, verbose_name="取消原因"),
+            portal.core.fields.EncryptedTextField(blank=True, verbose_name="取消原因"),
         ),
     ]

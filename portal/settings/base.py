@@ -394,7 +394,7 @@ def development_key(purpose):
     return base64.urlsafe_b64encode(digest).decode()
 
 
-# Residents' booking data is encrypted at rest (counseling.privacy): the first
+# Residents' personal data is encrypted at rest (portal.core.privacy): the first
 # data key encrypts, all decrypt; the lookup key hashes mobiles for finding a
 # booking. Development and tests use fixed keys; production.py requires both.
 BOOKING_DATA_KEYS = keys_from_env("BOOKING_DATA_KEY") or [development_key("booking-data")]

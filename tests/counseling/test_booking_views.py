@@ -25,7 +25,7 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
-from counseling.privacy import normalise_mobile
+from portal.core.privacy import normalise_mobile
 from tests.factories import enter_sms_code, prove_mobile, sms_code
 
 pytestmark = pytest.mark.django_db

@@ -33,10 +33,10 @@ from counseling.models import (
     MobileCode,
     Notification,
 )
-from counseling.privacy import mobile_digest
 from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
 from portal.core.models import SiteSettings, WorkerHeartbeat
+from portal.core.privacy import mobile_digest
 from portal.core.worker import reclaim_stale_tasks
 from tests.counseling import fault_worker
 from tests.factories import enter_sms_code, make_open_room, prove_mobile, sms_code

@@ -18,9 +18,9 @@ from django.utils import timezone
 from counseling import sms
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, Notification
-from counseling.privacy import mask_mobile
 from counseling.sms import SmsError
 from portal.core.groups import COORDINATORS
+from portal.core.privacy import mask_mobile
 from tests.counseling.test_access_matrix import log_in_staff, make_staff
 from tests.factories import enter_sms_code, make_weekday_room, prove_mobile, sms_code
 

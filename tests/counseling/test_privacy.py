@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from counseling import booking as service
-from counseling import privacy
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, Notification
 from counseling.sms import SmsError
+from portal.core import privacy
 from tests.counseling.test_access_matrix import log_in_staff, make_staff
 from tests.factories import make_weekday_room, prove_mobile
 

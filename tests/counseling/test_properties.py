@@ -24,8 +24,8 @@ from counseling.models import (
     MobileCode,
     Notification,
 )
-from counseling.privacy import normalise_mobile
 from counseling.views import SESSION_KEY
+from portal.core.privacy import normalise_mobile
 from tests.factories import make_open_room, sms_code
 from tests.strategies import PROPERTY_SETTINGS, has_chinese, param_values
 

@@ -14,11 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import conf, privacy, sms
+from counseling import conf, sms
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, MobileCode
 from counseling.verification import mark_verified, verified_for
 from counseling.views import PENDING_BOOKING_KEY
+from portal.core import privacy
 from tests.factories import make_open_room, sms_code
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """A model field that keeps its text encrypted in the database (see
-counseling.privacy). The model sees plain text; the database only Fernet tokens."""
+portal.core.privacy). The model sees plain text; the database only Fernet tokens."""
 
 from django.core.exceptions import FieldError
 from django.db import models
@@ -16,7 +16,7 @@ class EmptyOnlyExact(Exact):
         if self.rhs != "":
             raise FieldError(
                 f"{self.lhs.target.name} is encrypted: compare it only with an empty "
-                "string, or find bookings by mobile through mobile_hash."
+                "string, or find rows by mobile through their mobile hash."
             )
         return super().get_prep_lookup()
 

@@ -1,14 +1,18 @@
-"""Residents' personal data at rest and in logs: encryption of booking fields,
-the keyed hash that finds a booking by mobile, and masking for anything printed.
+"""Residents' personal data at rest and in logs: encryption of the fields that
+hold it (bookings now, requests next), the keyed hash that finds a resident's
+rows by mobile, and masking for anything printed.
 
-Booking fields are Fernet tokens (AES-128-CBC with HMAC-SHA256, from the
+Such fields are Fernet tokens (AES-128-CBC with HMAC-SHA256, from the
 `cryptography` package) under the keys in settings.BOOKING_DATA_KEYS: the first
 encrypts, every key decrypts, so a key is rotated by putting a new one first and
 running `manage.py rotate_booking_keys`. A token is different each time, so the
 database cannot compare values; a booking is found by mobile through
 HMAC-SHA256 of the normalised mobile under settings.BOOKING_LOOKUP_KEYS (a
 separate key, so the lookup column alone reveals nothing and a leaked lookup key
-decrypts nothing). Both settings come from the environment in production."""
+decrypts nothing). Both settings come from the environment in production. The
+module lives in core so every section that keeps residents' details uses the
+same keys and the same rules; counseling uses it, and nothing here knows
+counseling."""
 
 import hashlib
 import hmac
