@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.groups import GRID_WORKERS
+
 from .models import StaffPost, Unit
 
 
@@ -88,3 +90,19 @@ class StaffPostForm(forms.ModelForm):
             Q(staff_post=None, is_active=True) | Q(pk=self.instance.user_id)
         )
         self.fields["user"].queryset = users.order_by("username")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        user, role = cleaned_data.get("user"), cleaned_data.get("role")
+        if (
+            role == StaffPost.Role.GRID_WORKER
+            and user is not None
+            and not user.groups.filter(name=GRID_WORKERS).exists()
+        ):
+            # The group is what lets them sign in and watch the grid workers' talks.
+            self.add_error(
+                "user",
+                _("请先在“设置 → 用户”里把 %(user)s 加入“网格员”分组。")
+                % {"user": user.get_username()},
+            )
+        return cleaned_data

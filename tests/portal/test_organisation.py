@@ -239,7 +239,7 @@ def test_the_list_shows_the_whole_tree_in_order_with_each_level(admin_client, tr
 
 
 def test_a_grid_worker_is_posted_to_a_grid_and_a_supervisor_to_the_subdistrict(admin_client, tree):
-    worker, supervisor = staff("liu"), staff("zhang")
+    worker, supervisor = staff("liu", GRID_WORKERS), staff("zhang")
     response = admin_client.post(
         f"{POSTS}new/", {"user": worker.pk, "unit": tree["shiling"].pk, "role": "grid_worker"}
     )
@@ -262,6 +262,15 @@ def test_a_grid_worker_is_posted_to_a_grid_and_a_supervisor_to_the_subdistrict(a
         ("liu", "第一管区 › 石岭路社区 › 第1网格"),
         ("zhang", "金家岭街道"),
     }
+
+
+def test_a_grid_worker_post_needs_the_grid_workers_group(admin_client, tree):
+    outsider = staff("sun")
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": outsider.pk, "unit": tree["grid"].pk, "role": "grid_worker"}
+    )
+    assert "请先在“设置 → 用户”里把 sun 加入“网格员”分组。" in response.content.decode()
+    assert not StaffPost.objects.exists()
 
 
 def test_a_handler_may_work_at_any_level_but_holds_one_post(admin_client, tree):
