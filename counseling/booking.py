@@ -4,7 +4,6 @@ the slot inside a transaction that holds the room: a row lock on PostgreSQL
 of SQLite's IMMEDIATE transactions."""
 
 import datetime
-import secrets
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -13,14 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.core.privacy import mobile_digest
+from portal.core.references import new_reference
 
 from . import conf
 from .availability import Availability, Refusal
 from .formatting import short_moment
 from .models import LOCAL_TZ, Booking, Notification, Room
 from .notifications import notify
-
-REFERENCE_DIGITS = 8
 
 
 class BookingRefused(Exception):
@@ -59,14 +57,6 @@ def refusal_message(refusal, room):
         Refusal.TAKEN: _("这个时段刚刚被别人预约了,请选择其他时段。"),
         Refusal.NOT_A_SLOT: _("请选择页面上列出的可预约时段。"),
     }[refusal]
-
-
-def new_reference():
-    """Eight digits, read aloud in two groups of four."""
-    while True:
-        reference = "".join(secrets.choice("0123456789") for _ in range(REFERENCE_DIGITS))
-        if reference[0] != "0" and not Booking.objects.filter(reference=reference).exists():
-            return reference
 
 
 def _locked_room(room):
@@ -125,7 +115,7 @@ def create_booking(
         _refuse_over_mobile_limit(mobile, now)
         slot = _free_slot(room, starts_at, now)
         booking = Booking(
-            reference=new_reference(),
+            reference=new_reference(Booking.objects),
             room=room,
             counsellor_id=slot.counsellor_id,
             starts_at=slot.start,

@@ -17,14 +17,9 @@ from wagtail.search import index
 
 from portal.core.fields import EncryptedTextField
 from portal.core.privacy import mobile_digest, mobile_digests
+from portal.core.references import reference_display
 
 from .formatting import LOCAL_TZ, staff_moment
-
-
-def reference_display(reference):
-    """Two groups of four digits, easy to read aloud: 2041 7736."""
-    return f"{reference[:4]} {reference[4:]}"
-
 
 WEEKDAYS = [
     ("MO", _("周一")),

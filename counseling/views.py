@@ -23,6 +23,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.core import privacy
+from portal.core.references import reference_display
 
 from . import conf, ratelimit, verification
 from .availability import Availability, DayKind, listed_rooms
@@ -38,7 +39,7 @@ from .booking import (
 from .formatting import at, day_label, full_day_label, full_moment, moment, session, time_range
 from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm
 from .ics import booking_calendar
-from .models import LOCAL_TZ, Booking, Closure, reference_display
+from .models import LOCAL_TZ, Booking, Closure
 
 SESSION_KEY = "yuyue_booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.

@@ -12,6 +12,7 @@ from counseling import booking as service
 from counseling.availability import Availability
 from counseling.booking import BookingRefused
 from counseling.models import LOCAL_TZ, Booking, Closure, Notification
+from portal.core import references
 from tests.factories import make_weekday_room
 from tests.outages import other_connection, postgres_only
 
@@ -187,7 +188,7 @@ class TestCreate:
     def test_a_reference_never_starts_with_zero_nor_repeats_one_in_use(self, room, monkeypatch):
         taken = book(room, at(MONDAY, "09:00")).reference
         drawn = iter("01234567" + taken + "76543210")
-        monkeypatch.setattr(service.secrets, "choice", lambda digits: next(drawn))
+        monkeypatch.setattr(references.secrets, "choice", lambda digits: next(drawn))
         booking = book(room, at(MONDAY, "10:00"), mobile="13900000000")
         assert booking.reference == "76543210"
 
