@@ -171,3 +171,45 @@ def demo_page_urls():
         "search": "/search/?q=心理",
         "counselling rooms": "/counseling/",
     }
+
+
+def make_organisation():
+    """A small organisation with a member of staff at each post: 街道 (a
+    supervisor) → 第一管区 (a head) → 石岭路社区 (a handler) → 第1网格 and
+    第2网格 (a grid worker each), and 第二管区 → 海岸社区 (a handler). Returns a
+    namespace of units and users, and the category 噪音扰民."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from portal.core.groups import GRID_WORKERS
+    from portal.service_requests.models import Category, StaffPost, Unit
+
+    org = SimpleNamespace()
+    org.subdistrict = Unit.add_root(name="金家岭街道")
+    org.first = org.subdistrict.add_child(name="第一管区")
+    org.shiling = org.first.add_child(name="石岭路社区")
+    org.grid = org.shiling.add_child(name="第1网格")
+    org.other_grid = org.shiling.add_child(name="第2网格")
+    org.second = org.subdistrict.add_child(name="第二管区")
+    org.haian = org.second.add_child(name="海岸社区")
+    Role = StaffPost.Role
+    users = get_user_model().objects
+    for name, unit, role in [
+        ("supervisor", org.subdistrict, Role.SUPERVISOR),
+        ("first_head", org.first, Role.HEAD),
+        ("shiling_handler", org.shiling, Role.HANDLER),
+        ("grid_worker", org.grid, Role.GRID_WORKER),
+        ("other_grid_worker", org.other_grid, Role.GRID_WORKER),
+        ("haian_handler", org.haian, Role.HANDLER),
+    ]:
+        user = users.create_user(username=name, password="x" * 16, is_staff=True)
+        if role == Role.GRID_WORKER:
+            user.groups.add(Group.objects.get(name=GRID_WORKERS))
+        StaffPost.objects.create(user=user, unit=unit, role=role)
+        setattr(org, name, user)
+    org.noise = Category.objects.create(
+        name="噪音扰民", code="noise", response_days=1, resolution_days=5
+    )
+    return org

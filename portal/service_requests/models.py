@@ -4,8 +4,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from treebeard.mp_tree import MP_Node
+
+from portal.core.fields import EncryptedTextField
+from portal.core.privacy import mobile_digest, mobile_digests
+from portal.core.references import reference_display
 
 
 class Unit(MP_Node):
@@ -201,3 +207,359 @@ class Category(models.Model):
             and self.resolution_days < self.response_days
         ):
             raise ValidationError({"resolution_days": _("办结时限不能短于响应时限。")})
+
+
+class ServiceRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The requests `user` may see: those handled in their unit's subtree (a
+        grid worker's grid, a 社区 with its grids, the whole 街道 for a
+        supervisor); none for staff without a post."""
+        if user.is_superuser:
+            return self
+        post = post_of(user)
+        if post is None:
+            return self.none()
+        return self.filter(unit__path__startswith=post.unit.path)
+
+    def open(self):
+        return self.filter(state__in=ServiceRequest.OPEN_STATES)
+
+    def overdue(self, today):
+        """Open requests past a due date: no first response by its day, or not
+        resolved by its day."""
+        return self.open().filter(
+            models.Q(responded_at__isnull=True, response_due_on__lt=today)
+            | models.Q(resolution_due_on__lt=today)
+        )
+
+    def due_on(self, day):
+        """Open requests whose first response or resolution falls due on `day`."""
+        return self.open().filter(
+            models.Q(responded_at__isnull=True, response_due_on=day)
+            | models.Q(resolution_due_on=day)
+        )
+
+    def for_mobile(self, mobile):
+        return self.filter(mobile_hash__in=mobile_digests(mobile))
+
+
+def post_of(user):
+    """The user's StaffPost, or None."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.staff_post
+    except StaffPost.DoesNotExist:
+        return None
+
+
+class ServiceRequest(ConcurrentTransitionMixin, models.Model):
+    """A resident's request (诉求) as a work order. Its state changes only
+    through the transitions below, and only portal.service_requests.handling
+    calls them: inside a transaction on the locked row, with the change written
+    to the request's trail (RequestEvent). The fields here are the order as it
+    stands; the trail is how it got there."""
+
+    shown_on_pages = False  # portal.core.pagecache: public pages never show one
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("待签收")
+        ASSIGNED = "assigned", _("已派单")
+        IN_PROGRESS = "in_progress", _("办理中")
+        ESCALATED = "escalated", _("已上报")
+        AWAITING_APPROVAL = "awaiting_approval", _("答复待审核")
+        REPLIED = "replied", _("已答复")
+        REOPENED = "reopened", _("重办")
+        CLOSED = "closed", _("已办结")
+        MERGED = "merged", _("已合并")
+        REJECTED = "rejected", _("不予受理")
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+        DISSATISFIED = "dissatisfied", _("不满意")
+
+    # Waiting for a unit to take the request on (签收).
+    WAITING_STATES = (State.RECEIVED, State.ASSIGNED, State.ESCALATED, State.REOPENED)
+    # Still to be answered: a unit may pass it on, merge or reject it.
+    UNANSWERED_STATES = (*WAITING_STATES, State.IN_PROGRESS)
+    OPEN_STATES = (*UNANSWERED_STATES, State.AWAITING_APPROVAL, State.REPLIED)
+    FINAL_STATES = (State.CLOSED, State.MERGED, State.REJECTED)
+    # A second 不满意 closes the request: it is counted and the supervisor told,
+    # but it does not go round again.
+    ROUNDS = 2
+
+    reference = models.CharField(_("诉求编号"), max_length=8, unique=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("类别")
+    )
+    place = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("发生地"),
+        help_text=_("居民选的管区或社区。"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="requests", verbose_name=_("承办单位")
+    )
+    state = FSMField(
+        _("状态"),
+        max_length=20,
+        choices=State.choices,
+        default=State.RECEIVED,
+        protected=True,
+        db_index=True,
+    )
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=1)
+
+    # What the resident told us: encrypted at rest (portal.core.privacy).
+    description = EncryptedTextField(_("诉求内容"))
+    address = EncryptedTextField(_("详细地址"))
+    name = EncryptedTextField(_("称呼"), blank=True)
+    mobile = EncryptedTextField(_("手机号码"))
+    mobile_hash = models.CharField(
+        _("手机号码查找码"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    email = EncryptedTextField(_("电子邮箱"), blank=True)
+    publish_consent_at = models.DateTimeField(_("同意匿名公开的时间"), null=True, blank=True)
+    # Keyed hash of mobile, category and text: the same report posted twice
+    # within minutes makes one request.
+    submission_hash = models.CharField(max_length=64, db_index=True, editable=False)
+
+    received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
+    response_due_on = models.DateField(_("响应期限"))
+    resolution_due_on = models.DateField(_("办结期限"))
+    responded_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    reply = EncryptedTextField(_("答复"), blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    rejection_reason = EncryptedTextField(_("不予受理的理由"), blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("合并到"),
+    )
+    rating = models.CharField(_("评价"), max_length=20, choices=Rating.choices, blank=True)
+    rating_comment = EncryptedTextField(_("评价意见"), blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("诉求工单")
+        verbose_name_plural = _("诉求工单")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolution_due_on__gte=models.F("response_due_on")),
+                name="request_resolved_no_sooner_than_answered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(round__gte=1, round__lte=2), name="request_two_rounds_at_most"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference_display} {self.category}"
+
+    def save(self, *args, **kwargs):
+        self.mobile_hash = mobile_digest(self.mobile) if self.mobile else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "mobile" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "mobile_hash"}
+        super().save(*args, **kwargs)
+
+    @property
+    def reference_display(self):
+        return reference_display(self.reference)
+
+    @property
+    def is_open(self):
+        return self.state in self.OPEN_STATES
+
+    def is_overdue(self, today):
+        return self.is_open and (
+            (self.responded_at is None and self.response_due_on < today)
+            or self.resolution_due_on < today
+        )
+
+    def has_unit_above(self):
+        return self.unit.depth > 1
+
+    # The transitions. Each changes this row only; handling.py locks the row,
+    # checks who may act, saves and writes the trail.
+
+    @transition(field=state, source=UNANSWERED_STATES, target=State.ASSIGNED)
+    def assign(self, unit):
+        self.unit = unit
+
+    @transition(field=state, source=WAITING_STATES, target=State.IN_PROGRESS)
+    def accept(self, now):
+        self.responded_at = self.responded_at or now
+
+    @transition(
+        field=state,
+        source=UNANSWERED_STATES,
+        target=State.ESCALATED,
+        conditions=[has_unit_above],
+    )
+    def escalate(self):
+        self.unit = self.unit.get_parent()
+
+    @transition(
+        field=state,
+        source=State.IN_PROGRESS,
+        target=RETURN_VALUE(State.AWAITING_APPROVAL, State.REPLIED),
+    )
+    def submit_reply(self, text, now):
+        self.reply = text
+        if self.category.reply_needs_approval:
+            return self.State.AWAITING_APPROVAL
+        self.replied_at = now
+        return self.State.REPLIED
+
+    @transition(field=state, source=State.AWAITING_APPROVAL, target=State.REPLIED)
+    def approve_reply(self, now):
+        self.replied_at = now
+
+    @transition(field=state, source=State.AWAITING_APPROVAL, target=State.IN_PROGRESS)
+    def return_reply(self):
+        pass
+
+    @transition(
+        field=state, source=State.REPLIED, target=RETURN_VALUE(State.CLOSED, State.REOPENED)
+    )
+    def rate(self, rating, comment, now):
+        self.rating, self.rating_comment, self.rated_at = rating, comment, now
+        if rating == self.Rating.DISSATISFIED and self.round < self.ROUNDS:
+            self.round += 1
+            self.replied_at = None
+            return self.State.REOPENED
+        self.closed_at = now
+        return self.State.CLOSED
+
+    @transition(field=state, source=State.REPLIED, target=State.CLOSED)
+    def close_unrated(self, now):
+        self.closed_at = now
+
+    @transition(field=state, source=UNANSWERED_STATES, target=State.MERGED)
+    def merge_into(self, original, now):
+        self.duplicate_of = original
+        self.closed_at = now
+
+    @transition(field=state, source=UNANSWERED_STATES, target=State.REJECTED)
+    def reject(self, reason, now):
+        self.rejection_reason = reason
+        self.responded_at = self.responded_at or now
+        self.closed_at = now
+
+
+class RequestEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("A request's trail is append-only.")
+
+    def delete(self):
+        raise TypeError("A request's trail is append-only.")
+
+
+class RequestEvent(models.Model):
+    """One line of a request's trail (追溯核查): a transition, an assignment, an
+    internal note or a reply, with who, when and why. Rows are only ever added:
+    saving an existing row, updating or deleting raises."""
+
+    shown_on_pages = False  # portal.core.pagecache: public pages never show one
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("收到诉求")
+        ASSIGNED = "assigned", _("派单")
+        ACCEPTED = "accepted", _("签收办理")
+        ESCALATED = "escalated", _("上报上级")
+        NOTE = "note", _("内部备注")
+        REPLY_SUBMITTED = "reply_submitted", _("答复送审")
+        REPLY_RETURNED = "reply_returned", _("答复退回修改")
+        REPLIED = "replied", _("答复居民")
+        RATED = "rated", _("居民评价")
+        CLOSED = "closed", _("办结")
+        MERGED = "merged", _("合并为重复诉求")
+        REJECTED = "rejected", _("不予受理")
+
+    # What the resident's timeline shows; notes, escalation reasons and the
+    # approval round are internal.
+    PUBLIC_KINDS = (
+        Kind.RECEIVED,
+        Kind.ASSIGNED,
+        Kind.ACCEPTED,
+        Kind.ESCALATED,
+        Kind.REPLIED,
+        Kind.RATED,
+        Kind.CLOSED,
+        Kind.MERGED,
+        Kind.REJECTED,
+    )
+
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.PROTECT, related_name="events", verbose_name=_("诉求")
+    )
+    kind = models.CharField(_("事项"), max_length=20, choices=Kind.choices)
+    from_state = models.CharField(
+        _("原状态"), max_length=20, choices=ServiceRequest.State.choices, blank=True
+    )
+    to_state = models.CharField(
+        _("新状态"), max_length=20, choices=ServiceRequest.State.choices, blank=True
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("承办单位"),
+        help_text=_("事项发生时承办的单位。"),
+    )
+    to_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("转至单位"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("经办人"),
+    )
+    # Kept as written at the time: the trail still says who acted after the
+    # account is renamed or removed. Empty for the resident and the system.
+    actor_name = models.CharField(_("经办人账号"), max_length=150, blank=True)
+    text = EncryptedTextField(_("内容或理由"), blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    objects = RequestEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("A request's trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("A request's trail is append-only.")
+
+    @property
+    def is_public(self):
+        return self.kind in self.PUBLIC_KINDS

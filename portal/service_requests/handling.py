@@ -1,0 +1,425 @@
+"""The only code that creates residents' requests or changes one. Each change
+takes the request's row lock inside a transaction (SQLite's IMMEDIATE
+transactions serialise writers the same way), checks that the state still
+allows it and that the member of staff may do it, makes the transition and
+writes it to the request's trail, all or nothing. django-fsm's optimistic
+check on the state column is a second guard: a save from a stale copy raises
+instead of overwriting what someone else did.
+
+Who may do what (三级办理):
+
+- everyone with a post sees and acts on the requests of their unit's subtree:
+  a grid worker their grid, a 社区 its grids, a 管区 its 社区 and grids, the
+  街道 everything;
+- anyone who sees a waiting request may take it on (签收), add internal notes,
+  answer it once it is theirs, and pass it one level up with a reason (上报);
+- handlers and heads may also pass a request down to a unit of their subtree,
+  merge a duplicate into an earlier request and reject what is out of scope
+  with a reason the resident reads; grid workers settle or pass up;
+- the 街道's supervisors (and superusers) may send a request to any unit and
+  approve the replies of the categories that ask for approval.
+"""
+
+import datetime
+from contextlib import contextmanager
+from enum import StrEnum
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from portal.core.privacy import keyed_hash, normalise_mobile
+from portal.core.references import new_reference
+from portal.core.workdays import add_working_days
+
+from .models import RequestEvent, ServiceRequest, StaffPost, post_of
+
+State = ServiceRequest.State
+Kind = RequestEvent.Kind
+
+# The same report (mobile, category and text) posted again within this time
+# is the first one: a resident pressing 提交 twice makes one request.
+DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
+# A reply the resident has not rated within this time closes on its own.
+RATING_WINDOW = datetime.timedelta(days=7)
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    NOTE = "note"
+    REPLY = "reply"
+    APPROVE = "approve"
+    RETURN = "return"
+    MERGE = "merge"
+    REJECT = "reject"
+
+
+class RequestRefused(Exception):
+    """A change that cannot be made; `message` is for the person who tried."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def fingerprint(mobile, category, description):
+    """A keyed hash of who reported what, to recognise the same report twice."""
+    text = " ".join(description.split())
+    return keyed_hash(f"{normalise_mobile(mobile)}|{category.pk}|{text}")
+
+
+def _serialise_on(key):
+    """Hold a transaction-scoped advisory lock on PostgreSQL (SQLite has one
+    writer), so two identical posts at once cannot both find no earlier one."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:15], 16)])
+
+
+def receive(
+    *,
+    category,
+    place,
+    description,
+    address,
+    mobile,
+    name="",
+    email="",
+    publish_consent=False,
+    now=None,
+):
+    """Record a resident's request at the unit they chose (a 社区, or a 管区 when
+    they did not know which 社区), with its due dates counted in working days
+    from the day it arrived. Returns (request, created): the same report posted
+    again within DUPLICATE_WINDOW gives back the first one."""
+    now = now or timezone.now()
+    submission = fingerprint(mobile, category, description)
+    with transaction.atomic():
+        _serialise_on(submission)
+        earlier = ServiceRequest.objects.filter(
+            submission_hash=submission, received_at__gte=now - DUPLICATE_WINDOW
+        ).first()
+        if earlier is not None:
+            return earlier, False
+        received_on = timezone.localdate(now)
+        request = ServiceRequest.objects.create(
+            reference=new_reference(ServiceRequest.objects),
+            category=category,
+            place=place,
+            unit=place,
+            description=description,
+            address=address,
+            name=name,
+            mobile=mobile,
+            email=email,
+            publish_consent_at=now if publish_consent else None,
+            submission_hash=submission,
+            received_at=now,
+            response_due_on=add_working_days(received_on, category.response_days),
+            resolution_due_on=add_working_days(received_on, category.resolution_days),
+        )
+        _record(request, Kind.RECEIVED, None, to_state=request.state, now=now)
+    return request, True
+
+
+# Who may do what.
+
+
+def is_supervisor(user):
+    if user.is_superuser:
+        return True
+    post = post_of(user)
+    return post is not None and post.role == StaffPost.Role.SUPERVISOR
+
+
+def _within(unit, post):
+    return unit.path.startswith(post.unit.path)
+
+
+def may_see(user, request):
+    if user.is_superuser:
+        return True
+    post = post_of(user)
+    return post is not None and _within(request.unit, post)
+
+
+def may_assign_to(user, unit):
+    """Whether `user` may send a request to `unit`: a supervisor anywhere, a
+    handler or head within their own subtree, a grid worker nowhere."""
+    if is_supervisor(user):
+        return True
+    post = post_of(user)
+    return post is not None and post.role != StaffPost.Role.GRID_WORKER and _within(unit, post)
+
+
+def allowed_actions(user, request):
+    """The actions `user` may take on `request` as it stands, for the admin to
+    offer; each action checks again under the row lock."""
+    if not may_see(user, request):
+        return set()
+    supervisor = is_supervisor(user)
+    post = post_of(user)
+    grid_worker = not supervisor and post.role == StaffPost.Role.GRID_WORKER
+    checks = {
+        Action.NOTE: True,
+        Action.ACCEPT: can_proceed(request.accept),
+        Action.ESCALATE: can_proceed(request.escalate),
+        Action.REPLY: can_proceed(request.submit_reply),
+        Action.ASSIGN: not grid_worker and can_proceed(request.assign),
+        Action.MERGE: not grid_worker and can_proceed(request.merge_into),
+        Action.REJECT: not grid_worker and can_proceed(request.reject),
+        Action.APPROVE: supervisor and can_proceed(request.approve_reply),
+        Action.RETURN: supervisor and can_proceed(request.return_reply),
+    }
+    return {action for action, allowed in checks.items() if allowed}
+
+
+# Changing a request.
+
+
+def _record(
+    request, kind, user, *, from_state="", to_state="", unit=None, to_unit=None, text="", now
+):
+    staff = user if user is not None and user.is_authenticated else None
+    return RequestEvent.objects.create(
+        request=request,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        unit=unit or request.unit,
+        to_unit=to_unit,
+        actor=staff,
+        actor_name=staff.get_username() if staff else "",
+        text=text,
+        at=now,
+    )
+
+
+def _stale(request):
+    return RequestRefused(
+        "stale",
+        _("这条诉求现在的状态是“%(state)s”,刚才的操作没有执行。请看最新的办理情况后再操作。")
+        % {"state": request.get_state_display()},
+    )
+
+
+def _not_allowed():
+    return RequestRefused("forbidden", _("您的岗位不能对这条诉求做这项操作。"))
+
+
+class _Step:
+    """The locked request a change works on, the time of the change, and the
+    kind of trail entry it makes (which the change may refine)."""
+
+    def __init__(self, request, kind, now):
+        self.request = request
+        self.kind = kind
+        self.now = now
+
+
+@contextmanager
+def _change(request, user, action, kind, *, text="", now=None):
+    """Lock the request, check its state still allows `action` and that `user`
+    may take it, let the caller make the transition on the locked copy, then
+    save it and write the trail, in one transaction."""
+    with transaction.atomic():
+        locked = (
+            ServiceRequest.objects.select_for_update()
+            .select_related("unit", "category")
+            .get(pk=request.pk)
+        )
+        if not may_see(user, locked):
+            raise _not_allowed()
+        if not _state_allows(locked, action):
+            raise _stale(locked)
+        if action not in allowed_actions(user, locked):
+            raise _not_allowed()
+        before_state, before_unit = locked.state, locked.unit
+        step = _Step(locked, kind, now or timezone.now())
+        yield step
+        locked.save()
+        changed = locked.state != before_state
+        _record(
+            locked,
+            step.kind,
+            user,
+            from_state=before_state if changed else "",
+            to_state=locked.state if changed else "",
+            unit=before_unit,
+            to_unit=locked.unit if locked.unit_id != before_unit.pk else None,
+            text=text,
+            now=step.now,
+        )
+
+
+def _state_allows(request, action):
+    transition = {
+        Action.NOTE: None,
+        Action.ACCEPT: request.accept,
+        Action.ESCALATE: request.escalate,
+        Action.REPLY: request.submit_reply,
+        Action.ASSIGN: request.assign,
+        Action.MERGE: request.merge_into,
+        Action.REJECT: request.reject,
+        Action.APPROVE: request.approve_reply,
+        Action.RETURN: request.return_reply,
+    }[action]
+    return transition is None or can_proceed(transition)
+
+
+def _required(text, message):
+    text = (text or "").strip()
+    if not text:
+        raise RequestRefused("reason_required", message)
+    return text
+
+
+def accept(request, user, now=None):
+    """Take the request on (签收): the unit now handles it, and the resident's
+    first response is counted from here."""
+    with _change(request, user, Action.ACCEPT, Kind.ACCEPTED, now=now) as step:
+        step.request.accept(step.now)
+    return step.request
+
+
+def assign(request, user, unit, reason="", now=None):
+    """Send the request to `unit` (派单): down the tree, or anywhere for a
+    supervisor."""
+    if not may_assign_to(user, unit):
+        raise RequestRefused("forbidden", _("您不能把诉求派给“%(unit)s”。") % {"unit": unit})
+    if unit.pk == request.unit_id:
+        raise RequestRefused("same_unit", _("这条诉求已经由“%(unit)s”承办。") % {"unit": unit})
+    with _change(request, user, Action.ASSIGN, Kind.ASSIGNED, text=reason.strip(), now=now) as step:
+        step.request.assign(unit)
+    return step.request
+
+
+def escalate(request, user, reason, now=None):
+    """Pass the request one level up (上报), with the reason the unit could not
+    settle it."""
+    reason = _required(reason, _("请写明上报的理由,上级单位据此办理。"))
+    if request.unit.depth <= 1:
+        raise RequestRefused("top", _("街道已是最高一级,不能再上报。"))
+    with _change(request, user, Action.ESCALATE, Kind.ESCALATED, text=reason, now=now) as step:
+        step.request.escalate()
+    return step.request
+
+
+def add_note(request, user, text, now=None):
+    """An internal note on the trail; the resident never sees it."""
+    text = _required(text, _("备注不能为空。"))
+    with _change(request, user, Action.NOTE, Kind.NOTE, text=text, now=now) as step:
+        pass
+    return step.request
+
+
+def reply(request, user, text, now=None):
+    """Answer the resident. Where the category asks for it, the reply waits for
+    a supervisor's approval before it goes out."""
+    text = _required(text, _("请填写给居民的答复。"))
+    with _change(request, user, Action.REPLY, Kind.REPLIED, text=text, now=now) as step:
+        if step.request.submit_reply(text, step.now) == State.AWAITING_APPROVAL:
+            step.kind = Kind.REPLY_SUBMITTED
+    return step.request
+
+
+def approve_reply(request, user, now=None):
+    with _change(request, user, Action.APPROVE, Kind.REPLIED, now=now) as step:
+        step.request.approve_reply(step.now)
+    return step.request
+
+
+def return_reply(request, user, reason, now=None):
+    """Send a reply back to the unit to be rewritten, with what to change."""
+    reason = _required(reason, _("请写明退回的理由,承办单位据此修改答复。"))
+    with _change(request, user, Action.RETURN, Kind.REPLY_RETURNED, text=reason, now=now) as step:
+        step.request.return_reply()
+    return step.request
+
+
+def reject(request, user, reason, now=None):
+    """Decline a request that is not the sub-district's to handle, with the
+    reason (and where to turn instead) that the resident reads."""
+    reason = _required(reason, _("请写明不予受理的理由,居民会看到这段话。"))
+    with _change(request, user, Action.REJECT, Kind.REJECTED, text=reason, now=now) as step:
+        step.request.reject(reason, step.now)
+    return step.request
+
+
+def merge(request, user, original, now=None):
+    """Close `request` as a duplicate of `original`, which carries on."""
+    if original.pk == request.pk or original.duplicate_of_id == request.pk:
+        raise RequestRefused("same_request", _("不能把诉求合并到它自己。"))
+    if not may_see(user, original) or original.state == State.MERGED:
+        raise RequestRefused("bad_original", _("只能合并到您看得到、尚未被合并的另一条诉求。"))
+    text = _("与诉求 %(reference)s 合并办理。") % {"reference": original.reference_display}
+    with _change(request, user, Action.MERGE, Kind.MERGED, text=text, now=now) as step:
+        step.request.merge_into(original, step.now)
+    return step.request
+
+
+def rate(request, rating, comment="", now=None):
+    """The resident's rating of the reply. 不满意 in the first round reopens the
+    request for a second handling (重办) with a new resolution due date; any
+    other rating, or a second 不满意, closes it."""
+    now = now or timezone.now()
+    if rating not in ServiceRequest.Rating.values:
+        raise RequestRefused("bad_rating", _("请选择满意、基本满意或不满意。"))
+    with transaction.atomic():
+        locked = (
+            ServiceRequest.objects.select_for_update()
+            .select_related("unit", "category")
+            .get(pk=request.pk)
+        )
+        if not can_proceed(locked.rate):
+            raise RequestRefused(
+                "not_replied", _("这条诉求现在不能评价:答复之后才能评价,每次答复评价一次。")
+            )
+        before = locked.state
+        locked.rate(rating, comment.strip(), now)
+        if locked.state == State.REOPENED:
+            locked.resolution_due_on = add_working_days(
+                timezone.localdate(now), locked.category.resolution_days
+            )
+        locked.save()
+        label = ServiceRequest.Rating(rating).label
+        _record(
+            locked,
+            Kind.RATED,
+            None,
+            from_state=before,
+            to_state=locked.state,
+            text=f"{label}:{comment.strip()}" if comment.strip() else str(label),
+            now=now,
+        )
+    return locked
+
+
+def close_unrated(now=None):
+    """Close the replied requests whose residents have not rated within
+    RATING_WINDOW. Returns how many."""
+    now = now or timezone.now()
+    closed = 0
+    due = ServiceRequest.objects.filter(state=State.REPLIED, replied_at__lt=now - RATING_WINDOW)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = ServiceRequest.objects.select_for_update().select_related("unit").get(pk=pk)
+            if locked.state != State.REPLIED:
+                continue
+            locked.close_unrated(now)
+            locked.save()
+            _record(
+                locked,
+                Kind.CLOSED,
+                None,
+                from_state=State.REPLIED,
+                to_state=State.CLOSED,
+                text=_("居民在 %(days)d 天内没有评价,自动办结。") % {"days": RATING_WINDOW.days},
+                now=now,
+            )
+            closed += 1
+    return closed
