@@ -206,7 +206,8 @@ def make_organisation():
     ]:
         user = users.create_user(username=name, password="x" * 16, is_staff=True)
         if role == Role.GRID_WORKER:
-            user.groups.add(Group.objects.get(name=GRID_WORKERS))
+            # get_or_create: a transactional test may run after another emptied the tables
+            user.groups.add(Group.objects.get_or_create(name=GRID_WORKERS)[0])
         StaffPost.objects.create(user=user, unit=unit, role=role)
         setattr(org, name, user)
     org.noise = Category.objects.create(

@@ -211,6 +211,13 @@ def _not_allowed():
     return RequestRefused("forbidden", _("您的岗位不能对这条诉求做这项操作。"))
 
 
+def _locked(pk):
+    """The request's row, locked until the transaction ends. Alone: with a join,
+    PostgreSQL re-checks the join against the row another transaction just
+    changed, and a request moved to another unit would not be found at all."""
+    return ServiceRequest.objects.select_for_update().get(pk=pk)
+
+
 class _Step:
     """The locked request a change works on, the time of the change, and the
     kind of trail entry it makes (which the change may refine)."""
@@ -227,11 +234,7 @@ def _change(request, user, action, kind, *, text="", now=None):
     may take it, let the caller make the transition on the locked copy, then
     save it and write the trail, in one transaction."""
     with transaction.atomic():
-        locked = (
-            ServiceRequest.objects.select_for_update()
-            .select_related("unit", "category")
-            .get(pk=request.pk)
-        )
+        locked = _locked(request.pk)
         if not may_see(user, locked):
             raise _not_allowed()
         if not _state_allows(locked, action):
@@ -370,11 +373,7 @@ def rate(request, rating, comment="", now=None):
     if rating not in ServiceRequest.Rating.values:
         raise RequestRefused("bad_rating", _("请选择满意、基本满意或不满意。"))
     with transaction.atomic():
-        locked = (
-            ServiceRequest.objects.select_for_update()
-            .select_related("unit", "category")
-            .get(pk=request.pk)
-        )
+        locked = _locked(request.pk)
         if not can_proceed(locked.rate):
             raise RequestRefused(
                 "not_replied", _("这条诉求现在不能评价:答复之后才能评价,每次答复评价一次。")
@@ -407,7 +406,7 @@ def close_unrated(now=None):
     due = ServiceRequest.objects.filter(state=State.REPLIED, replied_at__lt=now - RATING_WINDOW)
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            locked = ServiceRequest.objects.select_for_update().select_related("unit").get(pk=pk)
+            locked = _locked(pk)
             if locked.state != State.REPLIED:
                 continue
             locked.close_unrated(now)
