@@ -183,7 +183,7 @@ def make_organisation():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from portal.core.groups import GRID_WORKERS
+    from portal.core.groups import GRID_WORKERS, REQUEST_HANDLERS
     from portal.service_requests.models import Category, StaffPost, Unit
 
     org = SimpleNamespace()
@@ -205,9 +205,9 @@ def make_organisation():
         ("haian_handler", org.haian, Role.HANDLER),
     ]:
         user = users.create_user(username=name, password="x" * 16, is_staff=True)
-        if role == Role.GRID_WORKER:
-            # get_or_create: a transactional test may run after another emptied the tables
-            user.groups.add(Group.objects.get_or_create(name=GRID_WORKERS)[0])
+        # get_or_create: a transactional test may run after another emptied the tables
+        group = GRID_WORKERS if role == Role.GRID_WORKER else REQUEST_HANDLERS
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
         StaffPost.objects.create(user=user, unit=unit, role=role)
         setattr(org, name, user)
     org.noise = Category.objects.create(

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.groups import GRID_WORKERS
+from portal.core.groups import GRID_WORKERS, REQUEST_HANDLERS
 
 from .models import StaffPost, Unit
 
@@ -94,15 +94,13 @@ class StaffPostForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         user, role = cleaned_data.get("user"), cleaned_data.get("role")
-        if (
-            role == StaffPost.Role.GRID_WORKER
-            and user is not None
-            and not user.groups.filter(name=GRID_WORKERS).exists()
-        ):
-            # The group is what lets them sign in and watch the grid workers' talks.
+        # The group is what lets them into the admin (and grid workers to the
+        # grid workers' talks); the post decides which requests they see.
+        group = GRID_WORKERS if role == StaffPost.Role.GRID_WORKER else REQUEST_HANDLERS
+        if role and user is not None and not user.groups.filter(name=group).exists():
             self.add_error(
                 "user",
-                _("请先在“设置 → 用户”里把 %(user)s 加入“网格员”分组。")
-                % {"user": user.get_username()},
+                _("请先在“设置 → 用户”里把 %(user)s 加入“%(group)s”分组。")
+                % {"user": user.get_username(), "group": group},
             )
         return cleaned_data

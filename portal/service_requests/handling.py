@@ -33,7 +33,7 @@ from portal.core.privacy import keyed_hash, normalise_mobile
 from portal.core.references import new_reference
 from portal.core.workdays import add_working_days
 
-from .models import RequestEvent, ServiceRequest, StaffPost, post_of
+from .models import RequestEvent, ServiceRequest, StaffPost, Unit, post_of
 
 State = ServiceRequest.State
 Kind = RequestEvent.Kind
@@ -154,6 +154,16 @@ def may_assign_to(user, unit):
         return True
     post = post_of(user)
     return post is not None and post.role != StaffPost.Role.GRID_WORKER and _within(unit, post)
+
+
+def assignable_units(user):
+    """The units `user` may send requests to (may_assign_to, as a queryset)."""
+    if is_supervisor(user):
+        return Unit.objects.all()
+    post = post_of(user)
+    if post is None or post.role == StaffPost.Role.GRID_WORKER:
+        return Unit.objects.none()
+    return Unit.objects.filter(path__startswith=post.unit.path)
 
 
 def allowed_actions(user, request):

@@ -563,3 +563,39 @@ class RequestEvent(models.Model):
     @property
     def is_public(self):
         return self.kind in self.PUBLIC_KINDS
+
+
+class RequestAccessLog(models.Model):
+    """Who looked at, exported or acted on residents' requests, and when: written
+    by the admin views for every list, detail, export and action; nobody can
+    edit it."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
+    class Action(models.TextChoices):
+        LIST = "list", _("查看列表")
+        VIEW = "view", _("查看详情")
+        EXPORT = "export", _("导出")
+        CHANGE = "change", _("办理操作")
+        PHOTO = "photo", _("查看照片")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("工作人员"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("用户名"), max_length=150)
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    references = models.TextField(_("涉及的诉求"), blank=True)
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("诉求数据访问记录")
+        verbose_name_plural = _("诉求数据访问记录")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ which unit, as what) have their own list beside it, and so do the categories
 residents choose from, with their time limits."""
 
 from django.shortcuts import redirect
+from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -16,9 +17,11 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
+from wagtail.permissions import register_permission_policy
 
+from . import admin_views
 from .forms import StaffPostForm, UnitForm
-from .models import Category, StaffPost, Unit
+from .models import Category, RequestAccessLog, ServiceRequest, StaffPost, Unit
 
 
 class UnitIndexView(generic.IndexView):
@@ -175,10 +178,113 @@ class CategoryViewSet(ModelViewSet):
     ]
 
 
+register_permission_policy(ServiceRequest, admin_views.RequestPermissionPolicy(ServiceRequest))
+register_permission_policy(
+    RequestAccessLog, admin_views.SupervisorPermissionPolicy(RequestAccessLog)
+)
+
+
+class ReadOnlyViewSet(ModelViewSet):
+    """Listing (and for requests, detail and actions) only: no add, edit,
+    delete, copy, history or usage views exist, so those URLs are 404."""
+
+    add_to_reference_index = False
+    copy_view_enabled = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in ["add", "edit", "delete", "copy", "history", "usage"]:
+            view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+    def register_admin_url_finder(self):
+        pass
+
+
+class ServiceRequestViewSet(ReadOnlyViewSet):
+    """The work-order queue (工单): each unit's requests, one request with its
+    trail and actions, the trail's export."""
+
+    model = ServiceRequest
+    name = "requests"
+    url_prefix = "service_requests/requests"
+    icon = "tasks"
+    menu_label = _("诉求工单")
+    menu_order = 0
+    index_view_class = admin_views.RequestIndexView
+    inspect_view_class = admin_views.RequestInspectView
+    inspect_view_enabled = True
+    filterset_class = admin_views.RequestFilterSet
+    search_fields = None
+    search_backend_name = None
+    list_export = [
+        "reference",
+        "category",
+        "unit",
+        "get_state_display",
+        "received_at",
+        "response_due_on",
+        "resolution_due_on",
+        "closed_at",
+    ]
+    export_headings = {
+        "reference": _("诉求编号"),
+        "category": _("类别"),
+        "unit": _("承办单位"),
+        "get_state_display": _("状态"),
+        "received_at": _("受理时间"),
+        "response_due_on": _("响应期限"),
+        "resolution_due_on": _("办结期限"),
+        "closed_at": _("办结时间"),
+    }
+
+    def get_urlpatterns(self):
+        namespace = {"url_namespace": self.name}
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/", self.inspect_view, name="inspect"),
+            path(
+                "<int:pk>/act/<str:action>/",
+                admin_views.RequestActionView.as_view(**namespace),
+                name="act",
+            ),
+            path(
+                "<int:pk>/trail.csv",
+                admin_views.RequestTrailExportView.as_view(),
+                name="trail",
+            ),
+        ]
+
+
+class RequestAccessLogViewSet(ReadOnlyViewSet):
+    model = RequestAccessLog
+    name = "request_access_log"
+    url_prefix = "service_requests/access-log"
+    icon = "history"
+    menu_label = _("访问记录")
+    index_view_class = admin_views.AccessLogIndexView
+    ordering = "-at"
+    list_per_page = 50
+    list_display = ["at", "username", "action", "references", "detail"]
+    list_filter = ["action", "username"]
+
+
 class ServiceRequestsGroup(ViewSetGroup):
     menu_label = _("居民诉求")
     menu_icon = "mail"
-    items = (CategoryViewSet, UnitViewSet, StaffPostViewSet)
+    items = (
+        ServiceRequestViewSet,
+        CategoryViewSet,
+        UnitViewSet,
+        StaffPostViewSet,
+        RequestAccessLogViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from wagtail.models import ModelLogEntry
 
-from portal.core.groups import COORDINATORS, EDITORS, GRID_WORKERS, REVIEWERS
+from portal.core.groups import COORDINATORS, EDITORS, GRID_WORKERS, REQUEST_HANDLERS, REVIEWERS
 from portal.service_requests.models import StaffPost, Unit
 from tests.factories import log_in_verified
 
@@ -239,7 +239,7 @@ def test_the_list_shows_the_whole_tree_in_order_with_each_level(admin_client, tr
 
 
 def test_a_grid_worker_is_posted_to_a_grid_and_a_supervisor_to_the_subdistrict(admin_client, tree):
-    worker, supervisor = staff("liu", GRID_WORKERS), staff("zhang")
+    worker, supervisor = staff("liu", GRID_WORKERS), staff("zhang", REQUEST_HANDLERS)
     response = admin_client.post(
         f"{POSTS}new/", {"user": worker.pk, "unit": tree["shiling"].pk, "role": "grid_worker"}
     )
@@ -264,17 +264,21 @@ def test_a_grid_worker_is_posted_to_a_grid_and_a_supervisor_to_the_subdistrict(a
     }
 
 
-def test_a_grid_worker_post_needs_the_grid_workers_group(admin_client, tree):
+def test_a_post_needs_the_group_that_lets_its_holder_into_the_admin(admin_client, tree):
     outsider = staff("sun")
     response = admin_client.post(
         f"{POSTS}new/", {"user": outsider.pk, "unit": tree["grid"].pk, "role": "grid_worker"}
     )
     assert "请先在“设置 → 用户”里把 sun 加入“网格员”分组。" in response.content.decode()
+    response = admin_client.post(
+        f"{POSTS}new/", {"user": outsider.pk, "unit": tree["haian"].pk, "role": "handler"}
+    )
+    assert "请先在“设置 → 用户”里把 sun 加入“诉求办理人员”分组。" in response.content.decode()
     assert not StaffPost.objects.exists()
 
 
 def test_a_handler_may_work_at_any_level_but_holds_one_post(admin_client, tree):
-    handler = staff("wang")
+    handler = staff("wang", REQUEST_HANDLERS)
     response = admin_client.post(
         f"{POSTS}new/", {"user": handler.pk, "unit": tree["haian"].pk, "role": "handler"}
     )
@@ -296,7 +300,7 @@ def test_a_handler_may_work_at_any_level_but_holds_one_post(admin_client, tree):
 
 
 def test_the_post_of_a_deactivated_user_can_still_be_changed(admin_client, tree):
-    leaver = staff("chen", is_active=False)
+    leaver = staff("chen", REQUEST_HANDLERS, is_active=False)
     post = StaffPost.objects.create(user=leaver, unit=tree["haian"], role="handler")
     assert "chen" not in offered(admin_client.get(f"{POSTS}new/").content.decode(), "user")
     response = admin_client.post(
