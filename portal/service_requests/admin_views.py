@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_filters import (
     BooleanFilter,
+    ChoiceFilter,
     DateFromToRangeFilter,
     ModelChoiceFilter,
     MultipleChoiceFilter,
@@ -35,7 +36,6 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from . import audit, handling
 from .admin_forms import AssignForm, MergeForm, TextForm
-from .forms import UnitChoiceField
 from .handling import Action, RequestRefused
 from .models import Category, RequestEvent, ServiceRequest, StaffPost, Unit, post_of
 
@@ -85,7 +85,14 @@ def forbidden(request):
 
 class QueueAccessMixin:
     """403 for staff without a post: Wagtail's admin would otherwise send a
-    PermissionDenied back to the dashboard without a word."""
+    PermissionDenied back to the dashboard without a word. Checked before the
+    view looks anything up, so they learn nothing of which requests exist."""
+
+    def setup(self, request, *args, **kwargs):
+        if may_use_queue(request.user):
+            super().setup(request, *args, **kwargs)
+        else:
+            View.setup(self, request, *args, **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         if not may_use_queue(request.user):
@@ -103,11 +110,7 @@ def local_day(moment):
 class RequestFilterSet(WagtailFilterSet):
     state = MultipleChoiceFilter(label=gettext_lazy("状态"), choices=ServiceRequest.State.choices)
     category = ModelChoiceFilter(label=gettext_lazy("类别"), queryset=Category.objects.all())
-    unit = ModelChoiceFilter(
-        label=gettext_lazy("承办单位(含下级)"),
-        queryset=Unit.objects.none(),
-        method="filter_unit",
-    )
+    unit = ChoiceFilter(label=gettext_lazy("承办单位(含下级)"), choices=[], method="filter_unit")
     overdue = BooleanFilter(label=gettext_lazy("只看逾期"), method="filter_overdue")
     received_at = DateFromToRangeFilter(
         label=gettext_lazy("受理日期"), widget=DateRangePickerWidget
@@ -119,12 +122,19 @@ class RequestFilterSet(WagtailFilterSet):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
-        unit_field = self.filters["unit"]
-        unit_field.queryset = visible_units(request.user).order_by("path")
-        unit_field.field_class = UnitChoiceField
+        # One query gives the units the user may pick (their subtree, in tree
+        # order) and the full names the list shows.
+        self.directory = Unit.directory()
+        within = visible_path(request.user)
+        self.filters["unit"].extra["choices"] = [
+            (pk, f"{name}({Unit.Level(len(path) // Unit.steplen).label})")
+            for pk, (path, name) in sorted(self.directory.items(), key=lambda item: item[1][0])
+            if within is not None and path.startswith(within)
+        ]
 
-    def filter_unit(self, queryset, name, unit):
-        return queryset.filter(unit__path__startswith=unit.path)
+    def filter_unit(self, queryset, name, unit_id):
+        path, _name = self.directory[int(unit_id)]
+        return queryset.filter(unit__path__startswith=path)
 
     def filter_overdue(self, queryset, name, overdue):
         if overdue:
@@ -132,11 +142,12 @@ class RequestFilterSet(WagtailFilterSet):
         return queryset
 
 
-def visible_units(user):
+def visible_path(user):
+    """The path prefix of the units whose requests `user` sees, or None."""
     if user.is_superuser:
-        return Unit.objects.all()
+        return ""
     post = post_of(user)
-    return Unit.objects.filter(path__startswith=post.unit.path) if post else Unit.objects.none()
+    return post.unit.path if post else None
 
 
 class RequestIndexView(QueueAccessMixin, IndexView):
@@ -155,7 +166,8 @@ class RequestIndexView(QueueAccessMixin, IndexView):
 
     @cached_property
     def full_names(self):
-        return Unit.full_names()
+        directory = self.filters.directory if self.filters else Unit.directory()
+        return {pk: name for pk, (_path, name) in directory.items()}
 
     @cached_property
     def today(self):

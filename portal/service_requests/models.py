@@ -52,18 +52,27 @@ class Unit(MP_Node):
         return " › ".join([*above, self.name])
 
     @classmethod
-    def full_names(cls):
-        """Each unit's name below the 街道 with those of the units above it
-        (“第一管区 › 石岭路社区 › 第1网格”), by id, from one query: the demo alone
-        has ten grids called 第1网格."""
+    def directory(cls):
+        """{id: (path, full name)} for every unit, from one query: the full name
+        is the unit's name below the 街道 with those of the units above it
+        (“第一管区 › 石岭路社区 › 第1网格”); the demo alone has ten grids called
+        第1网格."""
         units = cls.objects.values_list("pk", "path", "name")
         names = {path: name for _pk, path, name in units}
         step = cls.steplen
         return {
-            pk: " › ".join(names[path[:end]] for end in range(2 * step, len(path) + 1, step))
-            or names[path]
+            pk: (
+                path,
+                " › ".join(names[path[:end]] for end in range(2 * step, len(path) + 1, step))
+                or names[path],
+            )
             for pk, path, _name in units
         }
+
+    @classmethod
+    def full_names(cls):
+        """{id: full name} for every unit, from one query (see directory)."""
+        return {pk: name for pk, (_path, name) in cls.directory().items()}
 
     def move(self, target, pos=None):
         """Move under ``target`` (or beside it, for a sibling ``pos``) only where
@@ -244,7 +253,8 @@ class ServiceRequestQuerySet(models.QuerySet):
 
 
 def post_of(user):
-    """The user's StaffPost, or None."""
+    """The user's StaffPost, or None. A signed-in user comes with it and its
+    unit already loaded (portal.accounts.backends.StaffBackend)."""
     if not user.is_authenticated:
         return None
     try:

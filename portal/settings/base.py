@@ -264,10 +264,11 @@ LOGIN_URL = "wagtailadmin_login"
 # --- Staff accounts (portal/accounts/, docs/security.md "员工账户安全") ---------------
 # django-axes watches every password login (the admin's and the staff login for
 # private pages) and refuses a username from one address after 5 failures for 30
-# minutes. Its backend must come first; it only checks, ModelBackend logs in.
+# minutes. Its backend must come first; it only checks, StaffBackend (Django's
+# ModelBackend, loading the staff post with the user) logs in.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.accounts.backends.StaffBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)

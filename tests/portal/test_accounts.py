@@ -347,8 +347,9 @@ def test_login_logout_scripts_and_static_files_stay_reachable_before_the_code(cl
 
 
 def test_a_user_without_admin_access_is_not_asked_for_a_code(client, db):
-    grid_worker = make_staff("wangge", groups.GRID_WORKERS)
-    client.force_login(grid_worker)
+    # An account in no staff group: a resident's, say, or a new colleague's
+    # before an admin has placed them.
+    client.force_login(User.objects.create_user("xinren", password=PASSWORD))
 
     response = client.get("/admin/")
 
