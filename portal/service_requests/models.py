@@ -233,17 +233,21 @@ class ServiceRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state__in=ServiceRequest.OPEN_STATES)
 
+    def pending(self):
+        return self.filter(state__in=ServiceRequest.PENDING_STATES)
+
     def overdue(self, today):
-        """Open requests past a due date: no first response by its day, or not
-        resolved by its day."""
-        return self.open().filter(
+        """Requests not yet answered that are past a due date: no first
+        response by its day, or no reply (办结) by its day."""
+        return self.pending().filter(
             models.Q(responded_at__isnull=True, response_due_on__lt=today)
             | models.Q(resolution_due_on__lt=today)
         )
 
     def due_on(self, day):
-        """Open requests whose first response or resolution falls due on `day`."""
-        return self.open().filter(
+        """Requests not yet answered whose first response or reply falls due on
+        `day`."""
+        return self.pending().filter(
             models.Q(responded_at__isnull=True, response_due_on=day)
             | models.Q(resolution_due_on=day)
         )
@@ -293,7 +297,9 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     WAITING_STATES = (State.RECEIVED, State.ASSIGNED, State.ESCALATED, State.REOPENED)
     # Still to be answered: a unit may pass it on, merge or reject it.
     UNANSWERED_STATES = (*WAITING_STATES, State.IN_PROGRESS)
-    OPEN_STATES = (*UNANSWERED_STATES, State.AWAITING_APPROVAL, State.REPLIED)
+    # Not yet answered to the resident: its due dates still run.
+    PENDING_STATES = (*UNANSWERED_STATES, State.AWAITING_APPROVAL)
+    OPEN_STATES = (*PENDING_STATES, State.REPLIED)
     FINAL_STATES = (State.CLOSED, State.MERGED, State.REJECTED)
     # A second 不满意 closes the request: it is counted and the supervisor told,
     # but it does not go round again.
@@ -394,7 +400,7 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
         return self.state in self.OPEN_STATES
 
     def is_overdue(self, today):
-        return self.is_open and (
+        return self.state in self.PENDING_STATES and (
             (self.responded_at is None and self.response_due_on < today)
             or self.resolution_due_on < today
         )

@@ -100,11 +100,18 @@ def test_the_demo_tree_has_five_districts_a_worker_per_grid_and_seeds_once():
     assert [unit.name for unit in districts] == [f"第{n}管区" for n in "一二三四五"]
 
     posts = StaffPost.objects.select_related("unit", "user")
-    assert posts.count() == counts[3]
-    assert {post.unit.level for post in posts} == {Unit.Level.GRID}
-    assert {post.role for post in posts} == {StaffPost.Role.GRID_WORKER}
-    assert len({post.unit_id for post in posts}) == counts[3]
-    assert all(post.user.groups.filter(name=GRID_WORKERS).exists() for post in posts)
+    grid_posts = posts.filter(role=StaffPost.Role.GRID_WORKER)
+    assert grid_posts.count() == counts[3]
+    assert {post.unit.level for post in grid_posts} == {Unit.Level.GRID}
+    assert len({post.unit_id for post in grid_posts}) == counts[3]
+    assert all(post.user.groups.filter(name=GRID_WORKERS).exists() for post in grid_posts)
+    # A handler in each 社区, a head in each 管区, and the 街道's supervisor.
+    for role, depth in (("handler", 3), ("head", 2), ("supervisor", 1)):
+        placed = posts.filter(role=role)
+        assert sorted(post.unit_id for post in placed) == sorted(
+            Unit.objects.filter(depth=depth).values_list("pk", flat=True)
+        )
+        assert all(post.user.groups.filter(name=REQUEST_HANDLERS).exists() for post in placed)
     assert not any(post.user.has_usable_password() for post in posts)
 
 

@@ -79,8 +79,9 @@ def test_the_list_shows_each_categorys_code_and_limits(admin_client):
 
 
 def test_the_demo_categories_are_seeded_once_in_order():
-    from demo import service_requests
+    from demo import organisation, service_requests
 
+    organisation.seed()
     service_requests.seed()
     service_requests.seed()
     names = list(Category.objects.values_list("name", flat=True))

@@ -379,3 +379,24 @@ def test_a_requests_state_cannot_be_set_except_by_a_transition(org):
     request = report(org)
     with pytest.raises(AttributeError):
         request.state = State.CLOSED
+
+
+# The demo.
+
+
+def test_the_demo_has_sixty_requests_in_every_state_each_with_its_trail_and_seeds_once():
+    from demo import organisation, service_requests
+
+    organisation.seed()
+    service_requests.seed()
+    service_requests.seed()
+    requests = ServiceRequest.objects.all()
+    assert requests.count() == 60
+    assert set(requests.values_list("state", flat=True)) == set(State.values)
+    for request in requests:
+        kinds = list(request.events.values_list("kind", flat=True))
+        assert kinds[0] == Kind.RECEIVED
+        transitions = request.events.exclude(to_state="")
+        assert transitions.last().to_state == request.state
+    assert requests.filter(round=2).exists()
+    assert RequestEvent.objects.filter(kind=Kind.REPLY_SUBMITTED).exists()
