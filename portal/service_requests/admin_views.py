@@ -155,7 +155,6 @@ class RequestIndexView(QueueAccessMixin, IndexView):
     The list shows no resident's details; opening one is logged."""
 
     default_ordering = "-received_at"
-    paginate_by = 50
 
     def get_base_queryset(self):
         return (

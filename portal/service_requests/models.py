@@ -233,24 +233,14 @@ class ServiceRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state__in=ServiceRequest.OPEN_STATES)
 
-    def pending(self):
-        return self.filter(state__in=ServiceRequest.PENDING_STATES)
-
     def overdue(self, today):
         """Requests not yet answered that are past a due date: no first
         response by its day, or no reply (办结) by its day."""
-        return self.pending().filter(
-            models.Q(responded_at__isnull=True, response_due_on__lt=today)
-            | models.Q(resolution_due_on__lt=today)
-        )
+        return self.filter(next_due_on__lt=today)
 
     def due_on(self, day):
-        """Requests not yet answered whose first response or reply falls due on
-        `day`."""
-        return self.pending().filter(
-            models.Q(responded_at__isnull=True, response_due_on=day)
-            | models.Q(resolution_due_on=day)
-        )
+        """Requests not yet answered whose next due date is `day`."""
+        return self.filter(next_due_on=day)
 
     def for_mobile(self, mobile):
         return self.filter(mobile_hash__in=mobile_digests(mobile))
@@ -346,6 +336,12 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
     response_due_on = models.DateField(_("响应期限"))
     resolution_due_on = models.DateField(_("办结期限"))
+    # The date the request is next due by while it waits for an answer: the
+    # first response's until someone takes it on, then the reply's; empty once
+    # answered. Kept by save(), so “overdue” is one indexed comparison.
+    next_due_on = models.DateField(
+        _("下一个期限"), null=True, blank=True, db_index=True, editable=False
+    )
     responded_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
     reply = EncryptedTextField(_("答复"), blank=True)
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
@@ -386,10 +382,18 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
 
     def save(self, *args, **kwargs):
         self.mobile_hash = mobile_digest(self.mobile) if self.mobile else ""
+        self.next_due_on = self.next_due()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "mobile" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "mobile_hash"}
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "next_due_on"} | (
+                {"mobile_hash"} if "mobile" in update_fields else set()
+            )
         super().save(*args, **kwargs)
+
+    def next_due(self):
+        if self.state not in self.PENDING_STATES:
+            return None
+        return self.response_due_on if self.responded_at is None else self.resolution_due_on
 
     @property
     def reference_display(self):
@@ -400,10 +404,8 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
         return self.state in self.OPEN_STATES
 
     def is_overdue(self, today):
-        return self.state in self.PENDING_STATES and (
-            (self.responded_at is None and self.response_due_on < today)
-            or self.resolution_due_on < today
-        )
+        next_due = self.next_due()
+        return next_due is not None and next_due < today
 
     def has_unit_above(self):
         return self.unit.depth > 1

@@ -221,6 +221,7 @@ class ServiceRequestViewSet(ReadOnlyViewSet):
     inspect_view_class = admin_views.RequestInspectView
     inspect_view_enabled = True
     filterset_class = admin_views.RequestFilterSet
+    list_per_page = 50
     search_fields = None
     search_backend_name = None
     list_export = [

@@ -112,6 +112,13 @@ def assert_consistent(request, before_events):
     assert (stored.state == State.REJECTED) == bool(stored.rejection_reason)
     assert (stored.state == State.MERGED) == (stored.duplicate_of_id is not None)
     assert bool(stored.rating) == (stored.rated_at is not None)
+    # The stored next due date is the one the dates and the state give.
+    if stored.state not in ServiceRequest.PENDING_STATES:
+        assert stored.next_due_on is None
+    elif stored.responded_at is None:
+        assert stored.next_due_on == stored.response_due_on
+    else:
+        assert stored.next_due_on == stored.resolution_due_on
     event(stored.state)
     return events
 
