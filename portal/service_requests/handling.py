@@ -304,9 +304,9 @@ def assign(request, user, unit, reason="", now=None):
     supervisor."""
     if not may_assign_to(user, unit):
         raise RequestRefused("forbidden", _("您不能把诉求派给“%(unit)s”。") % {"unit": unit})
-    if unit.pk == request.unit_id:
-        raise RequestRefused("same_unit", _("这条诉求已经由“%(unit)s”承办。") % {"unit": unit})
     with _change(request, user, Action.ASSIGN, Kind.ASSIGNED, text=reason.strip(), now=now) as step:
+        if unit.pk == step.request.unit_id:
+            raise RequestRefused("same_unit", _("这条诉求已经由“%(unit)s”承办。") % {"unit": unit})
         step.request.assign(unit)
     return step.request
 

@@ -310,6 +310,14 @@ def test_grid_workers_settle_or_pass_up_and_handlers_pass_down_only_within_their
     }
 
 
+def test_sending_a_request_to_the_unit_that_has_it_changes_nothing(org):
+    request = report(org)
+    with pytest.raises(RequestRefused) as refused:
+        handling.assign(request, org.supervisor, org.shiling)
+    assert refused.value.code == "same_unit" and "石岭路社区" in refused.value.message
+    assert trail(request) == [(Kind.RECEIVED, "", State.RECEIVED, "")]
+
+
 def test_the_subdistrict_cannot_pass_a_request_further_up(org):
     request = handling.assign(report(org), org.supervisor, org.subdistrict, now=later(1))
     with pytest.raises(RequestRefused) as refused:
