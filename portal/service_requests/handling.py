@@ -24,6 +24,7 @@ import datetime
 from contextlib import contextmanager
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ Kind = RequestEvent.Kind
 DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
 # A reply the resident has not rated within this time closes on its own.
 RATING_WINDOW = datetime.timedelta(days=7)
+ERASED_NAME = "已删除"
 
 
 class Action(StrEnum):
@@ -432,3 +434,40 @@ def close_unrated(now=None):
             )
             closed += 1
     return closed
+
+
+def retention_days():
+    """Days after a request closes before its personal data is erased: the
+    SERVICE_REQUESTS_RETENTION_DAYS setting, a year by default, long enough
+    for the year's review of complaints and for a resident's follow-up."""
+    return getattr(settings, "SERVICE_REQUESTS_RETENTION_DAYS", 365)
+
+
+def erase_personal_data(before, now=None):
+    """Erase what residents wrote and who they are from requests closed before
+    `before`: name, mobile, email, address, description, the rating comment,
+    the reply, the rejection reason and the text of every line of their trail.
+    Category, units, dates, states, rounds and ratings stay, so the figures
+    (响应率, 办结率, 满意率) are still counted. Returns the number of requests."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = ServiceRequest.objects.filter(
+            closed_at__lt=before, personal_data_erased_at__isnull=True
+        )
+        ids = list(due.values_list("pk", flat=True))
+        RequestEvent.objects.filter(request_id__in=ids).erase_text()
+        erased = ServiceRequest.objects.filter(pk__in=ids).update(
+            name=ERASED_NAME,
+            mobile="",
+            mobile_hash="",
+            email="",
+            address="",
+            description="",
+            rating_comment="",
+            reply="",
+            rejection_reason="",
+            submission_hash="",
+            personal_data_erased_at=now,
+            updated_at=now,
+        )
+    return erased

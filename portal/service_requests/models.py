@@ -482,6 +482,12 @@ class RequestEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("A request's trail is append-only.")
 
+    def erase_text(self):
+        """Empty the text of these lines: the one change the trail allows,
+        for the retention command (handling.erase_personal_data), since notes,
+        reasons and replies may quote the resident. Who did what and when stays."""
+        return super().update(text="")
+
     def delete(self):
         raise TypeError("A request's trail is append-only.")
 

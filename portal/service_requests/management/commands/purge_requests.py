@@ -1,0 +1,28 @@
+import datetime
+
+from django.core.management import BaseCommand, CommandError
+from django.utils import timezone
+
+from portal.service_requests.handling import erase_personal_data, retention_days
+
+
+class Command(BaseCommand):
+    help = (
+        "删除办结若干天后的居民诉求中的个人信息(称呼、手机、邮箱、地址、诉求内容、评价意见、答复和"
+        "办理记录中的文字),保留类别、单位、时间、状态和评价,用于匿名统计。建议每天运行一次。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="办结多少天后删除(默认取 SERVICE_REQUESTS_RETENTION_DAYS,未设置时为 365 天)",
+        )
+
+    def handle(self, *args, days=None, **options):
+        days = retention_days() if days is None else days
+        if days < 0:
+            raise CommandError("--days 不能为负数。")
+        erased = erase_personal_data(timezone.now() - datetime.timedelta(days=days))
+        self.stdout.write(f"已删除 {erased} 条诉求的个人信息(办结超过 {days} 天)。")
