@@ -124,7 +124,7 @@ def receive(
             response_due_on=add_working_days(received_on, category.response_days),
             resolution_due_on=add_working_days(received_on, category.resolution_days),
         )
-        _record(request, Kind.RECEIVED, None, to_state=request.state, now=now)
+        _record(request, Kind.RECEIVED, None, from_state="", to_state=request.state, now=now)
     return request, True
 
 
@@ -193,10 +193,8 @@ def allowed_actions(user, request):
 # Changing a request.
 
 
-def _record(
-    request, kind, user, *, from_state="", to_state="", unit=None, to_unit=None, text="", now
-):
-    staff = user if user is not None and user.is_authenticated else None
+def _record(request, kind, user, *, from_state, to_state, unit=None, to_unit=None, text="", now):
+    """One line of the trail; `user` is None for the resident and the system."""
     return RequestEvent.objects.create(
         request=request,
         kind=kind,
@@ -204,8 +202,8 @@ def _record(
         to_state=to_state,
         unit=unit or request.unit,
         to_unit=to_unit,
-        actor=staff,
-        actor_name=staff.get_username() if staff else "",
+        actor=user,
+        actor_name=user.get_username() if user else "",
         text=text,
         at=now,
     )

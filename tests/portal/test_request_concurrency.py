@@ -137,3 +137,14 @@ def test_a_save_from_a_copy_loaded_before_another_change_is_refused():
     with pytest.raises(ConcurrentTransition), transaction.atomic():
         stale.save()
     assert ServiceRequest.objects.get(pk=request.pk).state == State.IN_PROGRESS
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_same_report_posted_at_once_from_two_taps_makes_one_request_on_postgresql():
+    org = make_organisation()
+    submit = [lambda _request: new_request(org, 7)] * 6
+    outcomes = race(None, submit)
+    assert all(isinstance(outcome, ServiceRequest) for outcome in outcomes)
+    assert len({outcome.pk for outcome in outcomes}) == 1
+    assert ServiceRequest.objects.count() == 1

@@ -149,6 +149,10 @@ def test_a_request_goes_down_to_the_grid_is_reopened_by_the_resident_and_settled
         later(60),
         Rating.SATISFIED,
     )
+    # Closing keeps the second round's due date; only reopening sets a new one.
+    assert request.resolution_due_on == datetime.date(2026, 12, 11)
+    ratings = RequestEvent.objects.filter(request=request, kind=Kind.RATED)
+    assert list(ratings.values_list("text", flat=True)) == ["不满意:还是很吵", "满意"]
     assert trail(request) == [
         (Kind.RECEIVED, "", State.RECEIVED, ""),
         (Kind.ASSIGNED, State.RECEIVED, State.ASSIGNED, "shiling_handler"),
@@ -240,24 +244,37 @@ def test_a_duplicate_is_merged_into_the_earlier_request(org):
     with pytest.raises(RequestRefused):
         handling.merge(duplicate, org.shiling_handler, duplicate)
     merged = handling.merge(duplicate, org.shiling_handler, original, now=later(2))
-    assert (merged.state, merged.duplicate_of) == (State.MERGED, original)
-    assert (
-        original.reference_display
-        in RequestEvent.objects.get(request=merged, kind=Kind.MERGED).text
+    assert (merged.state, merged.duplicate_of, merged.closed_at) == (
+        State.MERGED,
+        original,
+        later(2),
     )
+    event = RequestEvent.objects.get(request=merged, kind=Kind.MERGED)
+    assert (event.text, event.at) == (f"与诉求 {original.reference_display} 合并办理。", later(2))
     with pytest.raises(RequestRefused):
         handling.merge(original, org.shiling_handler, merged)
 
 
 def test_replies_nobody_rates_close_after_seven_days(org):
-    request = handling.accept(report(org), org.shiling_handler, now=later(1))
-    request = handling.reply(request, org.shiling_handler, "已处理。", now=later(2))
+    replied = []
+    for number in range(2):
+        request = report(org, description=f"第 {number} 件", now=later(number))
+        request = handling.accept(request, org.shiling_handler, now=later(1))
+        replied.append(handling.reply(request, org.shiling_handler, "已处理。", now=later(2)))
     assert handling.close_unrated(now=later(2) + datetime.timedelta(days=6)) == 0
-    assert handling.close_unrated(now=later(3) + datetime.timedelta(days=7)) == 1
-    request.refresh_from_db()
-    assert (request.state, request.rating) == (State.CLOSED, "")
+    week_on = later(3) + datetime.timedelta(days=7)
+    assert handling.close_unrated(now=week_on) == 2
+    for request in replied:
+        request.refresh_from_db()
+        assert (request.state, request.rating, request.closed_at) == (State.CLOSED, "", week_on)
     assert handling.close_unrated(now=later(3) + datetime.timedelta(days=8)) == 0
-    assert trail(request)[-1][:3] == (Kind.CLOSED, State.REPLIED, State.CLOSED)
+    closing = RequestEvent.objects.filter(request=replied[0]).last()
+    assert (closing.kind, closing.from_state, closing.to_state, closing.text) == (
+        Kind.CLOSED,
+        State.REPLIED,
+        State.CLOSED,
+        "居民在 7 天内没有评价,自动办结。",
+    )
 
 
 # Who may do what.
@@ -340,10 +357,16 @@ def test_a_bad_rating_or_a_rating_before_the_reply_is_refused(org):
     request = report(org)
     with pytest.raises(RequestRefused) as refused:
         handling.rate(request, Rating.SATISFIED)
-    assert refused.value.code == "not_replied"
+    assert (refused.value.code, refused.value.message) == (
+        "not_replied",
+        "这条诉求现在不能评价:答复之后才能评价,每次答复评价一次。",
+    )
     with pytest.raises(RequestRefused) as refused:
         handling.rate(request, "excellent")
-    assert refused.value.code == "bad_rating"
+    assert (refused.value.code, refused.value.message) == (
+        "bad_rating",
+        "请选择满意、基本满意或不满意。",
+    )
     assert ServiceRequest.objects.get(pk=request.pk).rating == ""
 
 
@@ -408,3 +431,160 @@ def test_the_demo_has_sixty_requests_in_every_state_each_with_its_trail_and_seed
         assert transitions.last().to_state == request.state
     assert requests.filter(round=2).exists()
     assert RequestEvent.objects.filter(kind=Kind.REPLY_SUBMITTED).exists()
+
+
+# What each refusal says, and what each step records.
+
+
+def refusals(org):
+    at_grid = handling.assign(report(org), org.shiling_handler, org.grid, now=later(1))
+    at_top = handling.assign(
+        report(org, description="街道层级的事", now=later(2)), org.supervisor, org.subdistrict
+    )
+    return [
+        (
+            lambda: handling.escalate(at_grid, org.grid_worker, None),
+            "reason_required",
+            "请写明上报的理由,上级单位据此办理。",
+        ),
+        (
+            lambda: handling.add_note(at_grid, org.grid_worker, " \n"),
+            "reason_required",
+            "备注不能为空。",
+        ),
+        (
+            lambda: handling.reject(at_grid, org.shiling_handler, ""),
+            "reason_required",
+            "请写明不予受理的理由,居民会看到这段话。",
+        ),
+        (
+            lambda: handling.return_reply(at_grid, org.supervisor, ""),
+            "reason_required",
+            "请写明退回的理由,承办单位据此修改答复。",
+        ),
+        (
+            lambda: handling.reply(at_grid, org.grid_worker, ""),
+            "reason_required",
+            "请填写给居民的答复。",
+        ),
+        (
+            lambda: handling.assign(at_grid, org.shiling_handler, org.haian),
+            "forbidden",
+            "您不能把诉求派给“第二管区 › 海岸社区”。",
+        ),
+        (
+            lambda: handling.add_note(at_grid, org.haian_handler, "看看"),
+            "forbidden",
+            "您的岗位不能对这条诉求做这项操作。",
+        ),
+        (
+            lambda: handling.escalate(at_top, org.supervisor, "再往上"),
+            "top",
+            "街道已是最高一级,不能再上报。",
+        ),
+        (
+            lambda: handling.merge(at_grid, org.shiling_handler, at_grid),
+            "same_request",
+            "不能把诉求合并到它自己。",
+        ),
+        (
+            lambda: handling.merge(at_grid, org.shiling_handler, at_top),
+            "bad_original",
+            "只能合并到您看得到、尚未被合并的另一条诉求。",
+        ),
+    ]
+
+
+def test_every_refusal_says_what_to_do_and_changes_nothing(org):
+    for attempt, code, message in refusals(org):
+        events = RequestEvent.objects.count()
+        with pytest.raises(RequestRefused) as refused:
+            attempt()
+        assert (refused.value.code, refused.value.message, str(refused.value)) == (
+            code,
+            message,
+            message,
+        )
+        assert RequestEvent.objects.count() == events
+
+
+def test_each_step_records_who_when_and_what_was_written(org):
+    request = handling.assign(
+        report(org), org.shiling_handler, org.grid, "请当天上门", now=later(1)
+    )
+    handling.add_note(request, org.grid_worker, "已电话联系", now=later(2))
+    request = handling.accept(request, org.grid_worker, now=later(3))
+    handling.reply(request, org.grid_worker, "已上门劝停施工", now=later(4))
+    events = list(RequestEvent.objects.filter(request=request))
+    assert [(e.actor, e.at, e.text) for e in events] == [
+        (None, FRIDAY, ""),
+        (org.shiling_handler, later(1), "请当天上门"),
+        (org.grid_worker, later(2), "已电话联系"),
+        (org.grid_worker, later(3), ""),
+        (org.grid_worker, later(4), "已上门劝停施工"),
+    ]
+    assert [e.unit for e in events] == [org.shiling, org.shiling, org.grid, org.grid, org.grid]
+
+
+def test_a_district_passes_a_request_up_to_the_subdistrict(org):
+    request = handling.assign(report(org), org.supervisor, org.first, now=later(1))
+    request = handling.escalate(request, org.first_head, "需街道统筹", now=later(2))
+    assert (request.state, request.unit) == (State.ESCALATED, org.subdistrict)
+
+
+def test_what_the_resident_gave_is_kept_as_given(org):
+    request, created = handling.receive(
+        category=org.noise,
+        place=org.haian,
+        description="海岸社区 3 号楼  楼道\n堆物",
+        address="海口路 66 号",
+        mobile="13800000001",
+        email="resident@example.com",
+        publish_consent=True,
+        now=FRIDAY,
+    )
+    assert created and (request.name, request.email) == ("", "resident@example.com")
+    assert request.publish_consent_at == FRIDAY
+    quiet, _created = handling.receive(
+        category=org.noise,
+        place=org.haian,
+        description="另一件事",
+        address="海口路",
+        mobile="13800000001",
+        now=FRIDAY,
+    )
+    assert (quiet.name, quiet.email, quiet.publish_consent_at) == ("", "", None)
+    # The same words with other spacing are the same report.
+    again, created = handling.receive(
+        category=org.noise,
+        place=org.haian,
+        description="海岸社区 3 号楼 楼道 堆物",
+        address="海口路 66 号",
+        mobile="13800000001",
+        now=later(0.1),
+    )
+    assert (again.pk, created) == (request.pk, False)
+
+
+def test_only_supervisors_approve_or_return_replies_and_grid_workers_send_nowhere(org):
+    org.noise.reply_needs_approval = True
+    org.noise.save()
+    request = handling.accept(report(org), org.shiling_handler, now=later(1))
+    request = handling.reply(request, org.shiling_handler, "已处理", now=later(2))
+    Action = handling.Action
+    assert handling.allowed_actions(org.first_head, request) == {Action.NOTE}
+    assert handling.allowed_actions(org.supervisor, request) == {
+        Action.NOTE,
+        Action.APPROVE,
+        Action.RETURN,
+    }
+    with pytest.raises(RequestRefused):
+        handling.return_reply(request, org.first_head, "改一下")
+    assert not handling.assignable_units(org.grid_worker).exists()
+    editor = get_user_model().objects.create_user("editor", password="x" * 16)
+    assert not handling.assignable_units(editor).exists()
+    assert set(handling.assignable_units(org.shiling_handler)) == {
+        org.shiling,
+        org.grid,
+        org.other_grid,
+    }
