@@ -34,6 +34,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from portal.core.forms import MOBILE_PATTERN
 from portal.core.groups import COORDINATORS
 from portal.core.privacy import mask_mobile, mobile_digests, normalise_mobile
 from portal.core.workdays import DayKind, days_between
@@ -43,7 +44,6 @@ from .admin_forms import CancelBookingForm
 from .availability import ONE_DAY, Availability, makeup_stand_in
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .formatting import spreadsheet_time, staff_moment, staff_session, weekday
-from .forms import MOBILE_PATTERN
 from .models import LOCAL_TZ, Booking, Closure, Counsellor, Room
 
 

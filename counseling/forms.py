@@ -5,50 +5,15 @@ counseling.booking to say."""
 import datetime
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.forms import OneTimeCodeField
-from portal.core.privacy import normalise_mobile
+from portal.core.forms import HoneypotWidget, MobileField, OneTimeCodeField
 
 from .formatting import time_range
 from .models import Booking
 
 ONE_YEAR = datetime.timedelta(days=366)
-MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
-mobile_validator = RegexValidator(
-    MOBILE_PATTERN, _("请输入 11 位中国大陆手机号码,以 1 开头,例如 13912345678。")
-)
-
-
-class MobileField(forms.CharField):
-    default_validators = [mobile_validator]
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", _("手机号码"))
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault(
-            "error_messages",
-            {"required": _("请填写手机号码。"), "max_length": _("手机号码太长了。")},
-        )
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "numeric", "autocomplete": "tel-national"})
-        attrs.pop("maxlength", None)
-        return attrs
-
-    def to_python(self, value):
-        return normalise_mobile(super().to_python(value))
-
-
-class HoneypotWidget(forms.TextInput):
-    """A field people never see or reach; only form-filling robots fill it."""
-
-    def __init__(self):
-        super().__init__(attrs={"tabindex": "-1", "autocomplete": "off"})
 
 
 class BookingForm(forms.Form):
