@@ -17,6 +17,7 @@ urlpatterns = [
     path("search/", search_views.search, name="search"),
     path("counseling/", include("counseling.urls")),
     path("yuyue/", include("counseling.manage_urls")),
+    path("suqiu/", include("portal.service_requests.urls")),
     path("zhangbei/", include("portal.core.urls")),
     # Wagtail's view passes the request to the sitemap, so page URLs use the
     # site that served the request.

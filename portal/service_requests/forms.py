@@ -3,9 +3,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.forms import HoneypotWidget, MobileField
 from portal.core.groups import GRID_WORKERS, REQUEST_HANDLERS
+from portal.core.references import DIGITS as REFERENCE_DIGITS
+from portal.core.references import normalise_reference
 
-from .models import StaffPost, Unit
+from .models import ServiceRequest, StaffPost, Unit
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -104,3 +107,46 @@ class StaffPostForm(forms.ModelForm):
                 % {"user": user.get_username(), "group": group},
             )
         return cleaned_data
+
+
+class LookupForm(forms.Form):
+    """The resident's reference code and the mobile they gave with it."""
+
+    reference = forms.CharField(
+        label=_("诉求编号"),
+        max_length=20,
+        help_text=_("提交后页面和短信里的 8 位数字。"),
+        error_messages={
+            "required": _("请填写诉求编号。"),
+            "max_length": _("诉求编号是 8 位数字。"),
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    mobile = MobileField(help_text=_("提交诉求时填写的手机号码。"))
+
+    def clean_reference(self):
+        reference = normalise_reference(self.cleaned_data["reference"])
+        if len(reference) != REFERENCE_DIGITS:
+            raise forms.ValidationError(_("诉求编号是 8 位数字,请核对短信或提交后的页面。"))
+        return reference
+
+
+class RatingForm(forms.Form):
+    rating = forms.ChoiceField(
+        label=_("您对这次答复满意吗?"),
+        choices=ServiceRequest.Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择满意、基本满意或不满意。"),
+            "invalid_choice": _("请选择满意、基本满意或不满意。"),
+        },
+    )
+    comment = forms.CharField(
+        label=_("意见(可不填)"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("最多 200 个字。选“不满意”时,写明哪里还没解决,重新办理时会据此处理。"),
+        error_messages={"max_length": _("意见最多 200 个字。")},
+    )
+    website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
