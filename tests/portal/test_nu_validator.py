@@ -20,6 +20,7 @@ from django.utils import timezone
 from counseling.availability import Availability
 from counseling.models import Booking, Room
 from counseling.views import _slot_url
+from portal.service_requests.models import ServiceRequest
 from tests.factories import demo_page_urls, enter_sms_code, prove_mobile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,11 +85,27 @@ def booking_steps(client):
     return steps
 
 
+def request_steps():
+    """A resident looking up a demo request that has been answered."""
+    replied = ServiceRequest.objects.filter(state=ServiceRequest.State.REPLIED).first()
+    resident = Client()
+    steps = {
+        "requests: look up": resident.get("/suqiu/chaxun/"),
+        "requests: look up with errors": resident.post(
+            "/suqiu/chaxun/", {"reference": "1", "mobile": "1"}
+        ),
+    }
+    resident.post("/suqiu/chaxun/", {"reference": replied.reference, "mobile": replied.mobile})
+    steps["requests: status with rating form"] = resident.get("/suqiu/jindu/")
+    steps["requests: rating with errors"] = resident.post("/suqiu/jindu/", {"rating": "x"})
+    return steps
+
+
 def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path, settings):
     checker = nu_checker()
     settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
     client = Client()
-    responses = {**public_pages(client), **booking_steps(client)}
+    responses = {**public_pages(client), **booking_steps(client), **request_steps()}
 
     files = {}
     for number, (name, response) in enumerate(responses.items()):
@@ -119,4 +136,4 @@ def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path,
         if m["type"] == "error" or m.get("subType") == "fatal"
     ]
     assert errors == []
-    assert len(files) >= 25  # every page above was checked
+    assert len(files) >= 29  # every page above was checked
