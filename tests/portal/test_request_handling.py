@@ -125,6 +125,7 @@ def test_a_request_goes_down_to_the_grid_is_reopened_by_the_resident_and_settled
     request = report(org)
     request = handling.assign(request, org.shiling_handler, org.grid, now=later(1))
     assert (request.state, request.unit) == (State.ASSIGNED, org.grid)
+    assert RequestEvent.objects.get(request=request, kind=Kind.ASSIGNED).text == ""
     request = handling.accept(request, org.grid_worker, now=later(2))
     assert request.responded_at == later(2)
     request = handling.reply(
@@ -204,6 +205,8 @@ def test_a_reply_the_category_holds_for_approval_goes_out_only_when_a_supervisor
         handling.return_reply(request, org.supervisor, "   ")
     request = handling.return_reply(request, org.supervisor, "请写明整改期限。", now=later(3))
     assert request.state == State.IN_PROGRESS
+    returned = RequestEvent.objects.get(request=request, kind=Kind.REPLY_RETURNED)
+    assert (returned.text, returned.actor) == ("请写明整改期限。", org.supervisor)
     request = handling.reply(request, org.shiling_handler, "已核查,限期 7 日整改。", now=later(4))
     request = handling.approve_reply(request, org.supervisor, now=later(5))
     assert (request.state, request.replied_at, request.reply) == (
@@ -236,6 +239,8 @@ def test_a_rejection_needs_a_reason_the_resident_reads(org):
         later(1),
     )
     assert request.responded_at == later(1)
+    rejected = RequestEvent.objects.get(request=request, kind=Kind.REJECTED)
+    assert rejected.text == "属于市级部门职责,请拨打 12345。"
 
 
 def test_a_duplicate_is_merged_into_the_earlier_request(org):
@@ -331,7 +336,10 @@ def test_sending_a_request_to_the_unit_that_has_it_changes_nothing(org):
     request = report(org)
     with pytest.raises(RequestRefused) as refused:
         handling.assign(request, org.supervisor, org.shiling)
-    assert refused.value.code == "same_unit" and "石岭路社区" in refused.value.message
+    assert (refused.value.code, refused.value.message) == (
+        "same_unit",
+        "这条诉求已经由“第一管区 › 石岭路社区”承办。",
+    )
     assert trail(request) == [(Kind.RECEIVED, "", State.RECEIVED, "")]
 
 
@@ -348,8 +356,10 @@ def test_an_action_from_a_page_loaded_before_someone_else_acted_changes_nothing(
     handling.accept(seen_by_two, org.grid_worker, now=later(2))
     with pytest.raises(RequestRefused) as refused:
         handling.accept(seen_by_two, org.shiling_handler, now=later(3))
-    assert refused.value.code == "stale"
-    assert "办理中" in refused.value.message
+    assert (refused.value.code, refused.value.message) == (
+        "stale",
+        "这条诉求现在的状态是“办理中”,刚才的操作没有执行。请看最新的办理情况后再操作。",
+    )
     assert [kind for kind, *_rest in trail(seen_by_two)].count(Kind.ACCEPTED) == 1
 
 
