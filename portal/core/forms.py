@@ -68,3 +68,19 @@ class HoneypotWidget(forms.TextInput):
 
     def __init__(self):
         super().__init__(attrs={"tabindex": "-1", "autocomplete": "off"})
+
+
+class HoneypotField(forms.CharField):
+    """The hidden field only robots fill: it takes anything (control characters
+    included) and is never in error, so a filled trap is told apart from a
+    person's mistake by the view, not refused as one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("请勿填写此项"))
+        super().__init__(required=False, widget=HoneypotWidget(), **kwargs)
+        self.validators = []
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else ""
+        return str(value or "").strip()

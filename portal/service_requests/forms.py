@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.forms import HoneypotWidget, MobileField
+from portal.core.forms import HoneypotField, MobileField
 from portal.core.groups import GRID_WORKERS, REQUEST_HANDLERS
 from portal.core.references import DIGITS as REFERENCE_DIGITS
 from portal.core.references import normalise_reference
@@ -149,4 +149,4 @@ class RatingForm(forms.Form):
         help_text=_("最多 200 个字。选“不满意”时,写明哪里还没解决,重新办理时会据此处理。"),
         error_messages={"max_length": _("意见最多 200 个字。")},
     )
-    website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
+    website = HoneypotField()
