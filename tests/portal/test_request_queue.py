@@ -32,7 +32,7 @@ def org(db):
     org.superuser = users.create_superuser("root", password="x" * 16)
     for name, group in (("editor", EDITORS), ("coordinator", COORDINATORS)):
         user = users.create_user(name, password="x" * 16)
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
         setattr(org, name, user)
     return org
 
