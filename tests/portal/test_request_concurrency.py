@@ -104,7 +104,7 @@ def assert_the_trail_tells_what_happened(request, changes):
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_handlers_taking_on_one_request_take_it_once_on_postgresql():
     org = make_organisation()
     for round_ in range(ROUNDS):
@@ -117,7 +117,7 @@ def test_concurrent_handlers_taking_on_one_request_take_it_once_on_postgresql():
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_different_actions_on_one_request_each_happen_whole_or_not_at_all():
     org = make_organisation()
     for round_ in range(ROUNDS):
@@ -140,7 +140,7 @@ def test_a_save_from_a_copy_loaded_before_another_change_is_refused():
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_report_posted_at_once_from_two_taps_makes_one_request_on_postgresql():
     org = make_organisation()
     submit = [lambda _request: new_request(org, 7)] * 6

@@ -188,7 +188,7 @@ def database_held():
         other.close()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_locked_database_answers_busy_and_keeps_what_was_typed():
     org = make_organisation()
     request = report(org)
