@@ -63,8 +63,9 @@ def test_a_year_after_closing_the_residents_details_and_words_are_erased_and_the
         "",
         "",
     )
-    assert (old.reply, old.rating_comment, old.mobile_hash) == ("", "", "")
+    assert (old.reply, old.rating_comment, old.mobile_hash, old.submission_hash) == ("", "", "", "")
     assert old.personal_data_erased_at is not None
+    assert old.updated_at == old.personal_data_erased_at
     assert set(RequestEvent.objects.filter(request=old).values_list("text", flat=True)) == {""}
     # What the figures count is kept.
     assert (old.state, old.rating, old.category, old.unit, old.round) == (
@@ -99,8 +100,23 @@ def test_open_requests_are_kept_however_old_and_the_period_is_a_setting(org, set
         now=timezone.now() - datetime.timedelta(days=800),
     )
     closed = closed_request(org, 40, "上个月的事")
+    rejected, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description="不归街道管的事",
+        address="石岭路",
+        mobile=MOBILE,
+        now=timezone.now() - datetime.timedelta(days=50),
+    )
+    handling.reject(
+        rejected,
+        org.shiling_handler,
+        "请拨打 12345,王阿姨",
+        now=timezone.now() - datetime.timedelta(days=50),
+    )
     settings.SERVICE_REQUESTS_RETENTION_DAYS = 30
-    assert "已删除 1 条诉求的个人信息(办结超过 30 天)" in purge()
+    assert "已删除 2 条诉求的个人信息(办结超过 30 天)" in purge()
+    assert ServiceRequest.objects.get(pk=rejected.pk).rejection_reason == ""
     assert ServiceRequest.objects.get(pk=waiting.pk).description == "两年前反映、至今未办结"
     assert ServiceRequest.objects.get(pk=closed.pk).description == ""
     with pytest.raises(CommandError):
