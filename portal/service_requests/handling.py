@@ -68,10 +68,10 @@ class RequestRefused(Exception):
         self.message = message
 
 
-def fingerprint(mobile, category, description):
+def fingerprint(mobile, category_id, description):
     """A keyed hash of who reported what, to recognise the same report twice."""
     text = " ".join(description.split())
-    return keyed_hash(f"{normalise_mobile(mobile)}|{category.pk}|{text}")
+    return keyed_hash(f"{normalise_mobile(mobile)}|{category_id}|{text}")
 
 
 def _serialise_on(key):
@@ -99,7 +99,7 @@ def receive(
     from the day it arrived. Returns (request, created): the same report posted
     again within DUPLICATE_WINDOW gives back the first one."""
     now = now or timezone.now()
-    submission = fingerprint(mobile, category, description)
+    submission = fingerprint(mobile, category.pk, description)
     with transaction.atomic():
         _serialise_on(submission)
         earlier = ServiceRequest.objects.filter(
@@ -469,3 +469,33 @@ def erase_personal_data(before, now=None):
             updated_at=now,
         )
     return erased
+
+
+PERSONAL_FIELDS = (
+    "name",
+    "mobile",
+    "email",
+    "address",
+    "description",
+    "rating_comment",
+    "reply",
+    "rejection_reason",
+)
+
+
+def rotate_keys():
+    """Re-encrypt every request's details and its trail's text under the first
+    data key and re-hash its mobile and fingerprint under the first lookup key,
+    after new keys were put first; the old keys can go once this has run.
+    Returns (requests, trail lines)."""
+    requests = 0
+    with transaction.atomic():
+        for request in ServiceRequest.objects.select_for_update().order_by("pk").iterator():
+            if request.personal_data_erased_at is None:
+                request.submission_hash = fingerprint(
+                    request.mobile, request.category_id, request.description
+                )
+            request.save(update_fields=[*PERSONAL_FIELDS, "submission_hash"])
+            requests += 1
+        lines = RequestEvent.objects.all().encrypt_under_first_key()
+    return requests, lines

@@ -488,6 +488,17 @@ class RequestEventQuerySet(models.QuerySet):
         reasons and replies may quote the resident. Who did what and when stays."""
         return super().update(text="")
 
+    def encrypt_under_first_key(self):
+        """Write each line's text again under the first data key, after a new
+        key was put first (handling.rotate_keys): the same words, a new token.
+        The other change the trail allows. Returns the number of lines."""
+        rewritten = 0
+        for pk, text in self.exclude(text="").values_list("pk", "text").iterator():
+            rewritten += super(RequestEventQuerySet, self.model.objects.filter(pk=pk)).update(
+                text=text
+            )
+        return rewritten
+
     def delete(self):
         raise TypeError("A request's trail is append-only.")
 
