@@ -44,8 +44,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from demo import organisation  # noqa: E402
-from demo import service_requests as demo_requests  # noqa: E402
+from demo import content, organisation  # noqa: E402
 from portal.core.privacy import mobile_digest  # noqa: E402
 from portal.service_requests.models import Category, ServiceRequest, Unit  # noqa: E402
 
@@ -64,7 +63,7 @@ STATES = [
 def build(count):
     call_command("migrate", verbosity=0)
     organisation.seed()
-    data = demo_requests.content("service_requests")
+    data = content("service_requests")
     for order, category in enumerate(data["categories"]):
         fields = {key: value for key, value in category.items() if key != "code"}
         Category.objects.update_or_create(

@@ -5,12 +5,13 @@ of SQLite's IMMEDIATE transactions."""
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal.core.locks import hold_until_commit
 from portal.core.privacy import mobile_digest
 from portal.core.references import new_reference
 
@@ -77,10 +78,7 @@ def _refuse_over_mobile_limit(mobile, now):
     refusal tells only its owner that it holds bookings. The check is serialised
     per number (a transaction-scoped advisory lock on PostgreSQL; SQLite has one
     writer), so two rooms booked at once cannot both slip under the cap."""
-    if connection.vendor == "postgresql":
-        key = int(mobile_digest(mobile)[:15], 16)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    hold_until_commit(mobile_digest(mobile))
     limit = max_upcoming_per_mobile()
     if Booking.objects.upcoming(now).for_mobile(mobile).count() >= limit:
         raise BookingRefused(

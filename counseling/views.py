@@ -23,6 +23,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.core import privacy
+from portal.core.forms import error_summary
 from portal.core.references import reference_display
 
 from . import conf, ratelimit, verification
@@ -61,18 +62,6 @@ BUSY_CODE = gettext_lazy(
 BUSY_STATUS = 503
 
 logger = logging.getLogger(__name__)
-
-
-def error_summary(form, *extra):
-    """(anchor, message) pairs for the summary at the top of a form page."""
-    items = [(None, message) for message in extra if message]
-    if form is not None:
-        items += [(None, error) for error in form.non_field_errors()]
-        for field in form:
-            # Radio groups have no single label target: link to the first choice.
-            anchor = field.id_for_label or f"{field.auto_id}_0"
-            items += [(anchor, error) for error in field.errors]
-    return items
 
 
 def _listed_room(room_id):

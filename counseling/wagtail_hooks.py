@@ -24,6 +24,7 @@ from wagtail.permissions import register_permission_policy
 
 from portal.core.admin_forms import CLOSED_DAYS_HOOK
 from portal.core.lookups import cached
+from portal.core.viewsets import ReadOnlyViewSetMixin
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 from portal.home.sections import HOME_SECTION_HOOK
 
@@ -161,26 +162,8 @@ class HolidayOpeningViewSet(CounselingViewSet):
     list_filter = ["room"]
 
 
-class ReadOnlyViewSet(CounselingViewSet):
-    """Listing (and for bookings, detail and actions) only: no add, edit, delete,
-    copy, history or usage views exist, so those URLs are 404 for everyone."""
-
-    add_to_reference_index = False
-
-    def get_common_view_kwargs(self, **kwargs):
-        view_kwargs = super().get_common_view_kwargs(**kwargs)
-        for name in ["add", "edit", "delete", "copy", "history", "usage"]:
-            view_kwargs[f"{name}_url_name"] = None
-        return view_kwargs
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-        ]
-
-    def register_admin_url_finder(self):
-        pass
+class ReadOnlyViewSet(ReadOnlyViewSetMixin, CounselingViewSet):
+    pass
 
 
 class BookingViewSet(ReadOnlyViewSet):

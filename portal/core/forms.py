@@ -84,3 +84,15 @@ class HoneypotField(forms.CharField):
         if isinstance(value, list | tuple):
             value = value[-1] if value else ""
         return str(value or "").strip()
+
+
+def error_summary(form, *extra):
+    """(anchor, message) pairs for the summary at the top of a form page."""
+    items = [(None, message) for message in extra if message]
+    if form is not None:
+        items += [(None, error) for error in form.non_field_errors()]
+        for field in form:
+            # Radio groups have no single label target: link to the first choice.
+            anchor = field.id_for_label or f"{field.auto_id}_0"
+            items += [(anchor, error) for error in field.errors]
+    return items

@@ -37,7 +37,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from . import audit, handling
 from .admin_forms import AssignForm, MergeForm, TextForm
 from .handling import Action, RequestRefused
-from .models import Category, RequestEvent, ServiceRequest, StaffPost, Unit, post_of
+from .models import Category, RequestEvent, ServiceRequest, StaffPost, Unit, post_of, visible_path
 
 
 def may_use_queue(user):
@@ -140,14 +140,6 @@ class RequestFilterSet(WagtailFilterSet):
         if overdue:
             return queryset.overdue(timezone.localdate())
         return queryset
-
-
-def visible_path(user):
-    """The path prefix of the units whose requests `user` sees, or None."""
-    if user.is_superuser:
-        return ""
-    post = post_of(user)
-    return post.unit.path if post else None
 
 
 class RequestIndexView(QueueAccessMixin, IndexView):

@@ -19,17 +19,16 @@ def digest_for(user, today, full_names):
     """(subject, body, requests) for `user`, or None when nothing is due."""
     visible = ServiceRequest.objects.visible_to(user).select_related("category")
     overdue = list(visible.overdue(today).order_by("resolution_due_on", "received_at"))
-    due_today = [r for r in visible.due_on(today).order_by("received_at") if r not in overdue]
+    due_today = list(visible.due_on(today).order_by("received_at"))
     if not overdue and not due_today:
         return None
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
 
     def line(request):
-        due = request.response_due_on if request.responded_at is None else request.resolution_due_on
         link = base + reverse("requests:inspect", args=[request.pk])
         return (
             f"{request.reference_display}  {request.category}  {full_names[request.unit_id]}  "
-            f"{request.get_state_display()}  {_('期限')} {due:%Y-%m-%d}\n    {link}"
+            f"{request.get_state_display()}  {_('期限')} {request.next_due_on:%Y-%m-%d}\n    {link}"
         )
 
     parts = [_("%(name)s,您好:") % {"name": user.get_full_name() or user.get_username()}, ""]

@@ -25,16 +25,17 @@ from contextlib import contextmanager
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from portal.core.locks import hold_until_commit
 from portal.core.privacy import keyed_hash, normalise_mobile
 from portal.core.references import new_reference
 from portal.core.workdays import add_working_days
 
-from .models import RequestEvent, ServiceRequest, StaffPost, Unit, post_of
+from .models import RequestEvent, ServiceRequest, StaffPost, Unit, post_of, visible_path
 
 State = ServiceRequest.State
 Kind = RequestEvent.Kind
@@ -74,14 +75,6 @@ def fingerprint(mobile, category_id, description):
     return keyed_hash(f"{normalise_mobile(mobile)}|{category_id}|{text}")
 
 
-def _serialise_on(key):
-    """Hold a transaction-scoped advisory lock on PostgreSQL (SQLite has one
-    writer), so two identical posts at once cannot both find no earlier one."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:15], 16)])
-
-
 def receive(
     *,
     category,
@@ -101,7 +94,8 @@ def receive(
     now = now or timezone.now()
     submission = fingerprint(mobile, category.pk, description)
     with transaction.atomic():
-        _serialise_on(submission)
+        # Two identical posts at once: the second waits, then finds the first.
+        hold_until_commit(submission)
         earlier = ServiceRequest.objects.filter(
             submission_hash=submission, received_at__gte=now - DUPLICATE_WINDOW
         ).first()
@@ -138,34 +132,32 @@ def is_supervisor(user):
     return post is not None and post.role == StaffPost.Role.SUPERVISOR
 
 
-def _within(unit, post):
-    return unit.path.startswith(post.unit.path)
-
-
 def may_see(user, request):
-    if user.is_superuser:
-        return True
+    path = visible_path(user)
+    return path is not None and request.unit.path.startswith(path)
+
+
+def _assignable_path(user):
+    """The path of the units `user` may send requests to: anywhere for a
+    supervisor, their own subtree for a handler or head, nowhere (None) for a
+    grid worker or staff without a post."""
+    if is_supervisor(user):
+        return ""
     post = post_of(user)
-    return post is not None and _within(request.unit, post)
+    if post is None or post.role == StaffPost.Role.GRID_WORKER:
+        return None
+    return post.unit.path
 
 
 def may_assign_to(user, unit):
-    """Whether `user` may send a request to `unit`: a supervisor anywhere, a
-    handler or head within their own subtree, a grid worker nowhere."""
-    if is_supervisor(user):
-        return True
-    post = post_of(user)
-    return post is not None and post.role != StaffPost.Role.GRID_WORKER and _within(unit, post)
+    path = _assignable_path(user)
+    return path is not None and unit.path.startswith(path)
 
 
 def assignable_units(user):
     """The units `user` may send requests to (may_assign_to, as a queryset)."""
-    if is_supervisor(user):
-        return Unit.objects.all()
-    post = post_of(user)
-    if post is None or post.role == StaffPost.Role.GRID_WORKER:
-        return Unit.objects.none()
-    return Unit.objects.filter(path__startswith=post.unit.path)
+    path = _assignable_path(user)
+    return Unit.objects.none() if path is None else Unit.objects.filter(path__startswith=path)
 
 
 def allowed_actions(user, request):

@@ -223,15 +223,8 @@ class ServiceRequestQuerySet(models.QuerySet):
         """The requests `user` may see: those handled in their unit's subtree (a
         grid worker's grid, a 社区 with its grids, the whole 街道 for a
         supervisor); none for staff without a post."""
-        if user.is_superuser:
-            return self
-        post = post_of(user)
-        if post is None:
-            return self.none()
-        return self.filter(unit__path__startswith=post.unit.path)
-
-    def open(self):
-        return self.filter(state__in=ServiceRequest.OPEN_STATES)
+        path = visible_path(user)
+        return self.none() if path is None else self.filter(unit__path__startswith=path)
 
     def overdue(self, today):
         """Requests not yet answered that are past a due date: no first
@@ -255,6 +248,15 @@ def post_of(user):
         return user.staff_post
     except StaffPost.DoesNotExist:
         return None
+
+
+def visible_path(user):
+    """The path every unit `user` sees requests of starts with: their post's
+    unit ("" for superusers, the whole tree), or None for staff without a post."""
+    if user.is_superuser:
+        return ""
+    post = post_of(user)
+    return post.unit.path if post else None
 
 
 class ServiceRequest(ConcurrentTransitionMixin, models.Model):
@@ -289,7 +291,6 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     UNANSWERED_STATES = (*WAITING_STATES, State.IN_PROGRESS)
     # Not yet answered to the resident: its due dates still run.
     PENDING_STATES = (*UNANSWERED_STATES, State.AWAITING_APPROVAL)
-    OPEN_STATES = (*PENDING_STATES, State.REPLIED)
     FINAL_STATES = (State.CLOSED, State.MERGED, State.REJECTED)
     # A second 不满意 closes the request: it is counted and the supervisor told,
     # but it does not go round again.
@@ -399,10 +400,6 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     def reference_display(self):
         return reference_display(self.reference)
 
-    @property
-    def is_open(self):
-        return self.state in self.OPEN_STATES
-
     def is_overdue(self, today):
         next_due = self.next_due()
         return next_due is not None and next_due < today
@@ -494,9 +491,7 @@ class RequestEventQuerySet(models.QuerySet):
         The other change the trail allows. Returns the number of lines."""
         rewritten = 0
         for pk, text in self.exclude(text="").values_list("pk", "text").iterator():
-            rewritten += super(RequestEventQuerySet, self.model.objects.filter(pk=pk)).update(
-                text=text
-            )
+            rewritten += models.QuerySet.update(self.model.objects.filter(pk=pk), text=text)
         return rewritten
 
     def delete(self):
@@ -594,10 +589,6 @@ class RequestEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("A request's trail is append-only.")
-
-    @property
-    def is_public(self):
-        return self.kind in self.PUBLIC_KINDS
 
 
 class RequestAccessLog(models.Model):

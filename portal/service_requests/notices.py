@@ -1,6 +1,7 @@
-"""Messages to staff about a single request. A message that cannot be sent is
-logged and dropped: the request itself is in the queue, and the daily digest
-(digest.py) lists it again while it is due."""
+"""Messages to staff about a single request, sent by the task worker so that a
+slow or failing mail server never holds up the resident's page. A message that
+cannot be sent is logged and dropped: the request itself is in the queue, and
+the daily digest (digest.py) lists it again while it is due."""
 
 import logging
 
@@ -9,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from . import audit
 from .models import ServiceRequest, StaffPost
@@ -17,9 +19,19 @@ logger = logging.getLogger(__name__)
 
 
 def dissatisfied(request):
+    """Queue the supervisors' email about a 不满意 rating (call on commit)."""
+    try:
+        tell_supervisors_of_dissatisfaction.enqueue(request.pk)
+    except Exception:  # noqa: BLE001 - the queue being down must not fail the rating
+        logger.warning("The 不满意 email for request %s could not be queued.", request.pk)
+
+
+@task()
+def tell_supervisors_of_dissatisfaction(request_id):
     """Tell the 街道's supervisors that a resident rated a reply 不满意: the
     request is reopened for a second handling, or, after the second, closed
     dissatisfied and theirs to follow up."""
+    request = ServiceRequest.objects.select_related("category").get(pk=request_id)
     supervisors = list(
         get_user_model()
         .objects.filter(staff_post__role=StaffPost.Role.SUPERVISOR, is_active=True, email__gt="")

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.core.clients import client_key
+from portal.core.forms import error_summary
 from portal.core.privacy import mobile_digest, mobile_digests
 from portal.core.ratelimit import count_attempt
 
@@ -48,16 +49,6 @@ BUSY = gettext_lazy("系统繁忙,这次没有完成,您填写的内容还在。
 def attempt(action, kind, value):
     allowed, window = LIMITS[(action, kind)]
     return count_attempt(f"service_requests:{action}:{kind}", value, allowed, window)
-
-
-def error_summary(form, *extra):
-    items = [(None, message) for message in extra if message]
-    if form is not None:
-        items += [(None, error) for error in form.non_field_errors()]
-        for field in form:
-            anchor = field.id_for_label or f"{field.auto_id}_0"
-            items += [(anchor, error) for error in field.errors if field.name != "website"]
-    return items
 
 
 def _render_lookup(request, form, error="", status=200):
@@ -119,7 +110,7 @@ def _render_status(request, found, form=None, error="", status=200):
         "steps": timeline(found),
         "form": form if form is not None else RatingForm(),
         "may_rate": found.state == ServiceRequest.State.REPLIED,
-        "errors": error_summary(form, error) if form is not None or error else [],
+        "errors": error_summary(form, error),
     }
     return render(request, "service_requests/status.html", context, status=status)
 

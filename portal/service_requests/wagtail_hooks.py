@@ -19,6 +19,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.permissions import register_permission_policy
 
+from portal.core.viewsets import ReadOnlyViewSetMixin
+
 from . import admin_views
 from .forms import StaffPostForm, UnitForm
 from .models import Category, RequestAccessLog, ServiceRequest, StaffPost, Unit
@@ -184,27 +186,8 @@ register_permission_policy(
 )
 
 
-class ReadOnlyViewSet(ModelViewSet):
-    """Listing (and for requests, detail and actions) only: no add, edit,
-    delete, copy, history or usage views exist, so those URLs are 404."""
-
-    add_to_reference_index = False
-    copy_view_enabled = False
-
-    def get_common_view_kwargs(self, **kwargs):
-        view_kwargs = super().get_common_view_kwargs(**kwargs)
-        for name in ["add", "edit", "delete", "copy", "history", "usage"]:
-            view_kwargs[f"{name}_url_name"] = None
-        return view_kwargs
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-        ]
-
-    def register_admin_url_finder(self):
-        pass
+class ReadOnlyViewSet(ReadOnlyViewSetMixin, ModelViewSet):
+    pass
 
 
 class ServiceRequestViewSet(ReadOnlyViewSet):
