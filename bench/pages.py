@@ -85,7 +85,7 @@ def environment(workdir, redis_url):
         # Mail goes to the console; texts (the soak's verification codes) to a file
         # the load reads (bench/phone_outbox.py).
         "ALLOW_CONSOLE_MESSAGES": "true",
-        "COUNSELING_SMS_BACKEND": "phone_outbox.FileBackend",
+        "SMS_BACKEND": "phone_outbox.FileBackend",
         "BENCH_SMS_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
     }

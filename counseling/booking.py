@@ -74,7 +74,7 @@ def _free_slot(room, start, now, exclude_booking=None):
 
 def _refuse_over_mobile_limit(mobile, now):
     """Refuse a booking when the mobile already holds the most upcoming bookings it
-    may. The number was proven by an SMS code (counseling.verification), so the
+    may. The number was proven by an SMS code (portal.core.verification), so the
     refusal tells only its owner that it holds bookings. The check is serialised
     per number (a transaction-scoped advisory lock on PostgreSQL; SQLite has one
     writer), so two rooms booked at once cannot both slip under the cap."""

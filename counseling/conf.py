@@ -28,45 +28,14 @@ DEFAULTS = {
     # --- Attempt limits (counseling.ratelimit) -----------------------------
     # For each action and key, (at most N attempts, per window of S seconds). A
     # setting overrides single entries: {"booking": {"ip": (20, 3600)}} keeps the
-    # rest. Keys: "ip" one visitor (an IPv6 visitor's /64), "mobile" one number
-    # (for codes: one number from one visitor), "mobile_total" one number from
-    # anywhere. Generous for a household sharing one address, tight enough that
-    # guessing references or texting strangers' phones goes nowhere.
+    # rest. Keys: "ip" one visitor (an IPv6 visitor's /64), "mobile" one number.
+    # Generous for a household sharing one address, tight enough that guessing
+    # references goes nowhere. Limits on SMS codes: portal.core.verification.
     "RATE_LIMITS": {
         "booking": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
         "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
-        # Sending an SMS code: each one is a message to a number that may not be
-        # the visitor's.
-        "code": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60), "mobile_total": (10, 60 * 60)},
-        # Typing a code: five tries per code (CODE_TRIES), and this many per visitor.
-        "verify": {"ip": (30, 60 * 60)},
     },
-    # --- Proof of the mobile (counseling.verification) ---------------------
-    # Minutes an SMS code stays valid: enough for an elderly resident to find
-    # the message and type it, short enough that a code read off a lost phone
-    # later is useless.
-    "CODE_LIFETIME_MINUTES": 5,
-    # Wrong tries one code allows (a count); then a new code must be asked for.
-    # Five tries of six digits leave a guesser one chance in 200,000.
-    "CODE_TRIES": 5,
-    # Seconds before the same session may have another code sent to the number:
-    # SMS gateways take up to a minute, and a second tap must not send two texts.
-    "CODE_RESEND_SECONDS": 60,
-    # Minutes a session counts a number as proven after its code was typed, so
-    # booking then looking the booking up needs one code, not two; a shared phone
-    # left on the page does not stay proven for long.
-    "VERIFIED_MINUTES": 30,
-    # Days the hashed codes are kept before `purge_bookings` deletes them: a day
-    # answers "did the resident get a code?" the same day, nothing longer.
-    "CODES_KEPT_DAYS": 1,
-    # Minutes the details typed into the booking or lookup form are kept
-    # (encrypted, in the session) while the resident waits for the code.
-    "PENDING_FORM_MINUTES": 30,
-    # --- Messages to residents (counseling.notifications, counseling.sms) ---
-    # Import path of the SMS backend: a class with send(mobile, text). The console
-    # by default, so `make run` needs no gateway; production names the provider's
-    # (and refuses to start with a console one, portal/settings/production.py).
-    "SMS_BACKEND": "counseling.sms.ConsoleBackend",
+    # --- Messages to residents (counseling.notifications) -------------------
     # Attempts at one message before it is marked failed for staff to see (a count).
     "MESSAGE_ATTEMPTS": 6,
     # Minutes to wait before each retry, the last one repeated: over four hours

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.forms import HoneypotWidget, MobileField, OneTimeCodeField
+from portal.core.forms import HoneypotWidget, MobileField
 
 from .formatting import time_range
 from .models import Booking
@@ -97,18 +97,6 @@ class BookingForm(forms.Form):
 
 class LookupForm(forms.Form):
     mobile = MobileField(help_text=_("预约时填写的手机号码。我们会发一条验证码短信到这个号码。"))
-
-
-class SmsCodeForm(forms.Form):
-    """The six-digit code from the SMS: one large field."""
-
-    code = OneTimeCodeField(
-        label=_("短信验证码"),
-        help_text=_("短信中的 6 位数字。"),
-        invalid=_("验证码是 6 位数字,请核对短信。"),
-        widget_class="code-input",
-        error_messages={"required": _("请输入短信中的 6 位数字验证码。")},
-    )
 
 
 class SlotChoiceForm(forms.Form):

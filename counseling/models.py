@@ -660,31 +660,6 @@ class BookingAccessLog(models.Model):
         return f"{self.username} {self.get_action_display()} {staff_moment(self.at)}"
 
 
-class MobileCode(models.Model):
-    """A one-time SMS code that proves a resident holds a mobile (counseling.verification).
-    Neither the number nor the code is stored: only keyed hashes of them."""
-
-    shown_on_pages = False  # portal.core.pagecache: no page shows it
-
-    mobile_hash = models.CharField(_("手机号码查找码"), max_length=64, db_index=True)
-    requester_hash = models.CharField(
-        _("申请者会话摘要"), max_length=64, db_index=True, help_text=_("发出申请的浏览器会话。")
-    )
-    code_hash = models.CharField(_("验证码摘要"), max_length=64)
-    created_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
-    expires_at = models.DateTimeField(_("失效时间"))
-    tries = models.PositiveSmallIntegerField(_("已试次数"), default=0)
-    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("短信验证码")
-        verbose_name_plural = _("短信验证码")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.mobile_hash[:8]}… {staff_moment(self.created_at)}"
-
-
 class TimetableVersion(models.Model):
     """One row whose token changes when a change commits to anything free times
     are computed from: rooms, counsellors, weekly times and their

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from portal.core.privacy import scrub
+from portal.core.sms import get_backend
 
 from . import conf
 from .formatting import full_moment
-from .sms import get_backend
 
 logger = logging.getLogger(__name__)
 

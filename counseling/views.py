@@ -22,11 +22,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.core import privacy
+from portal.core import code_step, privacy, verification
+from portal.core.code_step import BUSY_STATUS, TOO_MANY
 from portal.core.forms import error_summary
 from portal.core.references import reference_display
 
-from . import conf, ratelimit, verification
+from . import ratelimit
 from .availability import Availability, DayKind, listed_rooms
 from .booking import (
     BookingRefused,
@@ -38,7 +39,7 @@ from .booking import (
     refusal_message,
 )
 from .formatting import at, day_label, full_day_label, full_moment, moment, session, time_range
-from .forms import BookingForm, LookupForm, SlotChoiceForm, SmsCodeForm
+from .forms import BookingForm, LookupForm, SlotChoiceForm
 from .ics import booking_calendar
 from .models import LOCAL_TZ, Booking, Closure
 
@@ -49,17 +50,12 @@ PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
 # The confirmation as it was committed (reference, time, place), so the page
 # after booking shows it without reading the booking tables again.
 CONFIRMATION_KEY = "yuyue_confirmation"
-TOO_MANY = gettext_lazy("尝试次数过多,请稍后再试")
 # The database could not take the change in time (another change held the room
 # for too long): nothing was saved, and the resident can simply try again.
 BUSY_BOOKING = gettext_lazy(
     "系统繁忙,预约还没有提交成功。您填写的内容都还在,请稍等片刻后再点“确认预约”。"
 )
 BUSY = gettext_lazy("系统繁忙,这次操作没有完成,预约保持原样。请稍等片刻后再试。")
-BUSY_CODE = gettext_lazy(
-    "系统繁忙,验证码还没有核对。请稍等片刻后再点一次按钮,刚收到的验证码仍然有效。"
-)
-BUSY_STATUS = 503
 
 logger = logging.getLogger(__name__)
 
@@ -230,8 +226,10 @@ def _book(request, room_id, day, time):
         return _render_form(request, context, form, TOO_MANY, status=429)
     if verification.is_verified(request, data["mobile"]):
         return _make_booking(request, room, starts_at, data, form=form)
-    _keep(request, PENDING_BOOKING_KEY, {"room": room.pk, "start": starts_at.isoformat(), **data})
-    return _ask_for_code(
+    code_step.keep(
+        request, PENDING_BOOKING_KEY, {"room": room.pk, "start": starts_at.isoformat(), **data}
+    )
+    return code_step.ask_for_code(
         request,
         data["mobile"],
         "counseling:verify",
@@ -272,114 +270,15 @@ def _make_booking(request, room, starts_at, data, form=None, busy_raises=False):
     return redirect("counseling:done")
 
 
-def _keep(request, key, values):
-    """Keep what the resident typed in the session, encrypted like a booking, for
-    PENDING_FORM_MINUTES (counseling.conf): a form left at the code step on a
-    shared phone does not stay."""
-    stamped = {**values, "kept_at": timezone.now().timestamp()}
-    request.session[key] = privacy.encrypt(json.dumps(stamped))
-
-
-def _kept(request, key):
-    """What _keep() kept, or None once it is old or no longer readable (a data
-    key that was rotated out)."""
-    token = request.session.get(key)
-    if not token:
-        return None
-    try:
-        kept = json.loads(privacy.decrypt(token))
-    except (InvalidToken, ValueError):
-        kept = None
-    kept_for = conf.get("PENDING_FORM_MINUTES") * 60
-    if kept is None or timezone.now().timestamp() - kept.pop("kept_at", 0) > kept_for:
-        request.session.pop(key, None)
-        return None
-    return kept
-
-
 def _pending_booking(request):
     """(room, start, typed details) waiting for the SMS code, or None."""
-    kept = _kept(request, PENDING_BOOKING_KEY)
+    kept = code_step.kept(request, PENDING_BOOKING_KEY)
     if kept is None:
         return None
     _version, room = _listed_room(kept.pop("room"))
     if room is None:
         return None
     return room, datetime.datetime.fromisoformat(kept.pop("start")), kept
-
-
-def _ask_for_code(request, mobile, code_page, refuse, busy):
-    """Send the SMS code and go to `code_page`; when it cannot be sent, answer with
-    `refuse(message, status)`: the form again, everything typed kept. A code sent
-    moments ago counts as sent (the code page says when another may be asked)."""
-    try:
-        verification.send_code(request, mobile)
-    except verification.CodeRefused as refused:
-        if refused.reason != "wait":
-            return refuse(refused.message, _status_of(refused))
-    except OperationalError:
-        logger.exception("Code not sent: the database did not answer in time.")
-        return refuse(busy, BUSY_STATUS)
-    return redirect(code_page)
-
-
-def _status_of(refused):
-    return {"limit": 429, "sms_failed": 503}.get(refused.reason, 400)
-
-
-def _code_page(request, template_context, mobile, on_success):
-    """Step 4 (and the lookup's second step): type the code, or ask for a new one."""
-    context = {
-        **template_context,
-        "masked_mobile": privacy.mask_mobile(mobile),
-        "wait_seconds": verification.wait_before_resend(request, mobile),
-    }
-    if request.method == "GET":
-        return _render_code(request, context, SmsCodeForm())
-    if "resend" in request.POST:
-        try:
-            verification.send_code(request, mobile)
-        except OperationalError:
-            logger.exception("Code not sent: the database did not answer in time.")
-            return _render_code(request, context, SmsCodeForm(), BUSY_CODE, status=BUSY_STATUS)
-        except verification.CodeRefused as refused:
-            context["wait_seconds"] = refused.wait_seconds
-            return _render_code(
-                request, context, SmsCodeForm(), refused.message, _status_of(refused)
-            )
-        messages.success(request, _("新的验证码已发送,请查看短信。"))
-        return redirect(request.path)
-    form = SmsCodeForm(request.POST)
-    try:
-        # Attempts are counted in the database, so a busy one holds the count too.
-        if not ratelimit.attempt_from_client(request, "verify"):
-            return _render_code(request, context, form, TOO_MANY, status=429)
-        if not form.is_valid():
-            return _render_code(request, context, form, status=400)
-        code = verification.check_code(request, mobile, form.cleaned_data["code"], consume=False)
-    except verification.CodeRefused as refused:
-        return _render_code(request, context, SmsCodeForm(), refused.message, status=400)
-    except OperationalError:
-        logger.exception("Code not checked: the database did not answer in time.")
-        return _render_code(request, context, form, BUSY_CODE, status=BUSY_STATUS)
-    # The proof and the code's use count only once what the code was typed for is
-    # done: a server error response saves no session, so when the database is too
-    # busy the same code is asked for again and still works.
-    verification.mark_verified(request, mobile)
-    try:
-        response = on_success()
-    except OperationalError:
-        logger.exception("Code step not finished: the database did not answer in time.")
-        verification.forget(request)
-        return _render_code(request, context, form, BUSY_CODE, status=BUSY_STATUS)
-    request.session.cycle_key()
-    verification.consume(code)
-    return response
-
-
-def _render_code(request, context, form, error="", status=200):
-    context = {**context, "form": form, "errors": error_summary(form, error)}
-    return render(request, "counseling/code_step.html", context, status=status)
 
 
 @never_cache
@@ -400,8 +299,9 @@ def verify(request):
         "change_label": _("返回修改预约信息"),
         "submit_label": _("确认预约"),
     }
-    return _code_page(
+    return code_step.code_page(
         request,
+        "counseling/code_step.html",
         context,
         data["mobile"],
         lambda: _make_booking(request, room, starts_at, data, busy_raises=True),
@@ -518,8 +418,8 @@ def lookup(request):
     except OperationalError:
         logger.exception("Lookup not counted: the database did not answer in time.")
         return _render_lookup(request, context, form, BUSY, status=BUSY_STATUS)
-    _keep(request, PENDING_LOOKUP_KEY, {"mobile": mobile})
-    return _ask_for_code(
+    code_step.keep(request, PENDING_LOOKUP_KEY, {"mobile": mobile})
+    return code_step.ask_for_code(
         request,
         mobile,
         "yuyue:code",
@@ -537,7 +437,7 @@ def _render_lookup(request, context, form, error="", status=200):
 @require_http_methods(["GET", "POST"])
 def lookup_code(request):
     """My bookings, step 2: the code sent to that mobile."""
-    kept = _kept(request, PENDING_LOOKUP_KEY)
+    kept = code_step.kept(request, PENDING_LOOKUP_KEY)
     if kept is None:
         return redirect("yuyue:lookup")
     context = {
@@ -552,7 +452,9 @@ def lookup_code(request):
         request.session.pop(PENDING_LOOKUP_KEY, None)
         return redirect("yuyue:bookings")
 
-    return _code_page(request, context, kept["mobile"], show_bookings)
+    return code_step.code_page(
+        request, "counseling/code_step.html", context, kept["mobile"], show_bookings
+    )
 
 
 def _proven_bookings(request):

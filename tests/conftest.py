@@ -59,7 +59,7 @@ def admin_client(client, admin_user):
 @pytest.fixture(autouse=True)
 def empty_sms_outbox():
     """Each test starts with no texts on the residents' phones."""
-    from counseling.sms import MemoryBackend
+    from portal.core.sms import MemoryBackend
 
     MemoryBackend.outbox.clear()
 

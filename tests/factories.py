@@ -13,8 +13,8 @@ from PIL import Image as PILImage
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
-from counseling.sms import MemoryBackend
 from portal.core.privacy import normalise_mobile
+from portal.core.sms import MemoryBackend
 
 PDF_BYTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"

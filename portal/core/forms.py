@@ -35,6 +35,18 @@ class OneTimeCodeField(forms.CharField):
         return code
 
 
+class SmsCodeForm(forms.Form):
+    """The six-digit code from the SMS: one large field."""
+
+    code = OneTimeCodeField(
+        label=_("短信验证码"),
+        help_text=_("短信中的 6 位数字。"),
+        invalid=_("验证码是 6 位数字,请核对短信。"),
+        widget_class="code-input",
+        error_messages={"required": _("请输入短信中的 6 位数字验证码。")},
+    )
+
+
 MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
 mobile_validator = RegexValidator(
     MOBILE_PATTERN, _("请输入 11 位中国大陆手机号码,以 1 开头,例如 13912345678。")

@@ -109,12 +109,17 @@ elif os.environ.get("SINGLE_PROCESS", "false").lower() != "true":
 ALLOW_CONSOLE_MESSAGES = os.environ.get("ALLOW_CONSOLE_MESSAGES", "false").lower() == "true"
 # Backends that only print or keep texts (the benchmark's and tests' files too).
 CONSOLE_SMS_BACKENDS = {
-    "counseling.sms.ConsoleBackend",
-    "counseling.sms.MemoryBackend",
+    "portal.core.sms.ConsoleBackend",
+    "portal.core.sms.MemoryBackend",
     "phone_outbox.FileBackend",
     "tests.counseling.fault_worker.FileBackend",
 }
-COUNSELING_SMS_BACKEND = os.environ.get("COUNSELING_SMS_BACKEND") or "counseling.sms.ConsoleBackend"
+# COUNSELING_SMS_BACKEND is the name the setting had when only bookings sent texts.
+SMS_BACKEND = (
+    os.environ.get("SMS_BACKEND")
+    or os.environ.get("COUNSELING_SMS_BACKEND")
+    or "portal.core.sms.ConsoleBackend"
+)
 
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -131,12 +136,12 @@ elif not ALLOW_CONSOLE_MESSAGES:
         " / Set EMAIL_HOST, or ALLOW_CONSOLE_MESSAGES=true on a staging machine."
     )
 
-if COUNSELING_SMS_BACKEND in CONSOLE_SMS_BACKENDS and not ALLOW_CONSOLE_MESSAGES:
+if SMS_BACKEND in CONSOLE_SMS_BACKENDS and not ALLOW_CONSOLE_MESSAGES:
     raise ImproperlyConfigured(
-        "生产环境必须配置短信网关:请把 COUNSELING_SMS_BACKEND 设为对接短信服务商的类"
+        "生产环境必须配置短信网关:请把 SMS_BACKEND 设为对接短信服务商的类"
         "(带 send(mobile, text) 方法,见 docs/booking.md)。否则预约短信只会输出到控制台"
         "却被记为已发送。仅供测试的预发布机器可设置 ALLOW_CONSOLE_MESSAGES=true。"
-        " / Set COUNSELING_SMS_BACKEND to a real SMS backend, or ALLOW_CONSOLE_MESSAGES=true"
+        " / Set SMS_BACKEND to a real SMS backend, or ALLOW_CONSOLE_MESSAGES=true"
         " on a staging machine."
     )
 

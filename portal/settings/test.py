@@ -12,9 +12,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="jjl-test-media-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://localhost"
-# Texts to residents land in counseling.sms.MemoryBackend.outbox, where tests read
+# Texts to residents land in portal.core.sms.MemoryBackend.outbox, where tests read
 # a verification code as a resident reads it on the phone.
-COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+SMS_BACKEND = "portal.core.sms.MemoryBackend"
 # Serve static files through the finders: tests never run collectstatic. Found
 # when asked for rather than all read up front, as WhiteNoise otherwise does for
 # every test client it is built for (half the time of the property tests).

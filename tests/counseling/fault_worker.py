@@ -57,7 +57,7 @@ def main():
     if serve:  # SIGUSR1 prints every thread's stack to the log, to explain a hang
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     with override_settings(
-        COUNSELING_SMS_BACKEND=backend,
+        SMS_BACKEND=backend,
         TASKS=tasks,
         TASK_WORKER_HEARTBEAT=0.5,
         TASK_WORKER_LEASE=LEASE,

@@ -17,7 +17,6 @@ from django.utils import timezone
 from schedule.models import Event
 from wagtail import hooks
 
-from counseling import sms
 from counseling.availability import Availability
 from counseling.booking import create_booking
 from counseling.models import (
@@ -33,6 +32,7 @@ from counseling.models import (
     Room,
 )
 from counseling.notifications import message_text
+from portal.core import sms
 from portal.core.groups import COORDINATORS, EDITORS, REVIEWERS
 from portal.core.logging import JsonLinesFormatter
 from portal.core.models import HolidayArrangement, HolidayPeriod
@@ -431,7 +431,7 @@ def test_coordinators_see_the_counselling_menu(coordinator_client):
 def test_cancel_with_a_reason_tells_the_resident_the_reason(
     coordinator_client, bookings, settings, django_capture_on_commit_callbacks
 ):
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     sms.MemoryBackend.outbox.clear()
     booking = bookings[0]
 

@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import sms
 from counseling.availability import Availability
 from counseling.booking import cancel_by_resident, create_booking
 from counseling.models import (
@@ -25,6 +24,7 @@ from counseling.models import (
     OpeningHours,
     Room,
 )
+from portal.core import sms
 from portal.core.privacy import normalise_mobile
 from tests.factories import enter_sms_code, prove_mobile, sms_code
 

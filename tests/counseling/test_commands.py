@@ -16,12 +16,12 @@ from counseling.models import (
     Booking,
     Counsellor,
     DutyShift,
-    MobileCode,
     Notification,
     OpeningHours,
     Room,
 )
 from demo import content
+from portal.core.models import MobileCode
 from tests.factories import make_weekday_room
 
 

@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from counseling import booking as service
-from counseling import conf, notifications, ratelimit, sms, verification
+from counseling import conf, notifications, ratelimit
 from counseling.booking import BookingRefused
-from counseling.models import LOCAL_TZ, Booking, MobileCode
-from counseling.verification import CodeRefused
+from counseling.models import LOCAL_TZ, Booking
+from portal.core import sms, verification
+from portal.core.models import MobileCode
+from portal.core.verification import CodeRefused
 from tests.factories import make_weekday_room, sms_code
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +33,11 @@ def at(day, hhmm):
 
 @pytest.fixture(autouse=True)
 def defaults(settings):
-    """No COUNSELING_* setting but the tests' SMS outbox: the defaults apply."""
-    for name in conf.DEFAULTS:
-        if name != "SMS_BACKEND" and hasattr(settings, conf.PREFIX + name):
-            delattr(settings, conf.PREFIX + name)
+    """No COUNSELING_* or MOBILE_CODE_* setting: the defaults apply."""
+    for module in (conf, verification):
+        for name in module.DEFAULTS:
+            if hasattr(settings, module.PREFIX + name):
+                delattr(settings, module.PREFIX + name)
 
 
 @pytest.fixture
@@ -204,8 +207,8 @@ class TestMobileCodes:
         assert not MobileCode.objects.exists()
 
     def test_settings_change_the_lifetime_and_tries(self, request_with_session, settings):
-        settings.COUNSELING_CODE_LIFETIME_MINUTES = 10
-        settings.COUNSELING_CODE_TRIES = 1
+        settings.MOBILE_CODE_LIFETIME_MINUTES = 10
+        settings.MOBILE_CODE_TRIES = 1
         record = verification.send_code(request_with_session, MOBILE, now=NOW)
         assert record.expires_at == NOW + datetime.timedelta(minutes=10)
         assert "10 分钟内有效" in sms.MemoryBackend.outbox[-1][1]
@@ -222,12 +225,17 @@ class TestMessages:
         assert conf.get("MESSAGE_ATTEMPTS") == 6
 
     def test_by_default_texts_go_to_the_console(self, settings, capsys):
-        del settings.COUNSELING_SMS_BACKEND
+        del settings.SMS_BACKEND
         sms.get_backend().send(MOBILE, "【金家岭街道】测试")
         assert "138****0001" in capsys.readouterr().out
 
 
 def test_every_knob_is_listed_in_the_deployment_guide():
     guide = DEPLOY_DOC.read_text(encoding="utf-8")
-    missing = [name for name in conf.DEFAULTS if conf.PREFIX + name not in guide]
+    missing = [
+        module.PREFIX + name
+        for module in (conf, verification)
+        for name in module.DEFAULTS
+        if module.PREFIX + name not in guide
+    ]
     assert not missing

@@ -30,13 +30,12 @@ from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
     Booking,
-    MobileCode,
     Notification,
 )
-from counseling.sms import MemoryBackend, SmsError
 from counseling.views import SESSION_KEY
-from portal.core.models import SiteSettings, WorkerHeartbeat
+from portal.core.models import MobileCode, SiteSettings, WorkerHeartbeat
 from portal.core.privacy import mobile_digest
+from portal.core.sms import MemoryBackend, SmsError
 from portal.core.worker import reclaim_stale_tasks
 from tests.counseling import fault_worker
 from tests.factories import enter_sms_code, make_open_room, prove_mobile, sms_code
@@ -129,7 +128,7 @@ def test_mail_and_sms_down_the_resident_is_booked_and_told_and_messages_follow_o
     client = Client()
     prove_mobile(client, MOBILE)  # the code came through; then the gateway went down
     sms_outbox.clear()
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayDown"
+    settings.SMS_BACKEND = f"{HERE}.GatewayDown"
     slot = free_slots(room)[0]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -148,7 +147,7 @@ def test_mail_and_sms_down_the_resident_is_booked_and_told_and_messages_follow_o
 
     # The servers are back; cron's next run sends each message exactly once.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     assert notifications.retry_due(now=later(2)) == 2
     assert notifications.retry_due(now=later(60)) == 0
     assert [m.to for m in mail.outbox] == [["li@example.com"]]
@@ -162,7 +161,7 @@ def test_an_error_inside_the_task_is_retried_by_the_worker_and_delivered_once(
     room, settings, sms_outbox
 ):
     settings.TASKS = DATABASE_QUEUE
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayBroken"
+    settings.SMS_BACKEND = f"{HERE}.GatewayBroken"
     booking = create_booking(
         room=room,
         starts_at=free_slots(room)[0].start,
@@ -180,7 +179,7 @@ def test_an_error_inside_the_task_is_retried_by_the_worker_and_delivered_once(
     retry = DBTaskResult.objects.get(status="READY")  # queued for the back-off time
     assert retry.run_after == sms.next_attempt_at
 
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     run_worker_here()
     assert sms_outbox == []  # not before its time
 
@@ -421,7 +420,7 @@ def short_lock_wait():
 def test_database_too_busy_keeps_what_the_resident_typed_and_the_retry_books_once(
     room, settings, sms_outbox, short_lock_wait
 ):
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     client = Client()
     url = book_url(room, free_slots(room)[0].start)
     typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
@@ -502,7 +501,7 @@ def test_the_confirmation_shows_the_committed_reference_while_the_booking_tables
 def test_database_too_busy_to_cancel_or_move_leaves_the_booking_as_it_was(
     room, settings, sms_outbox, short_lock_wait
 ):
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     first, other = free_slots(room)[:2]
     booking = create_booking(
         room=room, starts_at=first.start, name="小李", mobile=MOBILE, visit_type="first"
@@ -576,7 +575,7 @@ def test_slot_taken_while_choosing_a_new_time_leaves_the_booking_where_it_was(ro
 def test_sms_gateway_down_at_the_code_step_keeps_the_form_and_books_once_it_is_back(
     room, settings, client, sms_outbox
 ):
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.GatewayDown"
+    settings.SMS_BACKEND = f"{HERE}.GatewayDown"
     url = book_url(room, free_slots(room)[0].start)
     typed = form(name="王阿姨", note="最近睡不好", note_consent="on")
 
@@ -589,7 +588,7 @@ def test_sms_gateway_down_at_the_code_step_keeps_the_form_and_books_once_it_is_b
     assert not Booking.objects.exists()
     assert not MobileCode.objects.exists()  # a code that never went out is not kept
 
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     response = client.post(url, typed)
     assert response["Location"] == reverse("counseling:verify")
     done = client.post(response["Location"], {"code": sms_code(MOBILE)})

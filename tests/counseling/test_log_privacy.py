@@ -15,12 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import sms
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, Notification
-from counseling.sms import SmsError
+from portal.core import sms
 from portal.core.groups import COORDINATORS
 from portal.core.privacy import mask_mobile
+from portal.core.sms import SmsError
 from tests.counseling.test_access_matrix import log_in_staff, make_staff
 from tests.factories import enter_sms_code, make_weekday_room, prove_mobile, sms_code
 
@@ -96,7 +96,7 @@ def book_url(room, slot):
 def test_a_booking_from_start_to_end_leaves_no_personal_data_in_logs_or_output(
     client, room, settings, every_log_record, capfd, django_capture_on_commit_callbacks
 ):
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.ConsoleAndPhone"
+    settings.SMS_BACKEND = f"{HERE}.ConsoleAndPhone"
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     first, second = [slot for slot in Availability([room]).slots(room) if slot.day == tomorrow][:2]
     form = {**RESIDENT, "visit_type": "first", "note_consent": "on", "website": ""}
@@ -123,7 +123,7 @@ def test_a_booking_from_start_to_end_leaves_no_personal_data_in_logs_or_output(
         assert phone.post("/yuyue/code/", {"code": wrong_code()}).status_code == 400
         assert prove_mobile(phone, RESIDENT["mobile"]).status_code == 302
         assert phone.post("/yuyue/bookings/", {"booking": booking.reference}).status_code == 302
-        settings.COUNSELING_SMS_BACKEND = f"{HERE}.RefusingSmsBackend"
+        settings.SMS_BACKEND = f"{HERE}.RefusingSmsBackend"
         assert phone.post("/yuyue/cancel/").status_code == 302
 
         log_in_staff(client, make_staff("coordinator", COORDINATORS))

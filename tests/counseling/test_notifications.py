@@ -19,8 +19,8 @@ from counseling.models import (
     HolidayOpening,
     Notification,
 )
-from counseling.sms import MemoryBackend, SmsError
 from demo import content
+from portal.core.sms import MemoryBackend, SmsError
 from tests.factories import make_weekday_room
 
 MONDAY = datetime.date(2026, 9, 14)
@@ -55,7 +55,7 @@ def sms_outbox():
 @pytest.fixture
 def working(settings, sms_outbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     return settings
 
 
@@ -92,7 +92,7 @@ def test_an_outage_neither_loses_nor_blocks_a_booking_and_retries_deliver_once(
     room, settings, sms_outbox, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = f"{HERE}.FailingEmailBackend"
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
+    settings.SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     with django_capture_on_commit_callbacks(execute=True):
         booking = book(room, at(MONDAY, "10:00"))
 
@@ -110,7 +110,7 @@ def test_an_outage_neither_loses_nor_blocks_a_booking_and_retries_deliver_once(
     assert notifications.retry_due() == 0
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     later = timezone.now() + datetime.timedelta(minutes=2)
     assert notifications.retry_due(now=later) == 2
     assert notifications.retry_due(now=later) == 0
@@ -126,7 +126,7 @@ def test_an_outage_neither_loses_nor_blocks_a_booking_and_retries_deliver_once(
 
 
 def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(room, settings):
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
+    settings.SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     booking = book(room, at(MONDAY, "10:00"), email="")
     later = timezone.now()
     for _attempt in range(conf.get("MESSAGE_ATTEMPTS") + 2):
@@ -186,11 +186,11 @@ def test_send_reminders_reminds_once_for_tomorrows_bookings(
 
 
 def test_send_reminders_requeues_messages_whose_retry_is_due(room, settings, sms_outbox):
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
+    settings.SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     booking = book(room, at(MONDAY, "10:00"), email="")
     notifications.retry_due(now=timezone.now())  # first attempt fails
     Notification.objects.filter(booking=booking).update(next_attempt_at=timezone.now())
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     out = StringIO()
     call_command("send_reminders", stdout=out)
     assert "重新排队待重试消息 1 条" in out.getvalue()
@@ -205,7 +205,7 @@ def test_a_failed_attempt_queues_its_own_retry_where_the_queue_can_defer(
     a failed message schedules its next attempt without waiting for cron."""
     from django_tasks import default_task_backend
 
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.FailingSmsBackend"
+    settings.SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     booking = book(room, at(MONDAY, "10:00"), email="")
     notification = booking.notifications.get()

@@ -24,8 +24,8 @@ from django.utils import timezone
 from counseling import booking as service
 from counseling.availability import Availability
 from counseling.models import LOCAL_TZ, Booking, Notification
-from counseling.sms import SmsError
 from portal.core import privacy
+from portal.core.sms import SmsError
 from tests.counseling.test_access_matrix import log_in_staff, make_staff
 from tests.factories import make_weekday_room, prove_mobile
 
@@ -122,7 +122,7 @@ def test_a_database_dump_shows_no_plaintext_phone_or_note(
     # The resident proves the mobile with the code; from then on the gateway
     # refuses every text, quoting the number in its errors.
     prove_mobile(client, RESIDENT["mobile"])
-    settings.COUNSELING_SMS_BACKEND = f"{HERE}.QuotingSmsBackend"
+    settings.SMS_BACKEND = f"{HERE}.QuotingSmsBackend"
     first, second = free_slots(room)[:2]
     booking = book_through_the_form(client, room, first)
     other = book_through_the_form(client, room, second)

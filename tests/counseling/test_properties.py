@@ -21,10 +21,10 @@ from counseling.booking import create_booking
 from counseling.models import (
     LOCAL_TZ,
     Booking,
-    MobileCode,
     Notification,
 )
 from counseling.views import SESSION_KEY
+from portal.core.models import MobileCode
 from portal.core.privacy import normalise_mobile
 from tests.factories import make_open_room, sms_code
 from tests.strategies import PROPERTY_SETTINGS, has_chinese, param_values
@@ -49,9 +49,8 @@ def unlimited_attempts(settings):
     """The attempt limits would turn every later example into "too many tries";
     they have tests of their own."""
     unlimited = dict.fromkeys(("ip", "mobile", "mobile_total"), (10**9, 3600))
-    settings.COUNSELING_RATE_LIMITS = dict.fromkeys(
-        ("booking", "lookup", "code", "verify"), unlimited
-    )
+    settings.COUNSELING_RATE_LIMITS = dict.fromkeys(("booking", "lookup"), unlimited)
+    settings.MOBILE_CODE_RATE_LIMITS = dict.fromkeys(("send", "check"), unlimited)
     cache.clear()
 
 

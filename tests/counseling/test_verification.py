@@ -1,4 +1,4 @@
-"""Proof that a resident holds the mobile (counseling.verification): a six-digit SMS
+"""Proof that a resident holds the mobile (portal.core.verification): a six-digit SMS
 code, valid five minutes and five tries, a new one after 60 seconds, limited per
 number and per visitor, stored only as keyed hashes, in neutral words. Tested
 through the real pages, database and SMS outbox, as a resident meets them."""
@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import conf, sms
 from counseling.availability import Availability
-from counseling.models import LOCAL_TZ, Booking, MobileCode
-from counseling.verification import mark_verified, verified_for
+from counseling.models import LOCAL_TZ, Booking
 from counseling.views import PENDING_BOOKING_KEY
-from portal.core import privacy
+from portal.core import privacy, sms, verification
+from portal.core.models import MobileCode
+from portal.core.verification import mark_verified, verified_for
 from tests.factories import make_open_room, sms_code
 
 pytestmark = pytest.mark.django_db
@@ -205,8 +205,8 @@ def test_codes_and_numbers_are_stored_only_as_keyed_hashes(client, slot_url):
 def test_codes_to_one_number_are_limited_from_one_visitor_and_from_everywhere(
     client, slot_url, settings
 ):
-    settings.COUNSELING_RATE_LIMITS = {
-        "code": {"mobile": (2, 3600), "mobile_total": (3, 3600), "ip": (99, 3600)}
+    settings.MOBILE_CODE_RATE_LIMITS = {
+        "send": {"mobile": (2, 3600), "mobile_total": (3, 3600), "ip": (99, 3600)}
     }
 
     def ask(address):
@@ -249,11 +249,11 @@ def test_another_session_can_neither_replace_nor_spend_nor_see_a_residents_code(
 
 
 def test_a_text_the_gateway_refused_uses_up_no_allowance(client, slot_url, settings):
-    settings.COUNSELING_RATE_LIMITS = {"code": {"ip": (2, 3600)}}
-    settings.COUNSELING_SMS_BACKEND = "tests.counseling.test_faults.GatewayDown"
+    settings.MOBILE_CODE_RATE_LIMITS = {"send": {"ip": (2, 3600)}}
+    settings.SMS_BACKEND = "tests.counseling.test_faults.GatewayDown"
     for _ in range(4):
         assert client.post(slot_url, form()).status_code == 503
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     assert client.post(slot_url, form())["Location"] == VERIFY
 
 
@@ -261,7 +261,7 @@ def test_what_was_typed_is_forgotten_after_half_an_hour_or_on_leaving(client, sl
     client.post(slot_url, form())
     session = client.session
     kept = json.loads(privacy.decrypt(session[PENDING_BOOKING_KEY]))
-    kept["kept_at"] -= conf.get("PENDING_FORM_MINUTES") * 60 + 1
+    kept["kept_at"] -= verification.knob("PENDING_FORM_MINUTES") * 60 + 1
     session[PENDING_BOOKING_KEY] = privacy.encrypt(json.dumps(kept))
     session.save()
 
@@ -285,7 +285,7 @@ def test_typed_details_under_a_retired_data_key_are_dropped_not_an_error(
 
 
 def test_codes_asked_from_one_visitor_are_limited_across_numbers(client, slot_url, settings):
-    settings.COUNSELING_RATE_LIMITS = {"code": {"ip": (3, 3600), "mobile": (99, 3600)}}
+    settings.MOBILE_CODE_RATE_LIMITS = {"send": {"ip": (3, 3600), "mobile": (99, 3600)}}
     for number in range(3):
         response = client.post(
             slot_url, form(mobile=f"1370000000{number}"), REMOTE_ADDR=f"2001:db8:7:7::{number}"

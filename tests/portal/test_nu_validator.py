@@ -103,7 +103,7 @@ def request_steps():
 
 def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path, settings):
     checker = nu_checker()
-    settings.COUNSELING_SMS_BACKEND = "counseling.sms.MemoryBackend"
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     client = Client()
     responses = {**public_pages(client), **booking_steps(client), **request_steps()}
 

@@ -28,7 +28,7 @@ print(json.dumps({
     "secure_cookies": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "base_url": settings.WAGTAILADMIN_BASE_URL,
     "email": settings.EMAIL_BACKEND,
-    "sms": settings.COUNSELING_SMS_BACKEND,
+    "sms": settings.SMS_BACKEND,
     "database": {
         key: settings.DATABASES["default"][key] for key in ("CONN_HEALTH_CHECKS", "OPTIONS")
     },
@@ -38,9 +38,9 @@ print(json.dumps({
 # What a real deployment sets for message delivery.
 DELIVERY = {
     "EMAIL_HOST": "smtp.example.gov.cn",
-    "COUNSELING_SMS_BACKEND": "jinjialing_sms.ProviderBackend",
+    "SMS_BACKEND": "jinjialing_sms.ProviderBackend",
 }
-MESSAGE_SETTINGS = ("EMAIL_HOST", "COUNSELING_SMS_BACKEND", "ALLOW_CONSOLE_MESSAGES")
+MESSAGE_SETTINGS = ("EMAIL_HOST", "SMS_BACKEND", "ALLOW_CONSOLE_MESSAGES")
 
 
 # Throwaway keys and the site's address: production refuses to start without them.
@@ -136,12 +136,12 @@ def test_production_refuses_to_start_without_a_mail_server():
     assert "ALLOW_CONSOLE_MESSAGES=true" in result.stderr
 
 
-@pytest.mark.parametrize("console", ["", "counseling.sms.ConsoleBackend"])
+@pytest.mark.parametrize("console", ["", "portal.core.sms.ConsoleBackend"])
 def test_production_refuses_to_start_with_sms_going_to_the_console(console):
-    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "COUNSELING_SMS_BACKEND": console})
+    result = run_with({"SECRET_KEY": "x" * 50, **DELIVERY, "SMS_BACKEND": console})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-    assert "COUNSELING_SMS_BACKEND" in result.stderr
+    assert "SMS_BACKEND" in result.stderr
 
 
 def test_production_sends_mail_by_smtp_and_sms_through_the_configured_backend():
@@ -153,7 +153,7 @@ def test_production_sends_mail_by_smtp_and_sms_through_the_configured_backend():
 def test_staging_may_opt_in_to_console_messages():
     facts = facts_of(run_with({"SECRET_KEY": "x" * 50, "ALLOW_CONSOLE_MESSAGES": "true"}))
     assert facts["email"] == "django.core.mail.backends.console.EmailBackend"
-    assert facts["sms"] == "counseling.sms.ConsoleBackend"
+    assert facts["sms"] == "portal.core.sms.ConsoleBackend"
 
 
 @pytest.mark.parametrize("base_url", ["", "jinjialing.example"])

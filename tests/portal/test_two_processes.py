@@ -116,7 +116,7 @@ def production(tmp_path_factory):
         # Texts land in a file the test reads, as each resident reads the phone;
         # mail goes to the console.
         "ALLOW_CONSOLE_MESSAGES": "true",
-        "COUNSELING_SMS_BACKEND": "tests.counseling.fault_worker.FileBackend",
+        "SMS_BACKEND": "tests.counseling.fault_worker.FileBackend",
         "FAULT_TEST_OUTBOX": str(workdir / "sms.txt"),
         "WAGTAILADMIN_BASE_URL": "http://127.0.0.1",
         "BOOKING_DATA_KEY": "dHdvLXByb2Nlc3MtdGVzdC1vbmx5LWRhdGEta2V5ISE=",

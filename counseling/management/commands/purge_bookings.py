@@ -3,7 +3,8 @@ import datetime
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
 
-from counseling import booking, conf, verification
+from counseling import booking, conf
+from portal.core import verification
 
 
 class Command(BaseCommand):

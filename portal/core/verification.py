@@ -1,51 +1,116 @@
-"""Proof that a resident holds a mobile: a six-digit code sent by SMS, typed back.
+"""Proof that a resident holds a mobile: a six-digit code sent by SMS, typed back,
+before a booking or a request counts.
 
-By default (counseling.conf) a code is valid for five minutes and five tries;
+By default (DEFAULTS below) a code is valid for five minutes and five tries;
 another can be asked for after 60 seconds; sending is limited per visitor, per number and visitor, and per
 number. A code belongs to the browser session that asked for it: another session
 can neither use it, replace it, spend its tries nor see that it was sent. Codes
 and numbers are stored only as keyed hashes (HMAC under the booking lookup key).
 Once the code is right, the session remembers the number as verified for a while,
-so booking and looking up bookings need one code, not one each.
+so booking, reporting a problem and looking either up need one code, not one each.
 
 The SMS is neutral: it names the sub-district, never counselling, since a phone
-may be seen by others."""
+may be seen by others.
+
+A site changes a knob with a Django setting named ``MOBILE_CODE_`` plus the
+knob's name; docs/deploy.md lists them."""
 
 import datetime
 import hmac
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.core.clients import client_key
-from portal.core.privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
-
-from . import conf, ratelimit
+from .clients import client_key
 from .models import MobileCode
+from .privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
+from .ratelimit import count_attempt, refund_attempt
 from .sms import SmsError, get_backend
 
+PREFIX = "MOBILE_CODE_"
+DEFAULTS = {
+    # Minutes a code stays valid: enough for an elderly resident to find the
+    # message and type it, short enough that a code read off a lost phone later
+    # is useless.
+    "LIFETIME_MINUTES": 5,
+    # Wrong tries one code allows (a count); then a new code must be asked for.
+    # Five tries of six digits leave a guesser one chance in 200,000.
+    "TRIES": 5,
+    # Seconds before the same session may have another code sent to the number:
+    # SMS gateways take up to a minute, and a second tap must not send two texts.
+    "RESEND_SECONDS": 60,
+    # Minutes a session counts a number as proven after its code was typed, so
+    # booking then looking the booking up needs one code, not two; a shared phone
+    # left on the page does not stay proven for long.
+    "VERIFIED_MINUTES": 30,
+    # Days the hashed codes are kept before `purge_bookings` or `purge_requests`
+    # deletes them: a day answers "did the resident get a code?" the same day.
+    "KEPT_DAYS": 1,
+    # Minutes what a resident typed into a form is kept (encrypted, in the
+    # session) while the code is on its way (portal.core.code_step).
+    "PENDING_FORM_MINUTES": 30,
+    # For each action and key, (at most N attempts, per window of S seconds); a
+    # setting overrides single entries. "send": texting a code, each one a message
+    # to a number that may not be the visitor's; keys "ip" one visitor, "mobile"
+    # one number from one visitor, "mobile_total" one number from anywhere.
+    # "check": typing codes, per visitor (each code also allows only TRIES).
+    "RATE_LIMITS": {
+        "send": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60), "mobile_total": (10, 60 * 60)},
+        "check": {"ip": (30, 60 * 60)},
+    },
+}
+
+
+def knob(name):
+    """The knob's value: the site's MOBILE_CODE_<name> setting, or the default."""
+    return getattr(settings, PREFIX + name, DEFAULTS[name])
+
+
+def _limit(action, kind):
+    configured = getattr(settings, PREFIX + "RATE_LIMITS", {}).get(action, {})
+    return configured.get(kind, DEFAULTS["RATE_LIMITS"][action][kind])
+
+
+def attempt(action, kind, value):
+    """Count one attempt at `action` by `value`; False when it goes over the limit."""
+    allowed, window = _limit(action, kind)
+    return count_attempt(f"mobile_code:{action}:{kind}", value, allowed, window)
+
+
+def refund(action, kind, value):
+    """Take back one attempt counted by attempt(), for one that did not happen."""
+    _allowed, window = _limit(action, kind)
+    refund_attempt(f"mobile_code:{action}:{kind}", value, window)
+
+
+def attempt_check(request):
+    """Count one typed code from this visitor; False when over the limit."""
+    return attempt("check", "ip", client_key(request))
+
+
 CODE_DIGITS = 6
-SESSION_KEY = "yuyue_verified"
+SESSION_KEY = "verified_mobile"
 # A random name for this browser session, kept across session key changes, that
 # the session's codes are filed under.
-REQUESTER_KEY = "yuyue_requester"
+REQUESTER_KEY = "mobile_code_requester"
 
 
 def code_lifetime():
-    return datetime.timedelta(minutes=conf.get("CODE_LIFETIME_MINUTES"))
+    return datetime.timedelta(minutes=knob("LIFETIME_MINUTES"))
 
 
 def verified_for():
     """How long a session counts a number as proven after its code was typed."""
-    return datetime.timedelta(minutes=conf.get("VERIFIED_MINUTES"))
+    return datetime.timedelta(minutes=knob("VERIFIED_MINUTES"))
 
 
 def codes_kept_for():
-    """How long codes are kept before `purge_bookings` deletes them."""
-    return datetime.timedelta(days=conf.get("CODES_KEPT_DAYS"))
+    """How long codes are kept before they are purged."""
+    return datetime.timedelta(days=knob("KEPT_DAYS"))
 
 
 class CodeRefused(Exception):
@@ -65,7 +130,7 @@ def _code_digest(mobile_hash, code):
 def message_text(code):
     return _(
         "【金家岭街道】验证码 %(code)s,%(minutes)d 分钟内有效。请勿告诉他人;如非本人操作,请忽略本短信。"
-    ) % {"code": code, "minutes": conf.get("CODE_LIFETIME_MINUTES")}
+    ) % {"code": code, "minutes": knob("LIFETIME_MINUTES")}
 
 
 def requester_hash(request):
@@ -92,7 +157,7 @@ def wait_before_resend(request, mobile, now=None):
     last = last.first()
     if last is None:
         return 0
-    resend_at = last + datetime.timedelta(seconds=conf.get("CODE_RESEND_SECONDS"))
+    resend_at = last + datetime.timedelta(seconds=knob("RESEND_SECONDS"))
     return max(0, int((resend_at - now).total_seconds() + 0.999))
 
 
@@ -127,7 +192,7 @@ def send_code(request, mobile, now=None):
         )
     counted = []
     for kind, value, message in _limits(request, mobile):
-        allowed = ratelimit.attempt("code", kind, value)
+        allowed = attempt("send", kind, value)
         counted.append((kind, value))
         if not allowed:
             raise CodeRefused("limit", message)
@@ -145,7 +210,7 @@ def send_code(request, mobile, now=None):
     except (SmsError, OSError) as failed:
         record.delete()
         for kind, value in counted:  # a text that never went out uses up no allowance
-            ratelimit.refund("code", kind, value)
+            refund("send", kind, value)
         raise CodeRefused(
             "sms_failed", _("短信暂时发不出去,您填写的内容都还在。请稍等片刻后再点“获取验证码”。")
         ) from failed
@@ -160,7 +225,7 @@ def check_code(request, mobile, typed, now=None, consume=True):
     now = now or timezone.now()
     typed = "".join(ch for ch in typed if ch.isdigit())
     with transaction.atomic():
-        tries = conf.get("CODE_TRIES")
+        tries = knob("TRIES")
         record = _codes_of(request, mobile).select_for_update().order_by("-created_at").first()
         if record is None or record.expires_at <= now:
             refusal = "expired"

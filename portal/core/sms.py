@@ -1,14 +1,16 @@
-"""Pluggable SMS sending. The default backend writes messages to the console;
-production names a backend class in COUNSELING_SMS_BACKEND (from the
+"""Pluggable SMS sending, for every text the site sends a resident (booking
+messages, codes, replies to requests). The default backend writes messages to
+the console; production names a backend class in SMS_BACKEND (from the
 environment) that talks to the provider the sub-district contracts, and refuses
 to start with the console or memory backend unless ALLOW_CONSOLE_MESSAGES=true
 (portal/settings/production.py)."""
 
 import sys
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
-from . import conf
+DEFAULT_BACKEND = "portal.core.sms.ConsoleBackend"
 
 
 class SmsError(Exception):
@@ -30,4 +32,4 @@ class MemoryBackend:
 
 
 def get_backend():
-    return import_string(conf.get("SMS_BACKEND"))()
+    return import_string(getattr(settings, "SMS_BACKEND", DEFAULT_BACKEND))()
