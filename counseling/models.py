@@ -16,6 +16,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
 from portal.core.fields import EncryptedTextField
+from portal.core.outbox import Message
 from portal.core.privacy import mobile_digest, mobile_digests
 from portal.core.references import reference_display
 
@@ -581,11 +582,8 @@ class Booking(models.Model):
         return self.starts_at <= (now or timezone.now())
 
 
-class Notification(models.Model):
-    """An outgoing message kept until it is delivered, so a mail or SMS outage
-    delays it but never loses it."""
-
-    shown_on_pages = False  # portal.core.pagecache: no page shows it
+class Notification(Message):
+    """A message to a resident about a booking, kept until it is delivered."""
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("预约确认")
@@ -593,31 +591,14 @@ class Notification(models.Model):
         CANCELLATION = "cancellation", _("取消通知")
         MOVED = "moved", _("改约通知")
 
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("电子邮件")
-        SMS = "sms", _("短信")
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("待发送")
-        SENT = "sent", _("已发送")
-        FAILED = "failed", _("发送失败")
-
     booking = models.ForeignKey(
         Booking, verbose_name=_("预约"), on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
-    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now, db_index=True)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
-    class Meta:
+    class Meta(Message.Meta):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
-        ordering = ["-created_at"]
 
     def __str__(self):
         return (

@@ -1,27 +1,23 @@
 """Messages to residents. A booking is committed first; each message is a
-Notification row (so an outage delays it but never loses it) delivered by a
-django-tasks task enqueued on commit and retried with back-off.
+Notification row in the outbox (portal.core.outbox: an outage delays it but
+never loses it) delivered by a django-tasks task enqueued on commit and retried
+with back-off.
 
 Texts name only the time, the place and the reference: a phone or calendar seen
 by someone else must not reveal a counselling appointment."""
 
 import datetime
-import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from portal.core.privacy import scrub
+from portal.core import outbox
 from portal.core.sms import get_backend
 
 from . import conf
 from .formatting import full_moment
-
-logger = logging.getLogger(__name__)
 
 
 def retry_delay(attempts):
@@ -77,29 +73,8 @@ def notify(booking, kind):
         Notification.objects.create(booking=booking, kind=kind, channel=channel)
         for channel in channels
     ]
-    for notification in notifications:
-        transaction.on_commit(lambda pk=notification.pk: enqueue(pk))
+    outbox.enqueue_on_commit(deliver, notifications)
     return notifications
-
-
-def enqueue(notification_id):
-    """Hand a message to the task queue; if even that fails, the row stays pending
-    and `retry_due` picks it up."""
-    try:
-        deliver.enqueue(notification_id)
-    except Exception:  # noqa: BLE001 - the queue being down must not fail a booking
-        logger.warning("Notification %s could not be queued; it stays pending.", notification_id)
-
-
-def schedule_retry(notification_id, run_after):
-    """Queue the next attempt for later where the queue can defer (the database
-    queue in production); otherwise `retry_due`, run from cron, picks it up."""
-    if not deliver.get_backend().supports_defer:
-        return
-    try:
-        deliver.using(run_after=run_after).enqueue(notification_id)
-    except Exception:  # noqa: BLE001 - the row stays pending for retry_due
-        logger.warning("Retry of notification %s could not be queued.", notification_id)
 
 
 def send(notification):
@@ -118,58 +93,20 @@ def deliver(notification_id):
     """Send one message; on failure record why and when to try again."""
     from .models import Notification
 
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
-            .select_related("booking__room")
-            .filter(pk=notification_id, state=Notification.State.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "not pending"
-        if notification.booking.personal_data_erased_at is not None:
-            notification.state = Notification.State.FAILED
-            notification.last_error = "personal data erased"
-            notification.save(update_fields=["state", "last_error"])
-            return "erased"
-        notification.attempts += 1
-        booking = notification.booking
-        try:
-            send(notification)
-        except Exception as error:  # noqa: BLE001 - any backend failure means retry later
-            # A provider's message may quote the number or address it refused.
-            reason = scrub(str(error), booking.mobile, booking.email)
-            notification.last_error = f"{type(error).__name__}: {reason}"[:300]
-            if notification.attempts >= conf.get("MESSAGE_ATTEMPTS"):
-                notification.state = Notification.State.FAILED
-            else:
-                notification.next_attempt_at = timezone.now() + retry_delay(notification.attempts)
-                transaction.on_commit(
-                    lambda: schedule_retry(notification.pk, notification.next_attempt_at)
-                )
-            notification.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
-            logger.warning(
-                "Notification %s attempt %s failed: %s",
-                notification.pk,
-                notification.attempts,
-                type(error).__name__,
-            )
-            return "retry"
-        notification.state = Notification.State.SENT
-        notification.sent_at = timezone.now()
-        notification.save(update_fields=["attempts", "state", "sent_at", "last_error"])
-        return "sent"
+    return outbox.deliver(
+        Notification.objects.select_related("booking__room").filter(pk=notification_id),
+        deliver,
+        send=send,
+        # A provider's message may quote the number or address it refused.
+        private=lambda notification: (notification.booking.mobile, notification.booking.email),
+        erased=lambda notification: notification.booking.personal_data_erased_at is not None,
+        attempts_allowed=conf.get("MESSAGE_ATTEMPTS"),
+        retry_delay=retry_delay,
+    )
 
 
 def retry_due(now=None):
     """Queue every pending message whose next attempt is due; run from cron."""
     from .models import Notification
 
-    due = Notification.objects.filter(
-        state=Notification.State.PENDING, next_attempt_at__lte=now or timezone.now()
-    ).values_list("pk", flat=True)
-    count = 0
-    for pk in due:
-        enqueue(pk)
-        count += 1
-    return count
+    return outbox.retry_due(Notification, deliver, now)

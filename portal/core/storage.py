@@ -4,6 +4,7 @@ import errno
 import logging
 import os
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
 logger = logging.getLogger(__name__)
@@ -39,3 +40,23 @@ class MediaStorage(FileSystemStorage):
             return
         except OSError as error:  # a read-only disk holds nothing partial either
             logger.warning("Partial upload %s could not be removed: %s", name, error)
+
+
+class PrivateStorage(MediaStorage):
+    """Files no web server may serve (PRIVATE_MEDIA_ROOT): the site hands each
+    one only to those allowed to see it."""
+
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Private files have no public address.")
+
+
+def private_storage():
+    return PrivateStorage()

@@ -8,7 +8,8 @@ from portal.core.groups import GRID_WORKERS, REQUEST_HANDLERS
 from portal.core.references import DIGITS as REFERENCE_DIGITS
 from portal.core.references import normalise_reference
 
-from .models import ServiceRequest, StaffPost, Unit
+from . import photos
+from .models import Category, ServiceRequest, StaffPost, Unit
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -150,3 +151,147 @@ class RatingForm(forms.Form):
         error_messages={"max_length": _("意见最多 200 个字。")},
     )
     website = HoneypotField()
+
+
+class PhotosInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to MAX_PHOTOS photos from one file input; cleaned to the prepared
+    photos (portal.service_requests.photos.prepare), each error naming its file."""
+
+    widget = PhotosInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.widget.attrs.update({"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+
+    def clean(self, data, initial=None):
+        files = (
+            [upload for upload in (data or []) if upload]
+            if isinstance(data, list | tuple)
+            else ([data] if data else [])
+        )
+        if len(files) > photos.MAX_PHOTOS:
+            raise forms.ValidationError(photos.TOO_MANY % {"count": photos.MAX_PHOTOS})
+        prepared, errors = [], []
+        for upload in files:
+            try:
+                prepared.append(photos.prepare(upload))
+            except forms.ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return prepared
+
+
+class PlaceField(forms.TypedChoiceField):
+    """Where the problem is: a 社区, or a 管区 when the resident does not know
+    which 社区; one list grouped by 管区, which works without JavaScript."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, empty_value=None, **kwargs)
+
+    def load(self):
+        units = Unit.objects.filter(depth__in=(Unit.Level.DISTRICT, Unit.Level.COMMUNITY)).order_by(
+            "path"
+        )
+        groups, current = [], None
+        for unit in units:
+            if unit.depth == Unit.Level.DISTRICT:
+                current = (
+                    unit.name,
+                    [(unit.pk, _("%(district)s(不清楚属于哪个社区)") % {"district": unit.name})],
+                )
+                groups.append(current)
+            elif current is not None:
+                current[1].append((unit.pk, unit.name))
+        self.units = {unit.pk: unit for unit in units}
+        self.choices = [("", _("请选择")), *groups]
+
+    def clean(self, value):
+        pk = super().clean(value)
+        return self.units[pk]
+
+
+class ReportForm(forms.Form):
+    """我要反映: what happened, where, and the mobile the reply goes to."""
+
+    category = forms.ModelChoiceField(
+        label=_("问题类别"),
+        queryset=Category.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择问题类别;拿不准就选“其他”。"),
+            "invalid_choice": _("请从列表中选择问题类别。"),
+        },
+    )
+    place = PlaceField(
+        label=_("问题发生在哪个社区"),
+        help_text=_("不清楚属于哪个社区时,选所在管区下的“不清楚属于哪个社区”。"),
+        error_messages={
+            "required": _("请选择问题发生的社区或管区。"),
+            "invalid_choice": _("请从列表中选择社区或管区。"),
+        },
+    )
+    address = forms.CharField(
+        label=_("详细地点"),
+        max_length=100,
+        help_text=_("例如:某某路 12 号 3 号楼,或附近的明显标志。"),
+        error_messages={
+            "required": _("请填写问题发生的详细地点,方便工作人员找到。"),
+            "max_length": _("详细地点最多 100 个字。"),
+        },
+    )
+    description = forms.CharField(
+        label=_("发生了什么"),
+        min_length=10,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("10 到 1000 个字:什么问题、从什么时候开始、希望怎样解决。"),
+        error_messages={
+            "required": _("请写下您要反映的问题。"),
+            "min_length": _("请多写几句(至少 10 个字),说清楚是什么问题。"),
+            "max_length": _("最多 1000 个字,请精简一些。"),
+        },
+    )
+    photos = PhotosField(
+        label=_("照片(可不传,最多 3 张)"),
+        help_text=_("照片只给办理的工作人员看;照片里的拍摄位置等信息会先去掉再保存。"),
+    )
+    name = forms.CharField(
+        label=_("怎么称呼您(可不填)"),
+        max_length=20,
+        required=False,
+        help_text=_("例如“王阿姨”“李先生”。"),
+        error_messages={"max_length": _("称呼最多 20 个字。")},
+    )
+    mobile = MobileField(help_text=_("办理结果用短信告诉您;提交前会发验证码确认是您的号码。"))
+    email = forms.EmailField(
+        label=_("电子邮箱(可不填)"),
+        required=False,
+        max_length=254,
+        help_text=_("填了邮箱,答复也会发一份到邮箱。"),
+        error_messages={"invalid": _("电子邮箱格式不对,例如 name@example.com;也可以不填。")},
+    )
+    publish_consent = forms.BooleanField(
+        label=_("同意在网站上匿名公开这条诉求的办理情况和答复"),
+        required=False,
+        help_text=_("不公开您的称呼、电话、地址和照片。不勾选不影响办理。"),
+    )
+    website = HoneypotField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by(
+            "sort_order", "name"
+        )
+        self.fields["place"].load()
+
+    def clean_address(self):
+        return " ".join(self.cleaned_data["address"].split())
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())

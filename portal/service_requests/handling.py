@@ -35,7 +35,16 @@ from portal.core.privacy import keyed_hash, normalise_mobile
 from portal.core.references import new_reference
 from portal.core.workdays import add_working_days
 
-from .models import RequestEvent, ServiceRequest, StaffPost, Unit, post_of, visible_path
+from . import notifications
+from .models import (
+    RequestEvent,
+    RequestMessage,
+    ServiceRequest,
+    StaffPost,
+    Unit,
+    post_of,
+    visible_path,
+)
 
 State = ServiceRequest.State
 Kind = RequestEvent.Kind
@@ -46,6 +55,11 @@ DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
 # A reply the resident has not rated within this time closes on its own.
 RATING_WINDOW = datetime.timedelta(days=7)
 ERASED_NAME = "已删除"
+# States the resident is told of when a request enters them, and with what.
+TOLD = {
+    ServiceRequest.State.REPLIED: RequestMessage.Kind.REPLY,
+    ServiceRequest.State.REJECTED: RequestMessage.Kind.REJECTED,
+}
 
 
 class Action(StrEnum):
@@ -119,6 +133,7 @@ def receive(
             resolution_due_on=add_working_days(received_on, category.resolution_days),
         )
         _record(request, Kind.RECEIVED, None, from_state="", to_state=request.state, now=now)
+        notifications.tell(request, RequestMessage.Kind.RECEIVED)
     return request, True
 
 
@@ -259,6 +274,8 @@ def _change(request, user, action, kind, *, text="", now=None):
             text=text,
             now=step.now,
         )
+        if changed and locked.state in TOLD:
+            notifications.tell(locked, TOLD[locked.state])
 
 
 def _state_allows(request, action):

@@ -1,5 +1,7 @@
 """Residents' requests (诉求) and the organisation that handles them."""
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,10 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from treebeard.mp_tree import MP_Node
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
 
+from portal.core.blocks import BodyBlock, stream_text
 from portal.core.fields import EncryptedTextField
-from portal.core.privacy import mobile_digest, mobile_digests
+from portal.core.models import BasePage
+from portal.core.outbox import Message
+from portal.core.privacy import data_cipher, mobile_digest, mobile_digests
 from portal.core.references import reference_display
+from portal.core.storage import private_storage
 
 
 class Unit(MP_Node):
@@ -625,3 +634,127 @@ class RequestAccessLog(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def photo_path(photo, filename):
+    """A random name: the resident's file name may say who they are."""
+    return f"requests/{timezone.localdate():%Y/%m}/{secrets.token_hex(16)}.jpg.enc"
+
+
+class RequestPhoto(models.Model):
+    """A photo a resident sent with a request: re-encoded without its metadata
+    (EXIF, GPS above all), encrypted with the booking data keys and kept outside
+    the public media (PRIVATE_MEDIA_ROOT). Until the mobile is proven the photo
+    waits, with no request, under the session's `pending_token`."""
+
+    shown_on_pages = False  # portal.core.pagecache: public pages never show one
+
+    request = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("诉求"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="photos",
+    )
+    pending_token = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    file = models.FileField(_("文件"), upload_to=photo_path, storage=private_storage)
+    width = models.PositiveIntegerField(_("宽"))
+    height = models.PositiveIntegerField(_("高"))
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.width}×{self.height}"
+
+    def read(self):
+        """The JPEG as sent to staff: decrypted from the private store."""
+        with self.file.open("rb") as stored:
+            return data_cipher().decrypt(stored.read())
+
+    def reencrypt(self):
+        """Store the photo again under the first data key (key rotation)."""
+        with self.file.open("rb") as stored:
+            token = data_cipher().rotate(stored.read())
+        with self.file.open("wb") as stored:
+            stored.write(token)
+
+
+class RequestMessage(Message):
+    """A message to the resident about their request (the reference on arrival,
+    the reply), kept until it is delivered (portal.service_requests.messages)."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("受理回执")
+        REPLY = "reply", _("答复")
+        REJECTED = "rejected", _("不予受理告知")
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=1)
+
+    class Meta(Message.Meta):
+        verbose_name = _("诉求消息")
+        verbose_name_plural = _("诉求消息")
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
+        )
+
+
+class ReportPage(RoutablePageMixin, BasePage):
+    """我要反映: the page residents report a problem on. Editors introduce it in
+    their own words; the form, the SMS code step and the confirmation are its
+    routes (portal.service_requests.reporting)."""
+
+    intro = models.TextField(
+        _("导语"),
+        blank=True,
+        help_text=_("显示在表单上方:这里能反映哪些问题、多久答复。"),
+    )
+    body = StreamField(
+        BodyBlock(),
+        verbose_name=_("说明"),
+        blank=True,
+        help_text=_("显示在表单下方,例如办理流程和其他反映渠道。"),
+    )
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    summary_field = "intro"
+
+    parent_page_types = ["home.HomePage", "core.StandardPage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("我要反映页面")
+        verbose_name_plural = _("我要反映页面")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [stream_text(self.body)]
+
+    @path("")
+    def report(self, request):
+        from .reporting import report
+
+        return report(request, self)
+
+    @path("yanzheng/")
+    def verify(self, request):
+        from .reporting import verify
+
+        return verify(request, self)
+
+    @path("wancheng/")
+    def done(self, request):
+        from .reporting import done
+
+        return done(request, self)

@@ -38,6 +38,9 @@ LIMITS = {
     ("lookup", "ip"): (10, 15 * 60),
     ("lookup", "mobile"): (10, 15 * 60),
     ("rating", "ip"): (20, 60 * 60),
+    # Reports: a household may report a few problems an hour; a flood may not.
+    ("report", "ip"): (10, 60 * 60),
+    ("report", "mobile"): (5, 60 * 60),
 }
 TOO_MANY = gettext_lazy("尝试次数过多,请 15 分钟后再试。")
 NOT_FOUND = gettext_lazy(
@@ -85,8 +88,13 @@ def lookup(request):
     if found is None:
         return _render_lookup(request, form, NOT_FOUND, status=404)
     request.session.cycle_key()
-    request.session[SESSION_KEY] = {"pk": found.pk, "at": time.time()}
+    remember(request, found)
     return redirect("suqiu:status")
+
+
+def remember(request, found):
+    """Let this session see `found` for SESSION_SECONDS."""
+    request.session[SESSION_KEY] = {"pk": found.pk, "at": time.time()}
 
 
 def _looked_up(request):

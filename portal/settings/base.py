@@ -197,6 +197,10 @@ STATIC_ROOT = BASE_DIR / "static"
 STATIC_URL = "/static/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Files residents send with their requests (photos): outside MEDIA_ROOT, so no
+# web server serves them; the admin hands them only to staff who may see the
+# request, and they are stored encrypted.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
 # Talk recordings are served through the talk page so its privacy applies. When
 # nginx fronts the site, turn this on: Django then answers with X-Accel-Redirect
 # to the internal /media/ location and nginx sends the file (with Range support).

@@ -10,6 +10,7 @@ SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="jjl-test-media-")
+PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="jjl-test-private-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WAGTAILADMIN_BASE_URL = "http://localhost"
 # Texts to residents land in portal.core.sms.MemoryBackend.outbox, where tests read

@@ -1,0 +1,124 @@
+"""Messages to residents kept until they are delivered: each is a row (so a mail
+or SMS outage delays it but never loses it), sent by a django-tasks task that
+is enqueued once the change that made it commits, and retried with back-off.
+
+A section subclasses `Message` with what the message is about, and its task
+calls `deliver` with how to send one; bookings (counseling.notifications) and
+residents' requests (portal.service_requests.messages) do."""
+
+import logging
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .privacy import scrub
+
+logger = logging.getLogger(__name__)
+
+
+class Message(models.Model):
+    """One outgoing text or email and how its delivery went."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("电子邮件")
+        SMS = "sms", _("短信")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+def enqueue(task, message_id):
+    """Hand a message to the task queue; if even that fails, the row stays
+    pending and `retry_due` picks it up."""
+    try:
+        task.enqueue(message_id)
+    except Exception:  # noqa: BLE001 - the queue being down must not fail what made it
+        logger.warning("Message %s could not be queued; it stays pending.", message_id)
+
+
+def enqueue_on_commit(task, messages):
+    for message in messages:
+        transaction.on_commit(lambda pk=message.pk: enqueue(task, pk))
+
+
+def schedule_retry(task, message_id, run_after):
+    """Queue the next attempt for later where the queue can defer (the database
+    queue in production); otherwise `retry_due`, run from cron, picks it up."""
+    if not task.get_backend().supports_defer:
+        return
+    try:
+        task.using(run_after=run_after).enqueue(message_id)
+    except Exception:  # noqa: BLE001 - the row stays pending for retry_due
+        logger.warning("Retry of message %s could not be queued.", message_id)
+
+
+def deliver(pending, task, *, send, private, erased, attempts_allowed, retry_delay):
+    """Make one attempt at the message `pending` (a queryset narrowed to its
+    pk) holds, under a row lock: `send(message)` sends it; `private(message)`
+    names what a provider's error may quote (the number, the address), kept out
+    of the stored error; `erased(message)` says the resident's data is gone, so
+    the message fails; after `attempts_allowed` attempts it fails, and before
+    that waits `retry_delay(attempts)`. Returns what happened, for logs."""
+    with transaction.atomic():
+        message = pending.select_for_update().filter(state=Message.State.PENDING).first()
+        if message is None:
+            return "not pending"
+        if erased(message):
+            message.state = Message.State.FAILED
+            message.last_error = "personal data erased"
+            message.save(update_fields=["state", "last_error"])
+            return "erased"
+        message.attempts += 1
+        try:
+            send(message)
+        except Exception as error:  # noqa: BLE001 - any backend failure means retry later
+            reason = scrub(str(error), *private(message))
+            message.last_error = f"{type(error).__name__}: {reason}"[:300]
+            if message.attempts >= attempts_allowed:
+                message.state = Message.State.FAILED
+            else:
+                message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
+                transaction.on_commit(
+                    lambda: schedule_retry(task, message.pk, message.next_attempt_at)
+                )
+            message.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+            logger.warning(
+                "Message %s attempt %s failed: %s",
+                message.pk,
+                message.attempts,
+                type(error).__name__,
+            )
+            return "retry"
+        message.state = Message.State.SENT
+        message.sent_at = timezone.now()
+        message.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+        return "sent"
+
+
+def retry_due(model, task, now=None):
+    """Queue every pending message whose next attempt is due; run from cron."""
+    due = model.objects.filter(
+        state=Message.State.PENDING, next_attempt_at__lte=now or timezone.now()
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in due:
+        enqueue(task, pk)
+        count += 1
+    return count

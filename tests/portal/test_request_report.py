@@ -1,0 +1,242 @@
+"""我要反映 (the ReportPage): the form, the SMS code that proves the reply number,
+the confirmation and its SMS, photos stripped of their metadata and kept
+private, and the refusals, limits and outages around them."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from portal.core.sms import MemoryBackend
+from portal.service_requests import handling
+from portal.service_requests.models import (
+    RequestMessage,
+    RequestPhoto,
+    ReportPage,
+    ServiceRequest,
+)
+from tests.factories import enter_sms_code, make_organisation, sms_code
+
+MOBILE = "13912345678"
+GPS_IFD = 0x8825
+
+
+@pytest.fixture
+def org(db):
+    return make_organisation()
+
+
+@pytest.fixture
+def page(home, org):
+    report = ReportPage(title="我要反映", slug="fanying", intro="噪音、装修、群租房都可以反映。")
+    home.add_child(instance=report)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def empty_outbox():
+    MemoryBackend.outbox.clear()
+
+
+def photo_with_gps(name="xianchang.jpg", size=(1200, 900)):
+    """A JPEG as a phone writes it: with the camera, a comment and the GPS position."""
+    image = Image.new("RGB", size, (120, 160, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[GPS_IFD] = {1: "N", 2: (36.0, 6.0, 12.5), 3: "E", 4: (120.0, 28.0, 1.5)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, comment=b"home of Wang")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def form_data(org, **changes):
+    data = {
+        "category": org.noise.pk,
+        "place": org.shiling.pk,
+        "address": "石岭路 8 号 3 号楼",
+        "description": "楼上每天夜里十一点以后还在装修,电钻声很大,老人睡不着。",
+        "name": "王阿姨",
+        "mobile": MOBILE,
+        "email": "",
+        "website": "",
+    }
+    return {**data, **changes}
+
+
+def submit(client, page, data):
+    response = client.post(page.url, data)
+    return enter_sms_code(client, response, data["mobile"])
+
+
+def test_a_resident_reports_proves_the_number_and_gets_a_reference_on_screen_and_by_sms(
+    client, page, org, django_capture_on_commit_callbacks
+):
+    response = client.post(page.url, form_data(org, photos=[photo_with_gps()]))
+    assert response.status_code == 302 and response["Location"].endswith("/yanzheng/")
+    assert not ServiceRequest.objects.exists()  # nothing is a request before the code
+    code_page = client.get(response["Location"])
+    assert "139****5678" in code_page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(response["Location"], {"code": sms_code(MOBILE)})
+    assert done.status_code == 302 and done["Location"].endswith("/wancheng/")
+    made = ServiceRequest.objects.get()
+    assert (made.category, made.place, made.unit) == (org.noise, org.shiling, org.shiling)
+    assert made.mobile == MOBILE and made.name == "王阿姨"
+    assert made.publish_consent_at is None  # the consent box was left unticked
+    assert made.photos.count() == 1
+    confirmation = client.get(done["Location"]).content.decode()
+    assert made.reference_display in confirmation
+    texts = [text for to, text in MemoryBackend.outbox if to == MOBILE]
+    assert made.reference_display in texts[-1] and "装修" not in texts[-1]
+    assert RequestMessage.objects.get(request=made).state == RequestMessage.State.SENT
+    # The session may follow the request it just made.
+    assert made.reference_display in client.get("/suqiu/jindu/").content.decode()
+
+
+def test_the_photo_is_kept_without_gps_or_camera_details_encrypted_and_out_of_public_media(
+    client, page, org, settings
+):
+    submit(client, page, form_data(org, photos=[photo_with_gps()]))
+    photo = RequestPhoto.objects.get()
+    stored = open(photo.file.path, "rb").read()
+    assert photo.file.path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert not photo.file.path.startswith(str(settings.MEDIA_ROOT))
+    assert b"JFIF" not in stored and b"Exif" not in stored  # encrypted at rest
+    data = photo.read()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "JPEG" and image.size == (1200, 900)
+        assert not image.getexif() and GPS_IFD not in image.getexif()
+        assert "comment" not in image.info and "exif" not in image.info
+    for trace in (b"PhoneMaker", b"Model X", b"home of Wang", b"Exif"):
+        assert trace not in data
+
+
+def test_publishing_needs_the_residents_own_tick(client, page, org):
+    submit(client, page, form_data(org, publish_consent="on"))
+    assert ServiceRequest.objects.get().publish_consent_at is not None
+
+
+def test_a_number_proven_in_this_session_is_not_asked_for_again(client, page, org):
+    submit(client, page, form_data(org))
+    MemoryBackend.outbox.clear()
+    second = client.post(page.url, form_data(org, description="楼道里堆满了杂物,消防通道被堵住了。"))
+    assert second.status_code == 302 and second["Location"].endswith("/wancheng/")
+    assert ServiceRequest.objects.count() == 2
+    assert not any("验证码" in text for _to, text in MemoryBackend.outbox)
+
+
+def test_the_same_report_sent_twice_makes_one_request(client, page, org):
+    submit(client, page, form_data(org))
+    again = client.post(page.url, form_data(org))
+    assert ServiceRequest.objects.count() == 1
+    assert "只记录一次" in client.get(again["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"category": ""}, "请选择问题类别"),
+        ({"place": ""}, "请选择问题发生的社区或管区"),
+        ({"place": "999999"}, "请从列表中选择社区或管区"),
+        ({"address": "   "}, "请填写问题发生的详细地点"),
+        ({"description": "太吵了"}, "至少 10 个字"),
+        ({"description": "吵" * 1001}, "最多 1000 个字"),
+        ({"mobile": "12345"}, "11 位中国大陆手机号码"),
+        ({"email": "wang@"}, "电子邮箱格式不对"),
+        ({"name": "王" * 21}, "称呼最多 20 个字"),
+    ],
+)
+def test_every_invalid_field_gets_a_chinese_message_and_nothing_is_stored(
+    client, page, org, changes, message
+):
+    response = client.post(page.url, form_data(org, **changes))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ServiceRequest.objects.exists() and not RequestPhoto.objects.exists()
+    assert not MemoryBackend.outbox
+
+
+def test_a_file_that_is_not_a_photo_and_a_fourth_photo_are_refused(client, page, org):
+    fake = SimpleUploadedFile("zhaopian.jpg", b"MZ\x90\x00 not an image", "image/jpeg")
+    response = client.post(page.url, form_data(org, photos=[fake]))
+    assert response.status_code == 400 and "不是照片" in response.content.decode()
+    four = [photo_with_gps(f"{n}.jpg", (64, 48)) for n in range(4)]
+    response = client.post(page.url, form_data(org, photos=four))
+    assert response.status_code == 400 and "最多可以上传 3 张照片" in response.content.decode()
+    assert not RequestPhoto.objects.exists()
+
+
+def test_a_robot_filling_the_trap_is_shown_the_form_and_nothing_is_stored(client, page, org):
+    response = client.post(page.url, form_data(org, website="http://spam.example"))
+    assert response.status_code == 302
+    assert not ServiceRequest.objects.exists() and not MemoryBackend.outbox
+
+
+def test_reports_from_one_visitor_are_limited(client, page, org, settings):
+    from portal.service_requests import views
+
+    settings_limits = dict(views.LIMITS)
+    views.LIMITS[("report", "ip")] = (2, 3600)
+    try:
+        for n in range(2):
+            client.post(page.url, form_data(org, description=f"第 {n} 次反映:楼上装修声音太大。"))
+        third = client.post(page.url, form_data(org, description="第三次反映:楼上装修声音太大。"))
+    finally:
+        views.LIMITS.clear()
+        views.LIMITS.update(settings_limits)
+    assert third.status_code == 429 and "尝试次数过多" in third.content.decode()
+
+
+def test_every_step_names_the_emergency_numbers_and_12337(client, page, org):
+    pages = [client.get(page.url)]
+    pages.append(client.get(client.post(page.url, form_data(org))["Location"]))
+    for response in pages:
+        html = response.content.decode()
+        for number in ("110", "119", "120", "12337"):
+            assert number in html
+        assert "no-cache" in response["Cache-Control"] or "private" in response["Cache-Control"]
+
+
+def test_the_reply_reaches_the_resident_by_sms_and_email_once_approved(
+    page, org, django_capture_on_commit_callbacks
+):
+    org.noise.reply_needs_approval = True
+    org.noise.save()
+    made, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description="楼上每天夜里装修。",
+        address="石岭路 8 号",
+        mobile=MOBILE,
+        email="wang@example.com",
+    )
+    MemoryBackend.outbox.clear()
+    mail.outbox.clear()
+    made = handling.accept(made, org.shiling_handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = handling.reply(made, org.shiling_handler, "已约谈业主,晚上十点后停止施工。")
+    assert not MemoryBackend.outbox and not mail.outbox  # waits for the supervisor
+    with django_capture_on_commit_callbacks(execute=True):
+        handling.approve_reply(made, org.supervisor)
+    [(to, text)] = MemoryBackend.outbox
+    assert to == MOBILE and "已约谈业主" in text and made.reference_display in text
+    [email] = mail.outbox
+    assert email.to == ["wang@example.com"] and "已约谈业主" in email.body
+
+
+def test_a_rejection_tells_the_resident_why(page, org, django_capture_on_commit_callbacks):
+    made, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description="想咨询社保缴费的问题。",
+        address="石岭路 8 号",
+        mobile=MOBILE,
+    )
+    MemoryBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        handling.reject(made, org.shiling_handler, "社保问题请拨打 12333 咨询。")
+    [(_to, text)] = MemoryBackend.outbox
+    assert "12333" in text
