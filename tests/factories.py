@@ -138,7 +138,9 @@ def sms_code(mobile):
 def enter_sms_code(client, response, mobile):
     """After a form that asked for an SMS code: type the code the phone got, and
     return the response to that (or `response` itself when no code was asked)."""
-    if response.status_code != 302 or not response["Location"].endswith(("/verify/", "/code/", "/yanzheng/")):
+    if response.status_code != 302 or not response["Location"].endswith(
+        ("/verify/", "/code/", "/yanzheng/")
+    ):
         return response
     return client.post(response["Location"], {"code": sms_code(mobile)})
 

@@ -3,6 +3,7 @@ the confirmation and its SMS, photos stripped of their metadata and kept
 private, and the refusals, limits and outages around them."""
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -12,9 +13,9 @@ from PIL import Image
 from portal.core.sms import MemoryBackend
 from portal.service_requests import handling
 from portal.service_requests.models import (
+    ReportPage,
     RequestMessage,
     RequestPhoto,
-    ReportPage,
     ServiceRequest,
 )
 from tests.factories import enter_sms_code, make_organisation, sms_code
@@ -101,7 +102,7 @@ def test_the_photo_is_kept_without_gps_or_camera_details_encrypted_and_out_of_pu
 ):
     submit(client, page, form_data(org, photos=[photo_with_gps()]))
     photo = RequestPhoto.objects.get()
-    stored = open(photo.file.path, "rb").read()
+    stored = Path(photo.file.path).read_bytes()
     assert photo.file.path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
     assert not photo.file.path.startswith(str(settings.MEDIA_ROOT))
     assert b"JFIF" not in stored and b"Exif" not in stored  # encrypted at rest
@@ -122,7 +123,9 @@ def test_publishing_needs_the_residents_own_tick(client, page, org):
 def test_a_number_proven_in_this_session_is_not_asked_for_again(client, page, org):
     submit(client, page, form_data(org))
     MemoryBackend.outbox.clear()
-    second = client.post(page.url, form_data(org, description="楼道里堆满了杂物,消防通道被堵住了。"))
+    second = client.post(
+        page.url, form_data(org, description="楼道里堆满了杂物,消防通道被堵住了。")
+    )
     assert second.status_code == 302 and second["Location"].endswith("/wancheng/")
     assert ServiceRequest.objects.count() == 2
     assert not any("验证码" in text for _to, text in MemoryBackend.outbox)
