@@ -316,6 +316,11 @@ class RequestInspectView(QueueAccessMixin, InspectView):
                 if action in allowed
             ],
             export_url=reverse(f"{self.url_namespace}:trail", args=[request.pk]),
+            photos=[
+                (photo, reverse(f"{self.url_namespace}:photo", args=[request.pk, photo.pk]))
+                for photo in request.photos.all()
+            ],
+            messages_to_resident=request.messages.order_by("created_at"),
         )
         audit.record(user, audit.Action.VIEW, [request])
         return context
@@ -423,6 +428,23 @@ class RequestTrailExportView(QueueAccessMixin, View):
                 ]
             )
         audit.record(request.user, audit.Action.EXPORT, [service_request], detail="trail")
+        return response
+
+
+class RequestPhotoView(QueueAccessMixin, View):
+    """A photo the resident sent, for staff who may see the request: decrypted
+    from the private store, never cached, and logged like every view of a
+    request."""
+
+    def get(self, request, pk, photo_pk):
+        service_request = get_object_or_404(ServiceRequest.objects.visible_to(request.user), pk=pk)
+        photo = get_object_or_404(service_request.photos, pk=photo_pk)
+        response = HttpResponse(photo.read(), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Disposition"] = (
+            f'inline; filename="request-{service_request.reference}-{photo.pk}.jpg"'
+        )
+        audit.record(request.user, audit.Action.PHOTO, [service_request], detail=str(photo.pk))
         return response
 
 

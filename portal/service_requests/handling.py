@@ -39,6 +39,7 @@ from . import notifications
 from .models import (
     RequestEvent,
     RequestMessage,
+    RequestPhoto,
     ServiceRequest,
     StaffPost,
     Unit,
@@ -463,6 +464,7 @@ def erase_personal_data(before, now=None):
         )
         ids = list(due.values_list("pk", flat=True))
         RequestEvent.objects.filter(request_id__in=ids).erase_text()
+        forget_photos(RequestPhoto.objects.filter(request_id__in=ids))
         erased = ServiceRequest.objects.filter(pk__in=ids).update(
             name=ERASED_NAME,
             mobile="",
@@ -492,6 +494,22 @@ PERSONAL_FIELDS = (
 )
 
 
+def forget_photos(photos):
+    """Delete photos; their files go once the deletion commits, so a rollback
+    never leaves a row without its file. Returns how many."""
+    names = list(photos.values_list("file", flat=True))
+    photos.delete()
+    storage = RequestPhoto._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return len(names)
+
+
+def forget_unsent_photos(before):
+    """Delete photos of forms whose SMS code was never typed, stored before `before`."""
+    with transaction.atomic():
+        return forget_photos(RequestPhoto.objects.filter(request=None, created_at__lt=before))
+
+
 def rotate_keys():
     """Re-encrypt every request's details and its trail's text under the first
     data key and re-hash its mobile and fingerprint under the first lookup key,
@@ -507,4 +525,6 @@ def rotate_keys():
             request.save(update_fields=[*PERSONAL_FIELDS, "submission_hash"])
             requests += 1
         lines = RequestEvent.objects.all().encrypt_under_first_key()
+        for photo in RequestPhoto.objects.iterator():
+            photo.reencrypt()
     return requests, lines

@@ -243,6 +243,11 @@ class ServiceRequestViewSet(ReadOnlyViewSet):
                 admin_views.RequestTrailExportView.as_view(),
                 name="trail",
             ),
+            path(
+                "<int:pk>/photos/<int:photo_pk>/",
+                admin_views.RequestPhotoView.as_view(),
+                name="photo",
+            ),
         ]
 
 

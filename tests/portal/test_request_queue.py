@@ -10,10 +10,12 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from portal.core.groups import COORDINATORS, EDITORS
-from portal.service_requests import handling
+from portal.service_requests import handling, photos
 from portal.service_requests.models import RequestAccessLog, RequestEvent, ServiceRequest
 from tests.factories import log_in_verified, make_organisation
 
@@ -52,8 +54,16 @@ def report(org, place=None, description="楼上深夜装修,电钻声很大。",
 
 @pytest.fixture
 def at_grid(org):
-    """A request the 社区 has sent on to its 第1网格."""
-    return handling.assign(report(org), org.shiling_handler, org.grid)
+    """A request the 社区 has sent on to its 第1网格, with a photo."""
+    request = handling.assign(report(org), org.shiling_handler, org.grid)
+    photos.attach(photos.store_pending([photos.prepare(a_photo())]), request)
+    return request
+
+
+def a_photo():
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (10, 120, 30)).save(out, "JPEG")
+    return SimpleUploadedFile("p.jpg", out.getvalue(), "image/jpeg")
 
 
 def as_user(client, user):
@@ -88,6 +98,7 @@ EXPECTED = {
     ("GET", f"{QUEUE}?export=xlsx"): POSTS,
     ("GET", f"{QUEUE}{{pk}}/"): SUBTREE,
     ("GET", f"{QUEUE}{{pk}}/trail.csv"): SUBTREE,
+    ("GET", f"{QUEUE}{{pk}}/photos/{{photo}}/"): SUBTREE,
     ("POST", f"{QUEUE}{{pk}}/act/note/"): SUBTREE,
     ("GET", ACCESS_LOG): (login, denied, denied, denied, denied, denied, denied, denied, ok, ok),
     # No generic views exist: requests change only through the actions.
@@ -113,12 +124,14 @@ def test_each_kind_of_staff_reaches_exactly_the_requests_of_its_post(client, org
     as_user(client, getattr(org, role, None))
     found = {}
     for method, url in EXPECTED:
-        url = url.format(pk=at_grid.pk)
+        url = url.format(pk=at_grid.pk, photo=at_grid.photos.get().pk)
         data = {"note-text": "电话联系了居民"} if method == "POST" else None
         response = getattr(client, method.lower())(url, data)
         found[(method, url)] = outcome(response)
     expected = {
-        (method, url.format(pk=at_grid.pk)): outcomes[ROLES.index(role)]
+        (method, url.format(pk=at_grid.pk, photo=at_grid.photos.get().pk)): outcomes[
+            ROLES.index(role)
+        ]
         for (method, url), outcomes in EXPECTED.items()
     }
     assert found == expected

@@ -2,23 +2,29 @@
 the confirmation and its SMS, photos stripped of their metadata and kept
 private, and the refusals, limits and outages around them."""
 
+import datetime
 import io
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from portal.core.sms import MemoryBackend
 from portal.service_requests import handling
 from portal.service_requests.models import (
     ReportPage,
+    RequestAccessLog,
     RequestMessage,
     RequestPhoto,
     ServiceRequest,
 )
-from tests.factories import enter_sms_code, make_organisation, sms_code
+from tests.factories import enter_sms_code, log_in_verified, make_organisation, sms_code
+from tests.outages import fill
 
 MOBILE = "13912345678"
 GPS_IFD = 0x8825
@@ -243,3 +249,67 @@ def test_a_rejection_tells_the_resident_why(page, org, django_capture_on_commit_
         handling.reject(made, org.shiling_handler, "社保问题请拨打 12333 咨询。")
     [(_to, text)] = MemoryBackend.outbox
     assert "12333" in text
+
+
+def test_staff_who_may_see_the_request_see_its_photo_and_the_look_is_logged(client, page, org):
+    submit(client, page, form_data(org, photos=[photo_with_gps()]))
+    made = ServiceRequest.objects.get()
+    photo = made.photos.get()
+    url = f"/admin/service_requests/requests/{made.pk}/photos/{photo.pk}/"
+    staff = Client()
+    log_in_verified(staff, org.shiling_handler)
+    detail = staff.get(f"/admin/service_requests/requests/{made.pk}/").content.decode()
+    assert url in detail
+    response = staff.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert "no-store" in response["Cache-Control"]
+    assert response.content == photo.read()
+    assert RequestAccessLog.objects.filter(
+        action=RequestAccessLog.Action.PHOTO, references=made.reference
+    ).exists()
+    other = Client()
+    log_in_verified(other, org.haian_handler)
+    assert other.get(url).status_code == 404
+
+
+def test_erasing_a_closed_request_deletes_its_photos_and_their_files(
+    client, page, org, django_capture_on_commit_callbacks
+):
+    submit(client, page, form_data(org, photos=[photo_with_gps()]))
+    made = ServiceRequest.objects.get()
+    path = Path(made.photos.get().file.path)
+    ServiceRequest.objects.filter(pk=made.pk).update(
+        state=ServiceRequest.State.CLOSED, closed_at=timezone.now() - datetime.timedelta(days=400)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_requests", stdout=io.StringIO())
+    assert not RequestPhoto.objects.exists() and not path.exists()
+
+
+def test_photos_of_a_form_whose_code_was_never_typed_go_after_a_day(
+    client, page, org, django_capture_on_commit_callbacks
+):
+    client.post(page.url, form_data(org, photos=[photo_with_gps()]))  # then the phone is put away
+    photo = RequestPhoto.objects.get()
+    assert photo.request is None
+    path = Path(photo.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_requests", stdout=io.StringIO())
+    assert path.exists()
+    RequestPhoto.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_requests", stdout=io.StringIO())
+    assert not RequestPhoto.objects.exists() and not path.exists()
+
+
+def test_a_full_disk_keeps_the_typed_report_and_says_what_to_do(
+    client, page, org, settings, media_disk
+):
+    settings.PRIVATE_MEDIA_ROOT = media_disk  # the real small disk, filled to the last byte
+    fill(media_disk)
+    response = client.post(page.url, form_data(org, photos=[photo_with_gps()]))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "照片暂时保存不了" in html and "楼上每天夜里十一点以后还在装修" in html
+    assert not ServiceRequest.objects.exists() and not RequestPhoto.objects.exists()
+    assert not list((media_disk / "requests").rglob("*.enc"))  # no truncated photo left behind
