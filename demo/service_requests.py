@@ -10,16 +10,24 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from demo import content
+from demo import assets, content
 from portal.service_requests import handling
-from portal.service_requests.models import Category, ServiceRequest, StaffPost, Unit
+from portal.service_requests.models import (
+    Category,
+    ReportPage,
+    RequestMessage,
+    ServiceRequest,
+    StaffPost,
+    Unit,
+)
 
 REQUESTS = 60
 Rating = ServiceRequest.Rating
 
 
-def seed():
+def seed(home):
     data = content("service_requests")
+    seed_page(home, data["page"])
     for order, category in enumerate(data["categories"]):
         fields = {key: value for key, value in category.items() if key != "code"}
         Category.objects.update_or_create(
@@ -27,6 +35,20 @@ def seed():
         )
     if not ServiceRequest.objects.exists():
         seed_requests(data)
+
+
+def seed_page(home, data):
+    """我要反映, once, directly under the home page (so the footer links to it)."""
+    if ReportPage.objects.exists():
+        return
+    page = ReportPage(
+        title=data["title"],
+        slug=data["slug"],
+        intro=data["intro"],
+        body=assets.body(data["body"]),
+        search_description=data["intro"],
+    )
+    home.add_child(instance=page)
 
 
 def seed_requests(data, now=None):
@@ -57,6 +79,9 @@ def seed_requests(data, now=None):
         )
         story(request, Steps(request, received, community, supervisor, data["replies"]), requests)
         requests.append(request)
+    # The demo's residents are made up: their receipts and replies count as
+    # sent, not texted to the console one by one.
+    RequestMessage.objects.update(state=RequestMessage.State.SENT, sent_at=now)
 
 
 def staff_at(unit):

@@ -729,6 +729,7 @@ class ReportPage(RoutablePageMixin, BasePage):
     content_panels = BasePage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
     summary_field = "intro"
+    shown_in_footer = True  # when directly under the home page (navigation_tags.footer_pages)
 
     parent_page_types = ["home.HomePage", "core.StandardPage"]
     subpage_types = []

@@ -19,11 +19,20 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.permissions import register_permission_policy
 
+from portal.core.lookups import cached
 from portal.core.viewsets import ReadOnlyViewSetMixin
+from portal.home.sections import HOME_SECTION_HOOK
 
 from . import admin_views
 from .forms import StaffPostForm, UnitForm
-from .models import Category, RequestAccessLog, ServiceRequest, StaffPost, Unit
+from .models import (
+    Category,
+    ReportPage,
+    RequestAccessLog,
+    ServiceRequest,
+    StaffPost,
+    Unit,
+)
 
 
 class UnitIndexView(generic.IndexView):
@@ -279,3 +288,12 @@ class ServiceRequestsGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_viewsets():
     return ServiceRequestsGroup()
+
+
+@hooks.register(HOME_SECTION_HOOK)
+def report_on_the_home_page(home, request):
+    """我要反映 and the lookup, on the home page, once the page is published."""
+    page = cached("home-report-page", lambda: ReportPage.objects.live().first())
+    if page is None:
+        return None
+    return {"template": "service_requests/home_report.html", "report_page": page}

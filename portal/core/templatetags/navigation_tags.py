@@ -67,9 +67,10 @@ def _ancestors(page):
 
 @register.simple_tag(takes_context=True)
 def footer_pages(context):
-    """Plain pages under the site root (about, privacy, accessibility) for the footer."""
-    from portal.core.models import StandardPage
-
+    """Pages under the site root whose type belongs in the footer: the plain
+    pages (about, privacy, accessibility) and 我要反映."""
     return [
-        page for page in _top_level_pages(context["request"]) if page.specific_class is StandardPage
+        page
+        for page in _top_level_pages(context["request"])
+        if getattr(page.specific_class, "shown_in_footer", False)
     ]

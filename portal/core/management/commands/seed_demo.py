@@ -58,7 +58,7 @@ class Command(BaseCommand):
             home = site.seed_home()
             site.seed_pages(home)
             organisation.seed()
-            service_requests.seed()
+            service_requests.seed(home)
             rooms.seed()
             news.seed(home)
             talks.seed(home)
