@@ -1,9 +1,12 @@
 """Backup and restore: a real archive of the database and the uploaded files,
-made with pg_dump or SQLite's backup API, brings back deleted and changed data
-and a deleted file; a damaged archive is refused and changes nothing."""
+made with pg_dump or SQLite's backup API, brings back deleted and changed data,
+a deleted file and a resident's deleted photo; a damaged archive is refused and
+changes nothing; an archive from before the photos had a part of their own
+still restores."""
 
 import base64
 import datetime
+import hashlib
 import io
 import json
 import sqlite3
@@ -22,6 +25,8 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
 from counseling.models import LOCAL_TZ, Booking, Room
+from portal.service_requests import photos
+from portal.service_requests.models import RequestPhoto
 from tests.factories import (
     authenticator_code,
     log_in_verified,
@@ -32,6 +37,7 @@ from tests.outages import fill
 
 SLOT = datetime.datetime(2026, 9, 15, 10, 0, tzinfo=LOCAL_TZ)
 FILE_CONTENT = b"%PDF-1.4\n% backup test\n%%EOF\n"
+PHOTO_CONTENT = b"\xff\xd8\xff\xe0 backup test photo \xff\xd9"
 
 # pg_dump and SQLite's backup API read committed data, so the tests commit.
 committed_db = pytest.mark.django_db(transaction=True)
@@ -41,6 +47,15 @@ def on(vendor):
     return pytest.mark.skipif(
         connection.vendor != vendor, reason=f"runs when the test database is {vendor}"
     )
+
+
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path):
+    """A PRIVATE_MEDIA_ROOT of the test's own, not made yet (as on a site where
+    no resident has sent a photo): the session-wide one holds photos other test
+    modules leave, which a backup would carry and a restore write back."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
 
 
 def make_site_data():
@@ -58,6 +73,17 @@ def make_site_data():
     )
     document = make_document(title="预约须知", content=FILE_CONTENT, name="notice.pdf")
     return room, booking, document
+
+
+def make_photo():
+    """A resident's photo as the site keeps it: encrypted, under PRIVATE_MEDIA_ROOT."""
+    token = photos.store_pending([(PHOTO_CONTENT, 4, 3)])
+    return RequestPhoto.objects.get(pending_token=token)
+
+
+def files_under(root):
+    """Every file under `root` and its bytes, to show a directory was left alone."""
+    return {path.relative_to(root): path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
 def back_up(directory):
@@ -135,12 +161,14 @@ def test_the_archive_is_private_and_its_manifest_describes_every_part(tmp_path):
         manifest = json.load(tar.extractfile("manifest.json"))
         names = set(tar.getnames())
     database_part = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+    assert manifest["format"] == 3
     assert manifest["database_engine"] == connection.vendor
     assert manifest["app_version"] == "0.1.0"
     assert datetime.datetime.fromisoformat(manifest["created"]).tzinfo is not None
     assert set(manifest["parts"]) == {
         database_part[connection.vendor],
         "media.tar.gz",
+        "private.tar.gz",
         "authenticators.fernet",
     }
     assert names == {"manifest.json", *manifest["parts"]}
@@ -168,6 +196,7 @@ def truncate(archive, _member_name):
     [
         (flip_byte_in, "database"),
         (flip_byte_in, "media.tar.gz"),
+        (flip_byte_in, "private.tar.gz"),
         (flip_byte_in, "manifest.json"),
         (truncate, None),
     ],
@@ -210,6 +239,163 @@ def test_a_media_disk_without_room_for_the_files_stops_the_restore_before_the_da
     assert Room.objects.get(pk=room.pk).name == "改错的名字"
     assert not file_path.exists()
     assert sorted(path.name for path in media_disk.iterdir()) == before  # no staging left
+
+
+@committed_db
+def test_restore_brings_back_a_residents_photo_byte_for_byte_into_the_private_directory(
+    tmp_path, private_root, settings
+):
+    photo = make_photo()
+    photo_pk, file_path = photo.pk, Path(photo.file.path)
+    stored = file_path.read_bytes()
+    archive = back_up(tmp_path / "archive")
+    photos.delete_files([photo])
+    assert not file_path.exists()
+
+    call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
+
+    assert file_path.is_relative_to(private_root)
+    assert file_path.read_bytes() == stored
+    restored = RequestPhoto.objects.get(pk=photo_pk)
+    assert Path(restored.file.path) == file_path
+    assert restored.read() == PHOTO_CONTENT
+    assert not list(Path(settings.MEDIA_ROOT).rglob(file_path.name))  # never in public media
+    assert files_under(private_root) == {file_path.relative_to(private_root): stored}
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["missing", "empty"])
+@committed_db
+def test_a_missing_or_empty_private_directory_backs_up_as_an_empty_part(
+    tmp_path, private_root, made
+):
+    if made:
+        private_root.mkdir()
+    archive = back_up(tmp_path / "archive")
+
+    with (
+        tarfile.open(archive) as tar,
+        tarfile.open(fileobj=tar.extractfile("private.tar.gz")) as part,
+    ):
+        assert part.getnames() == []
+    call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
+    assert files_under(private_root) == {}
+
+
+def read_parts(archive):
+    """The archive's manifest and its other parts, by name."""
+    with tarfile.open(archive) as tar:
+        parts = {member.name: tar.extractfile(member).read() for member in tar.getmembers()}
+    return json.loads(parts.pop("manifest.json")), parts
+
+
+def write_parts(archive, manifest, parts):
+    """Write the archive anew with a manifest whose checksums match its parts:
+    what someone able to replace the backup file could make."""
+    manifest["parts"] = {
+        name: {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+        for name, content in parts.items()
+    }
+    files = {"manifest.json": json.dumps(manifest).encode(), **parts}
+    with tarfile.open(archive, "w") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+
+
+def private_part_holding(name, kind, linkname=""):
+    """A private.tar.gz with one member of the given name and type."""
+    member = tarfile.TarInfo(name)
+    member.type, member.linkname = kind, linkname
+    content = PHOTO_CONTENT if kind == tarfile.REGTYPE else b""
+    member.size = len(content)
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as part:
+        part.addfile(member, io.BytesIO(content))
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "linkname"),
+    [
+        ("../outside.jpg.enc", tarfile.REGTYPE, ""),
+        ("/outside.jpg.enc", tarfile.REGTYPE, ""),
+        ("requests/link.jpg.enc", tarfile.SYMTYPE, "../../outside.jpg.enc"),
+        ("requests/hard.jpg.enc", tarfile.LNKTYPE, "/etc/passwd"),
+        ("requests/device", tarfile.CHRTYPE, ""),
+    ],
+    ids=["dot-dot", "absolute", "symlink-out", "hardlink-absolute", "device"],
+)
+@committed_db
+def test_an_unsafe_private_member_is_refused_even_with_matching_checksums_and_changes_nothing(
+    tmp_path, private_root, name, kind, linkname
+):
+    room, booking, document = make_site_data()
+    photo = make_photo()
+    archive = back_up(tmp_path / "archive")
+    manifest, parts = read_parts(archive)
+    parts["private.tar.gz"] = private_part_holding(name, kind, linkname)
+    write_parts(archive, manifest, parts)
+    file_path = damage_site(room, booking, document)
+    photos.delete_files([photo])
+    before = files_under(tmp_path)
+
+    with pytest.raises(CommandError, match=r"已损坏或不完整\(private\.tar\.gz:.*没有做任何更改"):
+        call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
+
+    assert not Booking.objects.filter(pk=booking.pk).exists()
+    assert Room.objects.get(pk=room.pk).name == "改错的名字"
+    assert not file_path.exists()
+    assert not RequestPhoto.objects.exists()
+    assert files_under(tmp_path) == before
+    assert not (tmp_path / "outside.jpg.enc").exists()
+
+
+@committed_db
+def test_an_archive_from_before_the_private_part_restores_and_leaves_the_private_files_alone(
+    tmp_path, private_root
+):
+    room, booking, document = make_site_data()
+    make_photo()
+    archive = back_up(tmp_path / "archive")
+    manifest, parts = read_parts(archive)
+    del parts["private.tar.gz"]
+    write_parts(archive, {**manifest, "format": 2}, parts)  # as backup wrote it then
+    make_photo()  # sent after the backup
+    file_path = damage_site(room, booking, document)
+    before = files_under(private_root)
+
+    output = io.StringIO()
+    call_command("restore", str(archive), interactive=False, stdout=output)
+
+    assert "旧格式,不含 PRIVATE_MEDIA_ROOT 的文件" in output.getvalue()
+    assert f"{private_root} 保持原样" in output.getvalue()
+    assert_site_back(room, booking, document, file_path)
+    assert len(before) == 2 and files_under(private_root) == before
+
+
+@committed_db
+def test_a_private_disk_without_room_stops_the_restore_and_leaves_no_staged_files(
+    tmp_path, settings, media_disk
+):
+    """The media part is staged first; when the photos then find no room, the
+    staged media go too and the database is left as it was."""
+    settings.MEDIA_ROOT = str(tmp_path / "public")
+    settings.PRIVATE_MEDIA_ROOT = media_disk
+    room, booking, document = make_site_data()
+    make_photo()
+    archive = back_up(tmp_path / "archive")
+    file_path = damage_site(room, booking, document)
+    fill(media_disk)
+    before = sorted(path.name for path in media_disk.iterdir())
+
+    with pytest.raises(CommandError, match="磁盘空间不足或不能写入.*没有做任何更改"):
+        call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
+
+    assert not Booking.objects.filter(pk=booking.pk).exists()
+    assert not file_path.exists()
+    assert sorted(path.name for path in media_disk.iterdir()) == before
+    assert not list((tmp_path / "public").glob(".restore-*"))
 
 
 @pytest.mark.django_db

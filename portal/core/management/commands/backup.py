@@ -1,10 +1,13 @@
 """Back up the database and the uploaded files into one archive.
 
-The archive is an uncompressed tar holding three parts:
+The archive is an uncompressed tar holding these parts:
 
 - ``database.pgdump`` (``pg_dump --format=custom``) on PostgreSQL, or
   ``database.sqlite3``, a consistent copy made with SQLite's online backup API;
 - ``media.tar.gz``, everything under MEDIA_ROOT;
+- ``private.tar.gz``, everything under PRIVATE_MEDIA_ROOT (residents' request
+  photos, already encrypted by the site), a part of its own so it is restored
+  to that directory and never into the public media;
 - ``authenticators.fernet``: the staff's two-factor devices, encrypted with a
   key derived from SECRET_KEY (portal.core.backup_secrets);
 - ``manifest.json``: when and from which database engine and app version the
@@ -37,9 +40,11 @@ from portal.core import backup_secrets
 
 MANIFEST = "manifest.json"
 MEDIA_PART = "media.tar.gz"
+PRIVATE_PART = "private.tar.gz"
 AUTHENTICATORS_PART = "authenticators.fernet"
 DATABASE_PARTS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
-ARCHIVE_FORMAT = 2
+# Format 2 added the authenticators part, format 3 the private files part.
+ARCHIVE_FORMAT = 3
 # Tables whose rows never go into the database part: live sessions, and the
 # authenticators' keys, which travel encrypted in their own part instead.
 TABLES_LEFT_OUT = ("django_session", "otp_totp_totpdevice")
@@ -114,8 +119,9 @@ def sqlite_path(connection):
 
 class Command(BaseCommand):
     help = (
-        "把数据库和上传文件(MEDIA_ROOT)备份为一个归档文件,放在指定目录下,"
-        "并打印它的路径。归档含个人信息:只存放在仅管理员可读的位置,复制到别处前先加密。"
+        "把数据库和上传文件(MEDIA_ROOT 和 PRIVATE_MEDIA_ROOT)备份为一个归档文件,"
+        "放在指定目录下,并打印它的路径。"
+        "归档含个人信息:只存放在仅管理员可读的位置,复制到别处前先加密。"
     )
 
     def add_arguments(self, parser):
@@ -142,7 +148,8 @@ class Command(BaseCommand):
                 self.dump_postgres(connection, database_part)
             else:
                 self.copy_sqlite(connection, database_part)
-            self.pack_media(work / MEDIA_PART)
+            self.pack_directory(Path(settings.MEDIA_ROOT), work / MEDIA_PART)
+            self.pack_directory(Path(settings.PRIVATE_MEDIA_ROOT), work / PRIVATE_PART)
             authenticators = work / AUTHENTICATORS_PART
             authenticators.write_bytes(backup_secrets.export_authenticators(database))
             manifest = {
@@ -152,7 +159,12 @@ class Command(BaseCommand):
                 "app_version": app_version(),
                 "parts": {
                     part.name: self.describe(part)
-                    for part in (database_part, work / MEDIA_PART, authenticators)
+                    for part in (
+                        database_part,
+                        work / MEDIA_PART,
+                        work / PRIVATE_PART,
+                        authenticators,
+                    )
                 },
             }
             (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -190,12 +202,14 @@ class Command(BaseCommand):
             copy.close()
             source.close()
 
-    def pack_media(self, target):
-        media_root = Path(settings.MEDIA_ROOT)
-        with tarfile.open(target, "w:gz") as media:
-            if media_root.is_dir():
-                for entry in sorted(media_root.iterdir()):
-                    media.add(entry, arcname=entry.name)
+    def pack_directory(self, root, target):
+        """Everything under `root`, named relative to it. A directory not made
+        yet (no file uploaded there so far) gives an empty part, so a new site
+        backs up like any other."""
+        with tarfile.open(target, "w:gz") as part:
+            if root.is_dir():
+                for entry in sorted(root.iterdir()):
+                    part.add(entry, arcname=entry.name)
 
     def describe(self, part):
         with part.open("rb") as content:

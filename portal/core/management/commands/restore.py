@@ -1,15 +1,21 @@
 """Restore the database and the uploaded files from an archive made by ``backup``.
 
-Every part is checked against the archive's manifest (SHA-256) and the media
-part's file names are checked before anything is changed: a damaged or
-tampered archive is refused whole.
+Every part is checked against the archive's manifest (SHA-256) and the file
+names in the parts of uploaded files (MEDIA_ROOT's and PRIVATE_MEDIA_ROOT's)
+are checked before anything is changed: a damaged or tampered archive is
+refused whole.
 
-All or nothing: the uploaded files are first unpacked into a staging folder on
-the media disk itself, so a disk without room for them stops the restore
-before the database is touched; only then is the database replaced, and the
-staged files are moved into place by renames, which need no space. Afterwards
-ANALYZE gives PostgreSQL the planner statistics pg_restore leaves out (without
-them a cold news listing took over a minute).
+All or nothing: the uploaded files are first unpacked into a staging folder
+under the directory they belong in, on its own disk, so a disk without room
+for them stops the restore before the database is touched; only then is the
+database replaced, and the staged files are moved into place by renames,
+which need no space. Afterwards ANALYZE gives PostgreSQL the planner
+statistics pg_restore leaves out (without them a cold news listing took over
+a minute).
+
+Archives made before the private files had a part of their own restore
+everything else and leave PRIVATE_MEDIA_ROOT as it is: they hold nothing to put
+there, and emptying it would lose the photos residents have sent.
 """
 
 import json
@@ -33,6 +39,7 @@ from .backup import (
     DATABASE_PARTS,
     MANIFEST,
     MEDIA_PART,
+    PRIVATE_PART,
     analyze,
     app_version,
     postgres_connection_args,
@@ -42,14 +49,24 @@ from .backup import (
     sqlite_path,
 )
 
-# Format 1 archives (before sessions were left out) are still read; their
-# sessions are ended after the restore like any others.
-READABLE_FORMATS = {1, ARCHIVE_FORMAT}
+# Format 1 archives (before sessions were left out) and format 2 archives
+# (before the private files had their own part) are still read; their sessions
+# are ended after the restore like any others.
+READABLE_FORMATS = {1, 2, ARCHIVE_FORMAT}
+# The parts each later format added to the database and media parts of format 1.
+ADDED_IN_FORMAT = {AUTHENTICATORS_PART: 2, PRIVATE_PART: 3}
 
 
 def expected_parts(archive_format, engine):
-    parts = {DATABASE_PARTS[engine], MEDIA_PART}
-    return parts | {AUTHENTICATORS_PART} if archive_format >= 2 else parts
+    added = {part for part, since in ADDED_IN_FORMAT.items() if archive_format >= since}
+    return {DATABASE_PARTS[engine], MEDIA_PART, *added}
+
+
+def file_roots(parts):
+    """The parts of uploaded files among `parts`, each with the directory it is
+    restored into."""
+    roots = {MEDIA_PART: settings.MEDIA_ROOT, PRIVATE_PART: settings.PRIVATE_MEDIA_ROOT}
+    return {part: Path(root) for part, root in roots.items() if part in parts}
 
 
 DAMAGED = "备份文件 {archive} 已损坏或不完整({reason}),没有做任何更改。请换用另一份备份。"
@@ -107,20 +124,32 @@ class Command(BaseCommand):
                     "恢复后请运行 python manage.py migrate。"
                 )
             )
-        if interactive and not self.confirmed(connection):
+        roots = file_roots(manifest["parts"])
+        if PRIVATE_PART not in roots:
+            self.stdout.write(
+                self.style.WARNING(
+                    "这份备份是旧格式,不含 PRIVATE_MEDIA_ROOT 的文件(居民诉求照片):"
+                    f"{settings.PRIVATE_MEDIA_ROOT} 保持原样,既不恢复也不删除。"
+                )
+            )
+        if interactive and not self.confirmed(connection, roots.values()):
             raise CommandError("已取消,没有做任何更改。")
 
-        staged = self.stage_media(work / MEDIA_PART)
+        staged = []
         database_part = work / DATABASE_PARTS[engine]
         try:
+            for part, root in roots.items():
+                staged.append((root, self.stage_files(work / part, root)))
             if engine == "postgresql":
                 self.restore_postgres(connection, database_part)
             else:
                 self.restore_sqlite(connection, database_part)
         except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
+            for _root, folder in staged:
+                shutil.rmtree(folder, ignore_errors=True)
             raise
-        self.switch_media(staged)
+        for root, folder in staged:
+            self.switch_files(folder, root)
         analyze(connection)
         self.end_sessions(database)
         self.restore_authenticators(work / AUTHENTICATORS_PART, database)
@@ -152,7 +181,8 @@ class Command(BaseCommand):
             if disk_refused(error):
                 raise
             raise CommandError(DAMAGED.format(archive=archive, reason=error)) from error
-        self.check_media_names(work / MEDIA_PART, archive)
+        for part, root in file_roots(manifest["parts"]).items():
+            self.check_member_names(work / part, root, archive)
         return manifest
 
     def read_manifest(self, tar, member, archive):
@@ -172,22 +202,26 @@ class Command(BaseCommand):
             raise CommandError(DAMAGED.format(archive=archive, reason="清单内容不符合备份格式"))
         return manifest
 
-    def check_media_names(self, media_part, archive):
-        """Refuse absolute paths, '..', links out of MEDIA_ROOT and device files
-        before restoring anything (the checks tarfile's 'data' filter makes)."""
-        media_root = Path(settings.MEDIA_ROOT)
+    def check_member_names(self, part, root, archive):
+        """Refuse absolute paths, '..', links out of `root` and device files in
+        a part of uploaded files before restoring anything (the checks
+        tarfile's 'data' filter makes). The filter would quietly strip the
+        leading '/' of an absolute name; backup never writes one, so such a
+        name means the archive was tampered with and is refused too."""
         try:
-            with tarfile.open(media_part, "r:gz") as media:
-                for member in media.getmembers():
-                    tarfile.data_filter(member, str(media_root))
+            with tarfile.open(part, "r:gz") as files:
+                for member in files.getmembers():
+                    if tarfile.data_filter(member, str(root)).name != member.name:
+                        raise tarfile.AbsolutePathError(member)
         except (tarfile.TarError, EOFError, OSError) as error:
-            reason = f"{MEDIA_PART}:{error}"
+            reason = f"{part.name}:{error}"
             raise CommandError(DAMAGED.format(archive=archive, reason=reason)) from error
 
-    def confirmed(self, connection):
+    def confirmed(self, connection, roots):
         name = connection.settings_dict["NAME"]
+        folders = "、".join(str(root) for root in roots)
         answer = input(
-            f"将用备份覆盖数据库 {name} 和 {settings.MEDIA_ROOT} 中的同名文件。"
+            f"将用备份覆盖数据库 {name} 和 {folders} 中的同名文件。"
             "请先停止网站和任务进程。输入 yes 继续:"
         )
         return answer.strip().lower() == "yes"
@@ -244,27 +278,25 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"已恢复 {count} 个两步验证设备。")
 
-    def stage_media(self, media_part):
-        """Unpack the uploaded files into a staging folder under MEDIA_ROOT (the
-        same disk, so moving them later is a rename) and make every folder they
-        go to. A disk too small fails here, before anything is changed."""
-        media_root = Path(settings.MEDIA_ROOT)
-        media_root.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=".restore-", dir=media_root))
+    def stage_files(self, part, root):
+        """Unpack a part of uploaded files into a staging folder under `root`
+        (the same disk, so moving them later is a rename) and make every folder
+        they go to. A disk too small fails here, before anything is changed."""
+        root.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=".restore-", dir=root))
         try:
-            with tarfile.open(media_part, "r:gz") as media:
-                media.extractall(staged, filter="data")
+            with tarfile.open(part, "r:gz") as files:
+                files.extractall(staged, filter="data")
             for folder, _folders, _files in os.walk(staged):
-                (media_root / Path(folder).relative_to(staged)).mkdir(exist_ok=True)
+                (root / Path(folder).relative_to(staged)).mkdir(exist_ok=True)
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
         return staged
 
-    def switch_media(self, staged):
-        media_root = Path(settings.MEDIA_ROOT)
+    def switch_files(self, staged, root):
         for folder, _folders, files in os.walk(staged):
             for name in files:
                 source = Path(folder) / name
-                os.replace(source, media_root / source.relative_to(staged))
+                os.replace(source, root / source.relative_to(staged))
         shutil.rmtree(staged)
