@@ -122,7 +122,11 @@ def _submit(request, page, typed):
         if created:
             photos.attach(typed["photos"], made)
     request.session.pop(PENDING_KEY, None)
-    request.session[DONE_KEY] = {"reference": made.reference_display, "again": not created}
+    request.session[DONE_KEY] = {
+        "reference": made.reference,
+        "display": made.reference_display,
+        "again": not created,
+    }
     remember(request, made)
     return redirect(page.url + page.reverse_subpage("done"))
 
@@ -161,6 +165,7 @@ def done(request, page):
         "self": page,
         "page_title": _("已收到您反映的问题"),
         "reference": reported["reference"],
+        "display": reported["display"],
         "again": reported["again"],
         "may_follow": request.session.get(SESSION_KEY) is not None,
     }

@@ -116,7 +116,7 @@ def test_a_resident_reports_with_a_photo_and_sees_it_through_to_satisfied(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("已收到您反映的问题")
     request = ServiceRequest.objects.get(mobile_hash__in=_hashes(mobile))
-    expect(page.locator(".reference")).to_have_text(request.reference_display)
+    expect(page.locator(".reference__code [aria-hidden]")).to_have_text(request.reference_display)
     assert request.category.name == category and request.place.name == place
     with Image.open(io.BytesIO(request.photos.get().read())) as stored:
         assert not stored.getexif()  # the GPS position never reached storage
