@@ -10,7 +10,13 @@ from django.db import connection
 
 from portal.service_requests import handling
 from portal.service_requests.handling import RequestRefused
-from portal.service_requests.models import Category, RequestEvent, ServiceRequest
+from portal.service_requests.models import (
+    Category,
+    ReportPage,
+    RequestEvent,
+    RequestMessage,
+    ServiceRequest,
+)
 from tests.factories import make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -425,14 +431,17 @@ def test_a_requests_state_cannot_be_set_except_by_a_transition(org):
 # The demo.
 
 
-def test_the_demo_has_sixty_requests_in_every_state_each_with_its_trail_and_seeds_once():
+def test_the_demo_has_sixty_requests_in_every_state_each_with_its_trail_and_seeds_once(home):
     from demo import organisation, service_requests
 
     organisation.seed()
-    service_requests.seed()
-    service_requests.seed()
+    service_requests.seed(home)
+    service_requests.seed(home)
     requests = ServiceRequest.objects.all()
     assert requests.count() == 60
+    assert ReportPage.objects.child_of(home).live().count() == 1
+    # Made-up residents: their messages count as sent, none left to deliver.
+    assert not RequestMessage.objects.exclude(state=RequestMessage.State.SENT).exists()
     assert set(requests.values_list("state", flat=True)) == set(State.values)
     for request in requests:
         kinds = list(request.events.values_list("kind", flat=True))
