@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
+from PIL import Image
 
-from portal.service_requests import handling
+from portal.service_requests import handling, photos
 from portal.service_requests.models import RequestEvent, ServiceRequest
 from tests.factories import make_organisation
 
@@ -133,10 +134,18 @@ def test_an_erased_requests_page_says_so_instead_of_showing_blanks(client, org):
     assert "居民的个人信息已于" in page and MOBILE not in page
 
 
+def a_jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def test_rotating_keys_reencrypts_and_rehashes_every_request_and_its_trail(org, settings):
     from tests.counseling.test_privacy import new_fernet_key
 
     request = closed_request(org, 3, "楼下烧烤店外放音乐")
+    photo_bytes = a_jpeg()
+    photos.attach(photos.store_pending([(photo_bytes, 40, 30)]), request)
     old_data, old_lookup = settings.BOOKING_DATA_KEYS[0], settings.BOOKING_LOOKUP_KEYS[0]
     settings.BOOKING_DATA_KEYS = [new_fernet_key("rotated data key"), old_data]
     settings.BOOKING_LOOKUP_KEYS = ["rotated lookup key", old_lookup]
@@ -155,6 +164,7 @@ def test_rotating_keys_reencrypts_and_rehashes_every_request_and_its_trail(org, 
     )
     texts = set(RequestEvent.objects.filter(request=request).values_list("text", flat=True))
     assert "王阿姨说晚上十点后最吵" in texts
+    assert rotated.photos.get().read() == photo_bytes  # readable under the new key alone
     # The same report again is still recognised under the new lookup key.
     again, created = handling.receive(
         category=org.noise,
