@@ -600,10 +600,9 @@ class Notification(Message):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
 
-    def __str__(self):
-        return (
-            f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
-        )
+    @property
+    def about(self):
+        return self.booking
 
 
 class BookingAccessLog(models.Model):

@@ -97,9 +97,6 @@ def deliver(notification_id):
         Notification.objects.select_related("booking__room").filter(pk=notification_id),
         deliver,
         send=send,
-        # A provider's message may quote the number or address it refused.
-        private=lambda notification: (notification.booking.mobile, notification.booking.email),
-        erased=lambda notification: notification.booking.personal_data_erased_at is not None,
         attempts_allowed=conf.get("MESSAGE_ATTEMPTS"),
         retry_delay=retry_delay,
     )

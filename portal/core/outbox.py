@@ -43,6 +43,17 @@ class Message(models.Model):
         abstract = True
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
+        )
+
+    @property
+    def about(self):
+        """What the message is about (a booking, a request): it holds the
+        resident's mobile and email and when they were erased. Subclasses say."""
+        raise NotImplementedError
+
 
 def enqueue(task, message_id):
     """Hand a message to the task queue; if even that fails, the row stays
@@ -69,18 +80,19 @@ def schedule_retry(task, message_id, run_after):
         logger.warning("Retry of message %s could not be queued.", message_id)
 
 
-def deliver(pending, task, *, send, private, erased, attempts_allowed, retry_delay):
+def deliver(pending, task, *, send, attempts_allowed, retry_delay):
     """Make one attempt at the message `pending` (a queryset narrowed to its
-    pk) holds, under a row lock: `send(message)` sends it; `private(message)`
-    names what a provider's error may quote (the number, the address), kept out
-    of the stored error; `erased(message)` says the resident's data is gone, so
-    the message fails; after `attempts_allowed` attempts it fails, and before
-    that waits `retry_delay(attempts)`. Returns what happened, for logs."""
+    pk) holds, under a row lock: `send(message)` sends it. A message about a
+    resident whose data was erased fails; a provider's error may quote the
+    number or address it refused, which is kept out of the stored error. After
+    `attempts_allowed` attempts it fails, and before that waits
+    `retry_delay(attempts)`. Returns what happened, for logs."""
     with transaction.atomic():
         message = pending.select_for_update().filter(state=Message.State.PENDING).first()
         if message is None:
             return "not pending"
-        if erased(message):
+        about = message.about
+        if about.personal_data_erased_at is not None:
             message.state = Message.State.FAILED
             message.last_error = "personal data erased"
             message.save(update_fields=["state", "last_error"])
@@ -89,7 +101,7 @@ def deliver(pending, task, *, send, private, erased, attempts_allowed, retry_del
         try:
             send(message)
         except Exception as error:  # noqa: BLE001 - any backend failure means retry later
-            reason = scrub(str(error), *private(message))
+            reason = scrub(str(error), about.mobile, about.email)
             message.last_error = f"{type(error).__name__}: {reason}"[:300]
             if message.attempts >= attempts_allowed:
                 message.state = Message.State.FAILED

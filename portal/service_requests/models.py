@@ -703,10 +703,9 @@ class RequestMessage(Message):
         verbose_name = _("诉求消息")
         verbose_name_plural = _("诉求消息")
 
-    def __str__(self):
-        return (
-            f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
-        )
+    @property
+    def about(self):
+        return self.request
 
 
 class ReportPage(RoutablePageMixin, BasePage):

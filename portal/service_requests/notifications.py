@@ -102,8 +102,6 @@ def deliver(message_id):
         RequestMessage.objects.select_related("request").filter(pk=message_id),
         deliver,
         send=send,
-        private=lambda message: (message.request.mobile, message.request.email),
-        erased=lambda message: message.request.personal_data_erased_at is not None,
         attempts_allowed=ATTEMPTS,
         retry_delay=retry_delay,
     )
