@@ -289,9 +289,11 @@ def test_erasing_a_closed_request_deletes_its_photos_and_their_files(
 def test_photos_of_a_form_whose_code_was_never_typed_go_after_a_day(
     client, page, org, django_capture_on_commit_callbacks
 ):
-    client.post(page.url, form_data(org, photos=[photo_with_gps()]))  # then the phone is put away
-    photo = RequestPhoto.objects.get()
-    assert photo.request is None
+    submit(client, page, form_data(org, photos=[photo_with_gps()]))  # a report made
+    kept = RequestPhoto.objects.get()
+    other = Client()
+    other.post(page.url, form_data(org, mobile="13800000000", photos=[photo_with_gps()]))
+    photo = RequestPhoto.objects.get(request=None)  # the code was never typed
     path = Path(photo.file.path)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("purge_requests", stdout=io.StringIO())
@@ -299,7 +301,8 @@ def test_photos_of_a_form_whose_code_was_never_typed_go_after_a_day(
     RequestPhoto.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
     with django_capture_on_commit_callbacks(execute=True):
         call_command("purge_requests", stdout=io.StringIO())
-    assert not RequestPhoto.objects.exists() and not path.exists()
+    assert list(RequestPhoto.objects.all()) == [kept] and not path.exists()
+    assert Path(kept.file.path).exists()  # a report's photo stays while the report does
 
 
 def test_a_full_disk_keeps_the_typed_report_and_says_what_to_do(

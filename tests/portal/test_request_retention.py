@@ -149,13 +149,21 @@ def test_rotating_keys_reencrypts_and_rehashes_every_request_and_its_trail(org, 
     old_data, old_lookup = settings.BOOKING_DATA_KEYS[0], settings.BOOKING_LOOKUP_KEYS[0]
     settings.BOOKING_DATA_KEYS = [new_fernet_key("rotated data key"), old_data]
     settings.BOOKING_LOOKUP_KEYS = ["rotated lookup key", old_lookup]
+    handling.receive(  # a second request, still open
+        category=org.noise,
+        place=org.shiling,
+        description="楼道灯坏了",
+        address="石岭路",
+        mobile=MOBILE,
+    )
     out = io.StringIO()
     call_command("rotate_request_keys", stdout=out)
-    assert "1 条诉求和 3 条办理记录" in out.getvalue()
+    # Trail lines with text: the closed request's three; the new one's receipt has none.
+    assert out.getvalue().strip() == "已用新密钥重新加密 2 条诉求和 3 条办理记录。"
 
     settings.BOOKING_DATA_KEYS = settings.BOOKING_DATA_KEYS[:1]
     settings.BOOKING_LOOKUP_KEYS = settings.BOOKING_LOOKUP_KEYS[:1]
-    rotated = ServiceRequest.objects.for_mobile(MOBILE).get()
+    rotated = ServiceRequest.objects.for_mobile(MOBILE).get(pk=request.pk)
     assert rotated == request
     assert (rotated.name, rotated.description, rotated.reply) == (
         "王阿姨",
