@@ -600,6 +600,8 @@ class Notification(Message):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
 
+    task_path = "counseling.notifications.deliver"
+
     @property
     def about(self):
         return self.booking

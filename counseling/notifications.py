@@ -100,10 +100,3 @@ def deliver(notification_id):
         attempts_allowed=conf.get("MESSAGE_ATTEMPTS"),
         retry_delay=retry_delay,
     )
-
-
-def retry_due(now=None):
-    """Queue every pending message whose next attempt is due; run from cron."""
-    from .models import Notification
-
-    return outbox.retry_due(Notification, deliver, now)

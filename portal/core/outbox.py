@@ -4,12 +4,14 @@ is enqueued once the change that made it commits, and retried with back-off.
 
 A section subclasses `Message` with what the message is about, and its task
 calls `deliver` with how to send one; bookings (counseling.notifications) and
-residents' requests (portal.service_requests.messages) do."""
+residents' requests (portal.service_requests.notifications) do."""
 
 import logging
 
+from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .privacy import scrub
@@ -47,6 +49,9 @@ class Message(models.Model):
         return (
             f"{self.get_kind_display()} / {self.get_channel_display()} / {self.get_state_display()}"
         )
+
+    # The django-tasks task that delivers one message of the subclass, by import path.
+    task_path = None
 
     @property
     def about(self):
@@ -134,3 +139,12 @@ def retry_due(model, task, now=None):
         enqueue(task, pk)
         count += 1
     return count
+
+
+def retry_all_due(now=None):
+    """retry_due for the messages of every section; {model: how many queued}."""
+    return {
+        model: retry_due(model, import_string(model.task_path), now)
+        for model in apps.get_models()
+        if issubclass(model, Message)
+    }

@@ -703,6 +703,8 @@ class RequestMessage(Message):
         verbose_name = _("诉求消息")
         verbose_name_plural = _("诉求消息")
 
+    task_path = "portal.service_requests.notifications.deliver"
+
     @property
     def about(self):
         return self.request

@@ -105,10 +105,3 @@ def deliver(message_id):
         attempts_allowed=ATTEMPTS,
         retry_delay=retry_delay,
     )
-
-
-def retry_due(now=None):
-    """Queue every pending message whose next attempt is due; run from cron."""
-    from .models import RequestMessage
-
-    return outbox.retry_due(RequestMessage, deliver, now)

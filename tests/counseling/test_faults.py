@@ -33,6 +33,7 @@ from counseling.models import (
     Notification,
 )
 from counseling.views import SESSION_KEY
+from portal.core import outbox
 from portal.core.models import MobileCode, SiteSettings, WorkerHeartbeat
 from portal.core.privacy import mobile_digest
 from portal.core.sms import MemoryBackend, SmsError
@@ -148,8 +149,8 @@ def test_mail_and_sms_down_the_resident_is_booked_and_told_and_messages_follow_o
     # The servers are back; cron's next run sends each message exactly once.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
-    assert notifications.retry_due(now=later(2)) == 2
-    assert notifications.retry_due(now=later(60)) == 0
+    assert outbox.retry_all_due(now=later(2))[Notification] == 2
+    assert outbox.retry_all_due(now=later(60))[Notification] == 0
     assert [m.to for m in mail.outbox] == [["li@example.com"]]
     assert [mobile for mobile, _text in sms_outbox] == [MOBILE]
     assert set(held.values_list("state", flat=True)) == {"sent"}

@@ -20,6 +20,7 @@ from counseling.models import (
     Notification,
 )
 from demo import content
+from portal.core import outbox
 from portal.core.sms import MemoryBackend, SmsError
 from tests.factories import make_weekday_room
 
@@ -107,13 +108,13 @@ def test_an_outage_neither_loses_nor_blocks_a_booking_and_retries_deliver_once(
     assert mail.outbox == [] and sms_outbox == []
 
     # Nothing is due yet: a retry run now sends nothing.
-    assert notifications.retry_due() == 0
+    assert outbox.retry_all_due()[Notification] == 0
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     later = timezone.now() + datetime.timedelta(minutes=2)
-    assert notifications.retry_due(now=later) == 2
-    assert notifications.retry_due(now=later) == 0
+    assert outbox.retry_all_due(now=later)[Notification] == 2
+    assert outbox.retry_all_due(now=later)[Notification] == 0
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["resident@example.com"]
@@ -131,7 +132,7 @@ def test_a_message_that_keeps_failing_is_given_up_after_the_last_attempt(room, s
     later = timezone.now()
     for _attempt in range(conf.get("MESSAGE_ATTEMPTS") + 2):
         later += datetime.timedelta(hours=4)
-        notifications.retry_due(now=later)
+        outbox.retry_all_due(now=later)[Notification]
     sms = Notification.objects.get(booking=booking)
     assert sms.state == Notification.State.FAILED
     assert sms.attempts == conf.get("MESSAGE_ATTEMPTS")
@@ -185,15 +186,15 @@ def test_send_reminders_reminds_once_for_tomorrows_bookings(
     assert later.reminder_sent_at is None
 
 
-def test_send_reminders_requeues_messages_whose_retry_is_due(room, settings, sms_outbox):
+def test_retry_messages_requeues_booking_messages_whose_retry_is_due(room, settings, sms_outbox):
     settings.SMS_BACKEND = f"{HERE}.FailingSmsBackend"
     booking = book(room, at(MONDAY, "10:00"), email="")
-    notifications.retry_due(now=timezone.now())  # first attempt fails
+    outbox.retry_all_due(now=timezone.now())  # first attempt fails
     Notification.objects.filter(booking=booking).update(next_attempt_at=timezone.now())
     settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     out = StringIO()
-    call_command("send_reminders", stdout=out)
-    assert "重新排队待重试消息 1 条" in out.getvalue()
+    call_command("retry_messages", stdout=out)
+    assert "通知:重新排队 1 条" in out.getvalue()
     assert Notification.objects.get(booking=booking).state == Notification.State.SENT
     assert len(sms_outbox) == 1
 

@@ -4,6 +4,7 @@ the receipt. The resident is told what to do, what they typed is kept, and a
 report is made once, whatever was retried."""
 
 import datetime
+import io
 
 import pytest
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
+from portal.core import outbox
 from portal.core.models import SiteSettings
 from portal.core.sms import MemoryBackend, SmsError
 from portal.home.models import HomePage
@@ -111,7 +113,7 @@ def test_a_receipt_the_gateway_refuses_is_kept_and_sent_once_it_is_back(
     settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     later = timezone.now() + datetime.timedelta(minutes=2)
     with django_capture_on_commit_callbacks(execute=True):
-        assert notifications.retry_due(now=later) == 1
+        assert outbox.retry_all_due(now=later)[RequestMessage] == 1
     receipt.refresh_from_db()
     assert receipt.state == RequestMessage.State.SENT
     assert made.reference_display in MemoryBackend.outbox[-1][1]
@@ -138,3 +140,28 @@ def test_a_receipt_never_delivered_is_marked_failed_for_staff_to_call(
     receipt.refresh_from_db()
     assert receipt.state == RequestMessage.State.FAILED
     assert receipt.attempts == notifications.ATTEMPTS
+
+
+@pytest.mark.django_db
+def test_retry_messages_queues_what_is_due_in_every_outbox(page, settings):
+    from django.core.management import call_command
+
+    from portal.service_requests import handling
+
+    settings.SMS_BACKEND = f"{HERE}.GatewayDown"
+    made, _created = handling.receive(
+        category=page.org.noise,
+        place=page.org.shiling,
+        description="楼道灯坏了。",
+        address="石岭路 8 号",
+        mobile=MOBILE,
+    )
+    receipt = RequestMessage.objects.get(request=made)
+    notifications.deliver.call(receipt.pk)  # the gateway refuses it
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
+    RequestMessage.objects.update(next_attempt_at=timezone.now())
+    out = io.StringIO()
+    call_command("retry_messages", stdout=out)
+    assert "诉求消息:重新排队 1 条" in out.getvalue() and "通知:重新排队 0 条" in out.getvalue()
+    receipt.refresh_from_db()
+    assert receipt.state == RequestMessage.State.SENT
