@@ -4,8 +4,8 @@
 code, reads the reference, then follows the request while staff work on it:
 the grid worker's answer is rated 不满意, the request is reopened, passed up to
 the 管区, answered there and rated 满意. axe finds no violation on any public
-step and the CSP refuses nothing. Staff steps go through handling.py, as the
-admin's action buttons do (their pages have tests of their own)."""
+step and the CSP refuses nothing. Staff take each step in the admin, in
+their own browser, with the buttons of the request's page."""
 
 import io
 
@@ -14,13 +14,13 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 from playwright.sync_api import expect
 
-from portal.service_requests import handling
 from portal.service_requests.models import ServiceRequest, Unit
-from tests.factories import sms_code
+from tests.factories import authenticator_for, sms_code
 
 from . import test_csp
+from .conftest import STAFF_PASSWORD
 from .test_csp import assert_no_violations
-from .test_journeys import press_tab_until
+from .test_journeys import log_in, press_tab_until
 from .test_request_status import all_violations
 
 watched_page = test_csp.watched_page  # the CSP tests' page that records violations
@@ -39,6 +39,41 @@ def photo_file(tmp_path):
 
 def staff_at(unit):
     return get_user_model().objects.get(staff_post__unit=unit)
+
+
+class Staff:
+    """Staff members at their desks: each signs in once (password and
+    authenticator code) in a browser of their own, then acts on a request
+    with the buttons of its page in the admin."""
+
+    def __init__(self, new_page):
+        self.new_page = new_page
+        self.pages = {}
+
+    def page_of(self, unit):
+        user = staff_at(unit)
+        if user.pk not in self.pages:
+            user.set_password(STAFF_PASSWORD)
+            user.save()
+            authenticator_for(user)  # set up, as the admin asks of every staff member
+            page = self.new_page("desktop")
+            log_in(page, user.username)
+            self.pages[user.pk] = page
+        return self.pages[user.pk]
+
+    def act(self, request, unit, label, text=None, to_unit=None):
+        """At `unit`, open the request and press `label` (签收办理, 派单, 上报上级,
+        答复居民), filling in its text and the unit it goes to."""
+        page = self.page_of(unit)
+        page.goto(f"/admin/service_requests/requests/{request.pk}/")
+        form = page.locator(f"form[aria-label='{label}']")
+        if to_unit is not None:
+            form.locator("select").select_option(str(to_unit.pk))
+        if text is not None:
+            form.locator("textarea").fill(text)
+        form.get_by_role("button", name=label).click()
+        expect(page.locator(".messages")).to_contain_text(label)
+        return ServiceRequest.objects.get(pk=request.pk)
 
 
 def submit_button(page):
@@ -64,7 +99,7 @@ def rate(page, value, comment=""):
 
 @pytest.mark.parametrize("elder", [False, True], ids=["ordinary", "elder"])
 def test_a_resident_reports_with_a_photo_and_sees_it_through_to_satisfied(
-    watched_page, live_site, db_access, elder, tmp_path
+    watched_page, new_page, live_site, db_access, elder, tmp_path
 ):
     mobile = MOBILES[elder]
     page = watched_page("phone")
@@ -122,12 +157,13 @@ def test_a_resident_reports_with_a_photo_and_sees_it_through_to_satisfied(
         assert not stored.getexif()  # the GPS position never reached storage
     violations += all_violations(page)
 
-    # The grid worker answers.
+    # The 社区 sends it to its first grid, whose worker answers.
+    staff = Staff(new_page)
     community = request.place
     grid = Unit.objects.filter(path__startswith=community.path, depth=4).order_by("path")[0]
-    request = handling.assign(request, staff_at(community), grid)
-    request = handling.accept(request, staff_at(grid))
-    handling.reply(request, staff_at(grid), "网格员已上门提醒,业主答应晚上九点后停工。")
+    request = staff.act(request, community, "派单", text="请网格员上门了解", to_unit=grid)
+    request = staff.act(request, grid, "签收办理")
+    staff.act(request, grid, "答复居民", text="网格员已上门提醒,业主答应晚上九点后停工。")
 
     press_tab_until(page, "el => el.textContent.trim() === '查看办理进度'")
     page.keyboard.press("Enter")
@@ -140,10 +176,9 @@ def test_a_resident_reports_with_a_photo_and_sees_it_through_to_satisfied(
     request = ServiceRequest.objects.get(pk=request.pk)
     assert request.state == ServiceRequest.State.REOPENED
     while request.unit.depth > 2:
-        request = handling.escalate(request, staff_at(request.unit), "需要上级协调")
-    district_head = staff_at(request.unit)
-    request = handling.accept(request, district_head)
-    handling.reply(request, district_head, "管区约谈了装修公司,已调整为工作日白天施工。")
+        request = staff.act(request, request.unit, "上报上级", text="需要上级协调")
+    request = staff.act(request, request.unit, "签收办理")
+    staff.act(request, request.unit, "答复居民", text="管区约谈了装修公司,已调整为工作日白天施工。")
 
     page.reload()
     expect(page.locator("main")).to_contain_text("已调整为工作日白天施工")
