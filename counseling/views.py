@@ -44,6 +44,8 @@ from .ics import booking_calendar
 from .models import LOCAL_TZ, Booking, Closure
 
 SESSION_KEY = "yuyue_booking"
+# What a mobile proven here opens (portal.core.verification): this number's bookings.
+PURPOSE = "booking"
 # What the resident typed, kept (encrypted) while the SMS code is on its way.
 PENDING_BOOKING_KEY = "yuyue_pending_booking"
 PENDING_LOOKUP_KEY = "yuyue_pending_lookup"
@@ -191,7 +193,7 @@ def _render_busy_form(request, day, time):
         "errors": [(None, BUSY_BOOKING)],
     }
     try:
-        context["proven"] = verification.verified_hashes(request) is not None
+        context["proven"] = verification.verified_hashes(request, PURPOSE) is not None
     except OperationalError:
         context["proven"] = False  # the session could not be read either
     return render(request, "counseling/booking_form.html", context, status=BUSY_STATUS)
@@ -224,7 +226,7 @@ def _book(request, room_id, day, time):
     data = form.typed_data()
     if not ratelimit.attempt_for_mobile("booking", data["mobile"]):
         return _render_form(request, context, form, TOO_MANY, status=429)
-    if verification.is_verified(request, data["mobile"]):
+    if verification.is_verified(request, data["mobile"], PURPOSE):
         return _make_booking(request, room, starts_at, data, form=form)
     code_step.keep(
         request, PENDING_BOOKING_KEY, {"room": room.pk, "start": starts_at.isoformat(), **data}
@@ -304,6 +306,7 @@ def verify(request):
         "counseling/code_step.html",
         context,
         data["mobile"],
+        PURPOSE,
         lambda: _make_booking(request, room, starts_at, data, busy_raises=True),
     )
 
@@ -313,7 +316,7 @@ def _render_form(request, context, form, error="", status=200):
         **context,
         "form": form,
         "errors": error_summary(form, error),
-        "proven": verification.verified_hashes(request) is not None,
+        "proven": verification.verified_hashes(request, PURPOSE) is not None,
     }
     return render(request, "counseling/booking_form.html", context, status=status)
 
@@ -401,7 +404,7 @@ def _kept_confirmation(request):
 @require_http_methods(["GET", "POST"])
 def lookup(request):
     """My bookings, step 1: the mobile the bookings were made with."""
-    if verification.verified_hashes(request) is not None:
+    if verification.verified_hashes(request, PURPOSE) is not None:
         return redirect("yuyue:bookings")
     context = {"page_title": _("我的预约")}
     if request.method == "GET":
@@ -453,13 +456,13 @@ def lookup_code(request):
         return redirect("yuyue:bookings")
 
     return code_step.code_page(
-        request, "counseling/code_step.html", context, kept["mobile"], show_bookings
+        request, "counseling/code_step.html", context, kept["mobile"], PURPOSE, show_bookings
     )
 
 
 def _proven_bookings(request):
     """The upcoming bookings of the mobile this session proved, or None."""
-    proved = verification.verified_hashes(request)
+    proved = verification.verified_hashes(request, PURPOSE)
     if proved is None:
         return None
     return (
@@ -494,7 +497,7 @@ def bookings(request):
                 {"booking": booking, "when": session(booking.starts_at, booking.ends_at)}
                 for booking in upcoming
             ],
-            "masked_mobile": verification.verified_mask(request),
+            "masked_mobile": verification.verified_mask(request, PURPOSE),
         },
     )
 
@@ -523,7 +526,7 @@ def detail(request, booking):
             booking,
             page_title=_("预约详情"),
             can_change=booking.is_upcoming,
-            proven=verification.verified_hashes(request) is not None,
+            proven=verification.verified_hashes(request, PURPOSE) is not None,
         ),
     )
 
@@ -637,5 +640,5 @@ def leave(request):
     (for a shared phone)."""
     for key in (SESSION_KEY, CONFIRMATION_KEY, PENDING_BOOKING_KEY, PENDING_LOOKUP_KEY):
         request.session.pop(key, None)
-    verification.forget(request)
+    verification.forget(request, PURPOSE)
     return redirect("yuyue:lookup")

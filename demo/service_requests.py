@@ -81,7 +81,9 @@ def seed_requests(data, now=None):
         requests.append(request)
     # The demo's residents are made up: their receipts and replies count as
     # sent, not texted to the console one by one.
-    RequestMessage.objects.update(state=RequestMessage.State.SENT, sent_at=now)
+    RequestMessage.objects.filter(request__in=requests).update(
+        state=RequestMessage.State.SENT, sent_at=now
+    )
 
 
 def staff_at(unit):

@@ -74,14 +74,16 @@ def ask_for_code(request, mobile, code_page_url, refuse, busy):
     return redirect(code_page_url)
 
 
-def code_page(request, template, context, mobile, on_success):
-    """Type the code, or ask for a new one; a right code runs `on_success()`,
-    whose response is the page's. `template` extends the section's base and
-    includes includes/code_step.html."""
+def code_page(request, template, context, mobile, purpose, on_success):
+    """Type the code, or ask for a new one; a right code proves `mobile` for
+    `purpose` (verification.mark_verified) and runs `on_success()`, whose
+    response is the page's. `template` extends the section's base and includes
+    includes/code_step.html."""
     context = {
         **context,
         "masked_mobile": privacy.mask_mobile(mobile),
         "wait_seconds": verification.wait_before_resend(request, mobile),
+        "code_minutes": verification.knob("LIFETIME_MINUTES"),
     }
 
     def show(form, error="", status=200):
@@ -117,12 +119,12 @@ def code_page(request, template, context, mobile, on_success):
     # The proof and the code's use count only once what the code was typed for is
     # done: a server error response saves no session, so when the database is too
     # busy the same code is asked for again and still works.
-    verification.mark_verified(request, mobile)
+    verification.mark_verified(request, mobile, purpose)
     try:
         response = on_success()
     except OperationalError:
         logger.exception("Code step not finished: the database did not answer in time.")
-        verification.forget(request)
+        verification.forget(request, purpose)
         return show(form, BUSY_CODE, status=BUSY_STATUS)
     request.session.cycle_key()
     verification.consume(code)

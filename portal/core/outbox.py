@@ -59,6 +59,10 @@ class Message(models.Model):
         resident's mobile and email and when they were erased. Subclasses say."""
         raise NotImplementedError
 
+    def superseded(self):
+        """Why the message is no longer true and must not go out ("" if it is)."""
+        return ""
+
 
 def enqueue(task, message_id):
     """Hand a message to the task queue; if even that fails, the row stays
@@ -93,15 +97,22 @@ def deliver(pending, task, *, send, attempts_allowed, retry_delay):
     `attempts_allowed` attempts it fails, and before that waits
     `retry_delay(attempts)`. Returns what happened, for logs."""
     with transaction.atomic():
-        message = pending.select_for_update().filter(state=Message.State.PENDING).first()
+        # The message's row alone: a lock on the booking's room or on the
+        # request, held while a slow gateway answers, would stall the bookings
+        # of that room and the staff working on that request.
+        message = (
+            pending.select_for_update(of=("self",)).filter(state=Message.State.PENDING).first()
+        )
         if message is None:
             return "not pending"
         about = message.about
-        if about.personal_data_erased_at is not None:
+        gone = "personal data erased" if about.personal_data_erased_at is not None else ""
+        gone = gone or message.superseded()
+        if gone:
             message.state = Message.State.FAILED
-            message.last_error = "personal data erased"
+            message.last_error = gone
             message.save(update_fields=["state", "last_error"])
-            return "erased"
+            return "not sent"
         message.attempts += 1
         try:
             send(message)

@@ -264,48 +264,56 @@ def consume(record, now=None):
     )
 
 
-def mark_verified(request, mobile, now=None):
-    """Remember in this session that its visitor proved `mobile`: the number's
-    keyed hashes (one per lookup key, to find its bookings) and its masked form to
-    show, never the number. The caller gives the session a new key once the
-    response is sure to carry it, so an id seen before the proof cannot use it."""
-    request.session[SESSION_KEY] = {
+def _session_key(purpose):
+    return f"{SESSION_KEY}:{purpose}"
+
+
+def mark_verified(request, mobile, purpose, now=None):
+    """Remember in this session that its visitor proved `mobile` for `purpose`
+    ("booking", "request"): the number's keyed hashes (one per lookup key, to
+    find what it holds) and its masked form to show, never the number. A proof
+    opens only what it was asked for: a number proven to report a problem does
+    not show that number's counselling bookings to the next person at a shared
+    phone. The caller gives the session a new key once the response is sure to
+    carry it, so an id seen before the proof cannot use it."""
+    request.session[_session_key(purpose)] = {
         "mobile_hashes": mobile_digests(mobile),
         "masked": mask_mobile(mobile),
         "at": (now or timezone.now()).timestamp(),
     }
 
 
-def _proof(request, now=None):
-    proof = request.session.get(SESSION_KEY)
+def _proof(request, purpose, now=None):
+    key = _session_key(purpose)
+    proof = request.session.get(key)
     if not proof:
         return None
     proved_at = datetime.datetime.fromtimestamp(proof["at"], datetime.UTC)
     if (now or timezone.now()) - proved_at > verified_for():
-        request.session.pop(SESSION_KEY, None)
+        request.session.pop(key, None)
         return None
     return proof
 
 
-def verified_hashes(request, now=None):
-    """The keyed hashes of the number this session proved, while the proof is
-    fresh; None otherwise."""
-    proof = _proof(request, now)
+def verified_hashes(request, purpose, now=None):
+    """The keyed hashes of the number this session proved for `purpose`, while
+    the proof is fresh; None otherwise."""
+    proof = _proof(request, purpose, now)
     return proof["mobile_hashes"] if proof else None
 
 
-def verified_mask(request):
-    proof = _proof(request)
+def verified_mask(request, purpose):
+    proof = _proof(request, purpose)
     return proof["masked"] if proof else ""
 
 
-def is_verified(request, mobile):
-    proved = verified_hashes(request)
+def is_verified(request, mobile, purpose):
+    proved = verified_hashes(request, purpose)
     return proved is not None and mobile_digest(mobile) in proved
 
 
-def forget(request):
-    request.session.pop(SESSION_KEY, None)
+def forget(request, purpose):
+    request.session.pop(_session_key(purpose), None)
 
 
 def purge(before):

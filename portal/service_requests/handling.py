@@ -21,8 +21,10 @@ Who may do what (三级办理):
 """
 
 import datetime
+import logging
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -46,6 +48,8 @@ from .models import (
     post_of,
     visible_path,
 )
+
+logger = logging.getLogger(__name__)
 
 State = ServiceRequest.State
 Kind = RequestEvent.Kind
@@ -499,15 +503,45 @@ def forget_photos(photos):
     never leaves a row without its file. Returns how many."""
     names = list(photos.values_list("file", flat=True))
     photos.delete()
-    storage = RequestPhoto._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    transaction.on_commit(lambda: _delete_files(names))
     return len(names)
+
+
+def _delete_files(names):
+    """Delete each file on its own: one that cannot go is left for
+    forget_stray_photo_files, and the rest still go."""
+    storage = RequestPhoto._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Photo file %s could not be deleted; the next purge tries again.", name)
 
 
 def forget_unsent_photos(before):
     """Delete photos of forms whose SMS code was never typed, stored before `before`."""
     with transaction.atomic():
         return forget_photos(RequestPhoto.objects.filter(request=None, created_at__lt=before))
+
+
+def forget_stray_photo_files(before):
+    """Delete photo files that no photo refers to, written before `before`: left
+    by a crash between writing a file and its row, a file that could not be
+    deleted, or a restore of an older backup. Returns how many."""
+    storage = RequestPhoto._meta.get_field("file").storage
+    root = Path(storage.location) / "requests"
+    if not root.is_dir():
+        return 0
+    known = set(RequestPhoto.objects.values_list("file", flat=True))
+    stray = [
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.relative_to(storage.location).as_posix() not in known
+        and path.stat().st_mtime < before.timestamp()
+    ]
+    _delete_files([path.relative_to(storage.location).as_posix() for path in stray])
+    return len(stray)
 
 
 def rotate_keys():

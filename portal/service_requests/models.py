@@ -1,6 +1,8 @@
 """Residents' requests (诉求) and the organisation that handles them."""
 
+import os
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -677,16 +679,20 @@ class RequestPhoto(models.Model):
             return data_cipher().decrypt(stored.read())
 
     def reencrypt(self):
-        """Store the photo again under the first data key (key rotation)."""
-        with self.file.open("rb") as stored:
-            token = data_cipher().rotate(stored.read())
-        with self.file.open("wb") as stored:
-            stored.write(token)
+        """Store the photo again under the first data key (key rotation): the
+        new file is written beside the old one and renamed over it, so a crash
+        or a full disk leaves the old one whole."""
+        path = Path(self.file.path)
+        token = data_cipher().rotate(path.read_bytes())
+        fresh = path.with_name(path.name + ".rotating")
+        fresh.write_bytes(token)
+        os.replace(fresh, path)
 
 
 class RequestMessage(Message):
     """A message to the resident about their request (the reference on arrival,
-    the reply), kept until it is delivered (portal.service_requests.messages)."""
+    the reply, the reason it is not taken on), kept until it is delivered
+    (portal.service_requests.notifications)."""
 
     class Kind(models.TextChoices):
         RECEIVED = "received", _("受理回执")
@@ -708,6 +714,13 @@ class RequestMessage(Message):
     @property
     def about(self):
         return self.request
+
+    def superseded(self):
+        """A reply from a round the resident has since reopened: the answer
+        they are waiting for is the next one."""
+        if self.kind == self.Kind.REPLY and self.round != self.request.round:
+            return "superseded by a later round"
+        return ""
 
 
 class ReportPage(RoutablePageMixin, BasePage):

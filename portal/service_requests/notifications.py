@@ -5,8 +5,10 @@ the outbox (portal.core.outbox), sent by SMS and, where the resident gave one,
 by email, and retried with back-off: a gateway outage delays a reply but never
 loses it.
 
-Texts name the sub-district and the reference, never the problem: a phone may
-be seen by others."""
+Texts name the sub-district and the reference, never the problem nor the
+answer: a phone's lock screen may be seen by others, and providers approve
+fixed templates. The email, which the resident chose to give, carries the reply
+or the reason in full."""
 
 import datetime
 
@@ -23,8 +25,6 @@ from portal.core.sms import get_backend
 # repeated): over four hours, as for booking messages.
 ATTEMPTS = 6
 RETRY_MINUTES = (1, 5, 15, 60, 180)
-# Characters of a reply quoted in the SMS; the whole reply is on the status page.
-SMS_REPLY_CHARS = 120
 
 
 def retry_delay(attempts):
@@ -66,15 +66,21 @@ def message_text(message, channel):
             % values
         )
     if message.kind == RequestMessage.Kind.REJECTED:
-        text = request.rejection_reason
-        lead = _("【金家岭街道】您反映的问题(编号 %(reference)s)不属于街道受理范围:") % values
+        text = _(
+            "【金家岭街道】您反映的问题(编号 %(reference)s)不属于街道受理范围,"
+            "原因和可以反映的渠道请到 %(url)s 用编号和本手机号码查看。"
+        )
+        detail = request.rejection_reason
     else:
-        text = request.reply
-        lead = _("【金家岭街道】您反映的问题(编号 %(reference)s)已有答复:") % values
-    if channel == RequestMessage.Channel.SMS and len(text) > SMS_REPLY_CHARS:
-        text = text[:SMS_REPLY_CHARS] + "……"
-    ending = _("详情和评价请到 %(url)s 用编号和本手机号码查询。") % values
-    return f"{lead}{text} {ending}"
+        text = _(
+            "【金家岭街道】您反映的问题(编号 %(reference)s)已有答复,"
+            "请到 %(url)s 用编号和本手机号码查看并评价。"
+        )
+        detail = request.reply
+    text %= values
+    if channel == RequestMessage.Channel.EMAIL:
+        text += "\n\n" + detail
+    return text
 
 
 def send(message):
@@ -94,8 +100,7 @@ def send(message):
 @task()
 def deliver(message_id):
     """Send one message; on failure record why and when to try again. A reply
-    from a round that has since been reopened is still sent: it was the answer
-    at the time, and the status page shows what came after."""
+    from a round the resident has since reopened is not sent."""
     from .models import RequestMessage
 
     return outbox.deliver(

@@ -75,7 +75,11 @@ def store_pending(prepared):
     for data, width, height in prepared:
         photo = RequestPhoto(pending_token=token, width=width, height=height)
         photo.file.save("photo.jpg", ContentFile(data_cipher().encrypt(data)), save=False)
-        photo.save()
+        try:
+            photo.save()
+        except BaseException:
+            photo.file.delete(save=False)  # no file without its row
+            raise
     return token
 
 
@@ -85,13 +89,3 @@ def attach(token, request):
         RequestPhoto.objects.filter(pending_token=token, request=None).update(
             request=request, pending_token=""
         )
-
-
-def delete_files(photos):
-    """Delete photos and their files; returns how many."""
-    count = 0
-    for photo in photos:
-        photo.file.delete(save=False)
-        photo.delete()
-        count += 1
-    return count

@@ -23,12 +23,13 @@ from portal.core.storage import disk_refused
 from . import handling, photos
 from .forms import ReportForm
 from .models import Category, Unit
-from .views import BUSY, SESSION_KEY, TOO_MANY, attempt, remember
+from .views import BUSY, DONE_KEY, PENDING_KEY, PURPOSE, SESSION_KEY, attempt, remember
 
 logger = logging.getLogger(__name__)
 
-PENDING_KEY = "suqiu_pending_report"
-DONE_KEY = "suqiu_reported"
+TOO_MANY_REPORTS = gettext_lazy("提交的次数太多了,请一小时后再试。您填写的内容都还在。")
+# A browser never shows a chosen file again: whenever the form comes back, say so.
+PHOTOS_AGAIN = gettext_lazy("照片需要重新选择。")
 DISK_FULL = gettext_lazy(
     "照片暂时保存不了,诉求还没有提交。您填写的文字都还在:请不传照片先提交,或稍后再试。"
 )
@@ -36,11 +37,13 @@ GONE = gettext_lazy("您选择的类别或社区刚刚有了变动,请重新选�
 
 
 def _render_form(request, page, form, error="", status=200):
+    photos_again = PHOTOS_AGAIN if request.FILES.getlist("photos") else ""
     context = {
         "page": page,
         "self": page,
         "form": form,
-        "errors": error_summary(form, error),
+        "errors": error_summary(form, error, photos_again),
+        "step_label": _("第 1 步,共 2 步:填写问题"),
     }
     return render(request, "service_requests/report_page.html", context, status=status)
 
@@ -63,18 +66,18 @@ def _typed(cleaned):
 @require_http_methods(["GET", "POST"])
 def report(request, page):
     if request.method == "GET":
-        return _render_form(request, page, ReportForm())
+        # Back from the code step: what was typed is still there.
+        typed = code_step.kept(request, PENDING_KEY) or {}
+        return _render_form(request, page, ReportForm(initial=_initial(typed)))
     form = ReportForm(request.POST, request.FILES)
     try:
         if not attempt("report", "ip", client_key(request)):
-            return _render_form(request, page, form, TOO_MANY, status=429)
+            return _render_form(request, page, form, TOO_MANY_REPORTS, status=429)
         if not form.is_valid():
             return _render_form(request, page, form, status=400)
         if form.cleaned_data["website"]:
             return redirect(page.url)
         typed = _typed(form.cleaned_data)
-        if not attempt("report", "mobile", mobile_digest(typed["mobile"])):
-            return _render_form(request, page, form, TOO_MANY, status=429)
         typed["photos"] = photos.store_pending(form.cleaned_data["photos"])
     except OperationalError:
         logger.exception("Report not taken: the database did not answer in time.")
@@ -84,7 +87,7 @@ def report(request, page):
             raise
         logger.exception("Report photos not stored: the disk refused them.")
         return _render_form(request, page, form, DISK_FULL, status=503)
-    if verification.is_verified(request, typed["mobile"]):
+    if verification.is_verified(request, typed["mobile"], PURPOSE):
         try:
             return _submit(request, page, typed)
         except OperationalError:
@@ -100,14 +103,25 @@ def report(request, page):
     )
 
 
+def _initial(typed):
+    """The form's first values from what was typed: everything but the photos."""
+    return {key: value for key, value in typed.items() if key != "photos"}
+
+
 def _submit(request, page, typed):
     """Make the request from what was typed (once: the same report again within
-    minutes is the first one), and show its reference."""
+    minutes is the first one), and show its reference. Reports per number are
+    counted here, once the number is proven: nobody can use up another
+    resident's allowance by typing their number into the form."""
     category = Category.objects.filter(pk=typed["category"], is_active=True).first()
     place = Unit.objects.filter(pk=typed["place"]).first()
     if category is None or place is None:
+        code_step.keep(request, PENDING_KEY, typed)
         messages.warning(request, GONE)
         return redirect(page.url)
+    if not attempt("report", "mobile", mobile_digest(typed["mobile"])):
+        form = ReportForm(initial=_initial(typed))
+        return _render_form(request, page, form, TOO_MANY_REPORTS, status=429)
     with transaction.atomic():
         made, created = handling.receive(
             category=category,
@@ -142,6 +156,7 @@ def verify(request, page):
         "page": page,
         "self": page,
         "page_title": _("输入短信验证码"),
+        "step_label": _("第 2 步,共 2 步:验证手机"),
         "change_url": page.url,
         "change_label": _("返回修改"),
         "submit_label": _("确认提交"),
@@ -151,6 +166,7 @@ def verify(request, page):
         "service_requests/code_step.html",
         context,
         typed["mobile"],
+        PURPOSE,
         lambda: _submit(request, page, typed),
     )
 

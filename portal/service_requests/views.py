@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from portal.core import verification
 from portal.core.clients import client_key
 from portal.core.forms import error_summary
 from portal.core.privacy import mobile_digest, mobile_digests
@@ -29,6 +30,12 @@ from .public import public_state, timeline
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "suqiu_request"
+# 我要反映 (portal.service_requests.reporting): what was typed while the SMS
+# code is on its way, and the reference of what was reported.
+PENDING_KEY = "suqiu_pending_report"
+DONE_KEY = "suqiu_reported"
+# What a mobile proven there opens (portal.core.verification): reporting with it.
+PURPOSE = "request"
 # How long a lookup lets the session see the request: long enough to read the
 # reply and rate it, short enough for a shared phone.
 SESSION_SECONDS = 30 * 60
@@ -157,7 +164,10 @@ def status(request):
 
 @require_http_methods(["POST"])
 def leave(request):
-    """Forget the looked-up request in this session (a shared phone)."""
-    request.session.pop(SESSION_KEY, None)
-    messages.info(request, _("已退出查询。"))
+    """Forget in this session the looked-up request, a report in progress or
+    just made, and the proven number (a shared phone)."""
+    for key in (SESSION_KEY, PENDING_KEY, DONE_KEY):
+        request.session.pop(key, None)
+    verification.forget(request, PURPOSE)
+    messages.info(request, _("已退出,这台设备上不再显示您的诉求。"))
     return redirect("suqiu:lookup")

@@ -360,6 +360,9 @@ TASKS = {
 # Demo and admin mail goes to the console unless production configures SMTP.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@jinjialing.local")
+# Seconds a mail server may take to answer: a hung one fails the attempt, which
+# the outbox retries later, instead of holding a task worker indefinitely.
+EMAIL_TIMEOUT = 30
 
 LOGGING = {
     "version": 1,

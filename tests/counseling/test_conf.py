@@ -191,11 +191,11 @@ class TestMobileCodes:
 
     def test_by_default_a_proof_lasts_half_an_hour(self, request_with_session):
         proved_at = timezone.now() - datetime.timedelta(minutes=29)
-        verification.mark_verified(request_with_session, MOBILE, now=proved_at)
-        assert verification.is_verified(request_with_session, MOBILE)
+        verification.mark_verified(request_with_session, MOBILE, "booking", now=proved_at)
+        assert verification.is_verified(request_with_session, MOBILE, "booking")
         proved_at -= datetime.timedelta(minutes=2)
-        verification.mark_verified(request_with_session, MOBILE, now=proved_at)
-        assert not verification.is_verified(request_with_session, MOBILE)
+        verification.mark_verified(request_with_session, MOBILE, "booking", now=proved_at)
+        assert not verification.is_verified(request_with_session, MOBILE, "booking")
 
     def test_by_default_codes_are_deleted_after_a_day(self, request_with_session):
         verification.send_code(request_with_session, MOBILE)

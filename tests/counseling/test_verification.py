@@ -322,7 +322,9 @@ def test_a_proven_number_books_again_without_a_new_code_for_a_while(client, room
 def test_the_proof_runs_out(client, rf):
     request = rf.get("/")
     request.session = client.session
-    mark_verified(request, MOBILE, now=timezone.now() - verified_for() - datetime.timedelta(1))
+    mark_verified(
+        request, MOBILE, "booking", now=timezone.now() - verified_for() - datetime.timedelta(1)
+    )
     request.session.save()
     client.cookies["sessionid"] = request.session.session_key
     assert client.get("/yuyue/bookings/")["Location"] == "/yuyue/"

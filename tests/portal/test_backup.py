@@ -25,7 +25,7 @@ from wagtail.documents import get_document_model
 from wagtail.models import Collection
 
 from counseling.models import LOCAL_TZ, Booking, Room
-from portal.service_requests import photos
+from portal.service_requests import handling, photos
 from portal.service_requests.models import RequestPhoto
 from tests.factories import (
     authenticator_code,
@@ -249,7 +249,7 @@ def test_restore_brings_back_a_residents_photo_byte_for_byte_into_the_private_di
     photo_pk, file_path = photo.pk, Path(photo.file.path)
     stored = file_path.read_bytes()
     archive = back_up(tmp_path / "archive")
-    photos.delete_files([photo])
+    handling.forget_photos(RequestPhoto.objects.filter(pk=photo.pk))
     assert not file_path.exists()
 
     call_command("restore", str(archive), interactive=False, stdout=io.StringIO())
@@ -337,7 +337,7 @@ def test_an_unsafe_private_member_is_refused_even_with_matching_checksums_and_ch
     parts["private.tar.gz"] = private_part_holding(name, kind, linkname)
     write_parts(archive, manifest, parts)
     file_path = damage_site(room, booking, document)
-    photos.delete_files([photo])
+    handling.forget_photos(RequestPhoto.objects.filter(pk=photo.pk))
     before = files_under(tmp_path)
 
     with pytest.raises(CommandError, match=r"已损坏或不完整\(private\.tar\.gz:.*没有做任何更改"):

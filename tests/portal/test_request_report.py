@@ -4,6 +4,7 @@ private, and the refusals, limits and outages around them."""
 
 import datetime
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from portal.core.sms import MemoryBackend
-from portal.service_requests import handling
+from portal.service_requests import handling, notifications
 from portal.service_requests.models import (
     ReportPage,
     RequestAccessLog,
@@ -196,7 +197,26 @@ def test_reports_from_one_visitor_are_limited(client, page, org, settings):
     finally:
         views.LIMITS.clear()
         views.LIMITS.update(settings_limits)
-    assert third.status_code == 429 and "尝试次数过多" in third.content.decode()
+    assert third.status_code == 429 and "提交的次数太多了" in third.content.decode()
+
+
+def test_typing_someone_elses_number_uses_up_none_of_their_reports(client, page, org):
+    from portal.service_requests import views
+
+    saved = dict(views.LIMITS)
+    views.LIMITS[("report", "mobile")] = (1, 3600)
+    try:
+        stranger = Client()
+        for n in range(3):  # forms with the number, the code never typed
+            stranger.post(page.url, form_data(org, description=f"第 {n} 次:冒用别人的号码反映。"))
+        done = submit(client, page, form_data(org))
+        again = submit(client, page, form_data(org, description="另一件事:楼道里堆满了杂物。"))
+    finally:
+        views.LIMITS.clear()
+        views.LIMITS.update(saved)
+    assert done.status_code == 302 and done["Location"].endswith("/wancheng/")
+    assert again.status_code == 429 and "提交的次数太多了" in again.content.decode()
+    assert ServiceRequest.objects.count() == 1
 
 
 def test_every_step_names_the_emergency_numbers_and_12337(client, page, org):
@@ -207,6 +227,28 @@ def test_every_step_names_the_emergency_numbers_and_12337(client, page, org):
         for number in ("110", "119", "120", "12337"):
             assert number in html
         assert "no-cache" in response["Cache-Control"] or "private" in response["Cache-Control"]
+
+
+def test_going_back_from_the_code_step_shows_what_was_typed(client, page, org):
+    asked = client.post(page.url, form_data(org, photos=[photo_with_gps()]))
+    back = client.get(page.url)
+    html = back.content.decode()
+    assert "石岭路 8 号 3 号楼" in html and "电钻声很大" in html and MOBILE in html
+    assert "第 1 步,共 2 步" in html
+    assert "第 2 步,共 2 步" in client.get(asked["Location"]).content.decode()
+
+
+def test_a_number_proven_to_report_does_not_open_its_bookings_and_leaving_forgets_all(
+    client, page, org
+):
+    submit(client, page, form_data(org))
+    assert client.get("/yuyue/bookings/")["Location"] == "/yuyue/"  # not proven for bookings
+    assert client.get("/suqiu/jindu/").status_code == 200
+    client.post("/suqiu/tuichu/")
+    assert client.get("/suqiu/jindu/").status_code == 302
+    assert client.get(page.url + "wancheng/")["Location"] == page.url
+    again = client.post(page.url, form_data(org, description="另一件事:楼道里堆满了杂物。"))
+    assert again["Location"].endswith("/yanzheng/")  # the number must be proven again
 
 
 def test_the_reply_reaches_the_resident_by_sms_and_email_once_approved(
@@ -231,7 +273,8 @@ def test_the_reply_reaches_the_resident_by_sms_and_email_once_approved(
     with django_capture_on_commit_callbacks(execute=True):
         handling.approve_reply(made, org.supervisor)
     [(to, text)] = MemoryBackend.outbox
-    assert to == MOBILE and "已约谈业主" in text and made.reference_display in text
+    assert to == MOBILE and made.reference_display in text and "已有答复" in text
+    assert "已约谈业主" not in text  # a lock screen shows the message: not the answer
     [email] = mail.outbox
     assert email.to == ["wang@example.com"] and "已约谈业主" in email.body
 
@@ -248,7 +291,37 @@ def test_a_rejection_tells_the_resident_why(page, org, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         handling.reject(made, org.shiling_handler, "社保问题请拨打 12333 咨询。")
     [(_to, text)] = MemoryBackend.outbox
-    assert "12333" in text
+    assert "不属于街道受理范围" in text and "12333" not in text
+    assert "12333" in client_status(made)
+
+
+def client_status(made):
+    client = Client()
+    client.post("/suqiu/chaxun/", {"reference": made.reference, "mobile": MOBILE})
+    return client.get("/suqiu/jindu/").content.decode()
+
+
+def test_a_reply_from_a_round_since_reopened_is_not_sent(page, org, settings):
+    made, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description="楼上装修。",
+        address="石岭路",
+        mobile=MOBILE,
+    )
+    made = handling.accept(made, org.shiling_handler)
+    settings.SMS_BACKEND = "tests.portal.test_request_report_outages.GatewayDown"
+    made = handling.reply(made, org.shiling_handler, "第一次答复")
+    reply = RequestMessage.objects.get(request=made, kind=RequestMessage.Kind.REPLY)
+    notifications.deliver.call(reply.pk)  # the gateway is down
+    handling.rate(made, ServiceRequest.Rating.DISSATISFIED)  # reopened: round 2
+    settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
+    MemoryBackend.outbox.clear()
+    RequestMessage.objects.filter(pk=reply.pk).update(next_attempt_at=timezone.now())
+    notifications.deliver.call(reply.pk)
+    reply.refresh_from_db()
+    assert reply.state == RequestMessage.State.FAILED and "superseded" in reply.last_error
+    assert not MemoryBackend.outbox
 
 
 def test_staff_who_may_see_the_request_see_its_photo_and_the_look_is_logged(client, page, org):
@@ -303,6 +376,23 @@ def test_photos_of_a_form_whose_code_was_never_typed_go_after_a_day(
         call_command("purge_requests", stdout=io.StringIO())
     assert list(RequestPhoto.objects.all()) == [kept] and not path.exists()
     assert Path(kept.file.path).exists()  # a report's photo stays while the report does
+
+
+def test_a_photo_file_no_photo_refers_to_goes_at_the_next_purge(client, page, org, settings):
+    submit(client, page, form_data(org, photos=[photo_with_gps()]))
+    kept = Path(RequestPhoto.objects.get().file.path)
+    stray = Path(settings.PRIVATE_MEDIA_ROOT) / "requests" / "2026" / "01" / "left-behind.jpg.enc"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"encrypted bytes of a photo whose row was never written")
+    fresh = stray.with_name("being-written.jpg.enc")
+    fresh.write_bytes(b"a photo whose row is being written right now")
+    hours_ago = (timezone.now() - datetime.timedelta(hours=2)).timestamp()
+    os.utime(stray, (hours_ago, hours_ago))
+    os.utime(kept, (hours_ago, hours_ago))
+    out = io.StringIO()
+    call_command("purge_requests", stdout=out)
+    assert "无主的照片文件 1 个" in out.getvalue()
+    assert not stray.exists() and fresh.exists() and kept.exists()
 
 
 def test_a_full_disk_keeps_the_typed_report_and_says_what_to_do(
