@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import lookups, pagecache, security, wagtail_compat
+        from . import checks, lookups, pagecache, security, wagtail_compat  # noqa: F401 - checks register themselves
         from .permissions import name_permissions
 
         pagecache.connect_signals()
