@@ -601,10 +601,7 @@ class Notification(Message):
         verbose_name_plural = _("通知")
 
     task_path = "counseling.notifications.deliver"
-
-    @property
-    def about(self):
-        return self.booking
+    about_field = "booking"
 
 
 class BookingAccessLog(models.Model):

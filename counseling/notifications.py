@@ -9,12 +9,10 @@ by someone else must not reveal a counselling appointment."""
 import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from portal.core import outbox
-from portal.core.sms import get_backend
 
 from . import conf
 from .formatting import full_moment
@@ -66,26 +64,11 @@ def notify(booking, kind):
     """Record the messages for a booking change and send them once it commits."""
     from .models import Notification
 
-    channels = [Notification.Channel.SMS]
-    if booking.email:
-        channels.append(Notification.Channel.EMAIL)
-    notifications = [
-        Notification.objects.create(booking=booking, kind=kind, channel=channel)
-        for channel in channels
-    ]
-    outbox.enqueue_on_commit(deliver, notifications)
-    return notifications
+    return outbox.record(Notification, booking, deliver, kind=kind)
 
 
 def send(notification):
-    from .models import Notification
-
-    text = message_text(notification)
-    booking = notification.booking
-    if notification.channel == Notification.Channel.SMS:
-        get_backend().send(booking.mobile, text)
-    else:
-        send_mail(_("金家岭街道预约通知"), text, None, [booking.email], fail_silently=False)
+    outbox.send(notification, message_text(notification), _("金家岭街道预约通知"))
 
 
 @task()

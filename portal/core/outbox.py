@@ -9,12 +9,14 @@ residents' requests (portal.service_requests.notifications) do."""
 import logging
 
 from django.apps import apps
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .privacy import scrub
+from .sms import get_backend
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +54,40 @@ class Message(models.Model):
 
     # The django-tasks task that delivers one message of the subclass, by import path.
     task_path = None
+    # The subclass's foreign key to what the message is about (a booking, a
+    # request): that holds the resident's mobile and email and when they were erased.
+    about_field = None
 
     @property
     def about(self):
-        """What the message is about (a booking, a request): it holds the
-        resident's mobile and email and when they were erased. Subclasses say."""
-        raise NotImplementedError
+        return getattr(self, self.about_field)
 
     def superseded(self):
         """Why the message is no longer true and must not go out ("" if it is)."""
         return ""
+
+
+def record(model, about, task, **fields):
+    """Record a message of `model` about `about` by SMS, and by email too where
+    the resident gave one; each is handed to `task` once the change commits."""
+    channels = [Message.Channel.SMS]
+    if about.email:
+        channels.append(Message.Channel.EMAIL)
+    made = [
+        model.objects.create(channel=channel, **{model.about_field: about}, **fields)
+        for channel in channels
+    ]
+    enqueue_on_commit(task, made)
+    return made
+
+
+def send(message, text, subject):
+    """Send `text` by the message's channel to the resident it is about."""
+    about = message.about
+    if message.channel == Message.Channel.SMS:
+        get_backend().send(about.mobile, text)
+    else:
+        send_mail(subject, text, None, [about.email], fail_silently=False)
 
 
 def enqueue(task, message_id):

@@ -710,10 +710,7 @@ class RequestMessage(Message):
         verbose_name_plural = _("诉求消息")
 
     task_path = "portal.service_requests.notifications.deliver"
-
-    @property
-    def about(self):
-        return self.request
+    about_field = "request"
 
     def superseded(self):
         """A reply from a round the resident has since reopened: the answer

@@ -13,13 +13,11 @@ or the reason in full."""
 import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from portal.core import outbox
-from portal.core.sms import get_backend
 
 # Attempts at one message, and minutes to wait before each retry (the last
 # repeated): over four hours, as for booking messages.
@@ -39,17 +37,7 @@ def tell(request, kind):
     """Record the messages about `request` and send them once the change commits."""
     from .models import RequestMessage
 
-    channels = [RequestMessage.Channel.SMS]
-    if request.email:
-        channels.append(RequestMessage.Channel.EMAIL)
-    made = [
-        RequestMessage.objects.create(
-            request=request, kind=kind, channel=channel, round=request.round
-        )
-        for channel in channels
-    ]
-    outbox.enqueue_on_commit(deliver, made)
-    return made
+    return outbox.record(RequestMessage, request, deliver, kind=kind, round=request.round)
 
 
 def message_text(message, channel):
@@ -84,17 +72,10 @@ def message_text(message, channel):
 
 
 def send(message):
-    from .models import RequestMessage
-
-    request = message.request
-    text = message_text(message, message.channel)
-    if message.channel == RequestMessage.Channel.SMS:
-        get_backend().send(request.mobile, text)
-    else:
-        subject = _("金家岭街道:诉求 %(reference)s 的办理情况") % {
-            "reference": request.reference_display
-        }
-        send_mail(subject, text, None, [request.email], fail_silently=False)
+    subject = _("金家岭街道:诉求 %(reference)s 的办理情况") % {
+        "reference": message.request.reference_display
+    }
+    outbox.send(message, message_text(message, message.channel), subject)
 
 
 @task()
