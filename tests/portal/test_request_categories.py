@@ -78,12 +78,12 @@ def test_the_list_shows_each_categorys_code_and_limits(admin_client):
     assert text == "噪音扰民 编辑 删除 noise 2 7 否 是"
 
 
-def test_the_demo_categories_are_seeded_once_in_order():
+def test_the_demo_categories_are_seeded_once_in_order(home):
     from demo import organisation, service_requests
 
     organisation.seed()
-    service_requests.seed()
-    service_requests.seed()
+    service_requests.seed(home)
+    service_requests.seed(home)
     names = list(Category.objects.values_list("name", flat=True))
     assert names[:3] == ["噪音扰民", "装修扰民", "群租房"] and names[-1] == "其他"
     assert len(names) == len(set(names)) == 8

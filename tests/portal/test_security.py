@@ -242,7 +242,7 @@ def production_environment(**overrides):
         "WAGTAILADMIN_BASE_URL": "https://www.example.gov.cn",
         # Production refuses to start without real message delivery and booking data keys.
         "EMAIL_HOST": "smtp.example.gov.cn",
-        "SMS_BACKEND": "jinjialing_sms.ProviderBackend",
+        "SMS_BACKEND": "tests.provider_sms.ProviderBackend",
         "BOOKING_DATA_KEY": Fernet.generate_key().decode(),
         "BOOKING_LOOKUP_KEY": secrets.token_urlsafe(32),
         "SINGLE_PROCESS": "true",
