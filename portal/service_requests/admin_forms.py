@@ -69,3 +69,26 @@ class MergeForm(forms.Form):
                 % {"reference": reference or "—"}
             )
         return original
+
+
+class PublishForm(forms.Form):
+    """What 回应公开 shows of a closed request: a summary in staff's words and
+    the reply, both checked for anything that identifies the resident."""
+
+    summary = forms.CharField(
+        label=_("问题摘要(可不填)"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("用自己的话概括居民反映的问题,不写姓名、电话、门牌号等能认出居民的内容。"),
+    )
+    reply = forms.CharField(
+        label=_("公开的答复"),
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("已填入发给居民的答复。请删去称呼、门牌号等能认出居民的内容。"),
+        error_messages={"required": _("请填写公开的答复。")},
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, initial={"reply": request.reply}, **kwargs)

@@ -35,7 +35,7 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from . import audit, handling
-from .admin_forms import AssignForm, MergeForm, TextForm
+from .admin_forms import AssignForm, MergeForm, PublishForm, TextForm
 from .handling import Action, RequestRefused
 from .models import Category, RequestEvent, ServiceRequest, StaffPost, Unit, post_of, visible_path
 
@@ -229,6 +229,10 @@ ACTION_FORMS = {
         gettext_lazy("居民会看到这段话,请写明应向哪里反映。"),
     ),
     Action.MERGE: (gettext_lazy("合并"), None),
+    Action.UNPUBLISH: (
+        gettext_lazy("撤下的理由"),
+        gettext_lazy("记入办理记录,例如“居民要求撤下”。"),
+    ),
 }
 
 ACTION_LABELS = {
@@ -241,6 +245,8 @@ ACTION_LABELS = {
     Action.RETURN: gettext_lazy("退回修改"),
     Action.MERGE: gettext_lazy("合并为重复诉求"),
     Action.REJECT: gettext_lazy("不予受理"),
+    Action.PUBLISH: gettext_lazy("在“回应公开”中公开"),
+    Action.UNPUBLISH: gettext_lazy("从“回应公开”撤下"),
 }
 
 # The order the actions are offered in: taking the request on and answering first.
@@ -254,6 +260,8 @@ ACTION_ORDER = [
     Action.NOTE,
     Action.MERGE,
     Action.REJECT,
+    Action.PUBLISH,
+    Action.UNPUBLISH,
 ]
 
 
@@ -265,6 +273,8 @@ def action_form(action, user, request, full_names, data=None):
         return AssignForm(data, user=user, request=request, full_names=full_names, **common)
     if action == Action.MERGE:
         return MergeForm(data, user=user, **common)
+    if action == Action.PUBLISH:
+        return PublishForm(data, request=request, **common)
     if action in ACTION_FORMS:
         label, help_text = ACTION_FORMS[action]
         return TextForm(data, label=label, help_text=help_text or "", **common)
@@ -340,6 +350,8 @@ HANDLERS = {
     Action.RETURN: lambda r, user, data: handling.return_reply(r, user, data["text"]),
     Action.REJECT: lambda r, user, data: handling.reject(r, user, data["text"]),
     Action.MERGE: lambda r, user, data: handling.merge(r, user, data["reference"]),
+    Action.PUBLISH: lambda r, user, data: handling.publish(r, user, data["summary"], data["reply"]),
+    Action.UNPUBLISH: lambda r, user, data: handling.unpublish(r, user, data["text"]),
 }
 
 

@@ -39,6 +39,7 @@ from portal.core.workdays import add_working_days
 
 from . import notifications
 from .models import (
+    PublishedAnswer,
     RequestEvent,
     RequestMessage,
     RequestPhoto,
@@ -77,6 +78,8 @@ class Action(StrEnum):
     RETURN = "return"
     MERGE = "merge"
     REJECT = "reject"
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
 
 
 class RequestRefused(Exception):
@@ -198,8 +201,23 @@ def allowed_actions(user, request):
         Action.REJECT: not grid_worker and can_proceed(request.reject),
         Action.APPROVE: supervisor and can_proceed(request.approve_reply),
         Action.RETURN: supervisor and can_proceed(request.return_reply),
+        Action.PUBLISH: supervisor and may_publish(request) and not is_published(request),
+        Action.UNPUBLISH: supervisor and is_published(request),
     }
     return {action for action, allowed in checks.items() if allowed}
+
+
+def may_publish(request):
+    """Whether `request` may go on 回应公开: closed after an answer (not
+    rejected or merged), with the resident's consent."""
+    return request.state == State.CLOSED and request.publish_consent_at is not None
+
+
+def is_published(request):
+    try:
+        return request.published_answer is not None
+    except PublishedAnswer.DoesNotExist:
+        return False
 
 
 # Changing a request.
@@ -294,6 +312,8 @@ def _state_allows(request, action):
         Action.REJECT: request.reject,
         Action.APPROVE: request.approve_reply,
         Action.RETURN: request.return_reply,
+        Action.PUBLISH: None,
+        Action.UNPUBLISH: None,
     }[action]
     return transition is None or can_proceed(transition)
 
@@ -386,6 +406,30 @@ def merge(request, user, original, now=None):
     text = _("与诉求 %(reference)s 合并办理。") % {"reference": original.reference_display}
     with _change(request, user, Action.MERGE, Kind.MERGED, text=text, now=now) as step:
         step.request.merge_into(original, step.now)
+    return step.request
+
+
+def publish(request, user, summary, reply, now=None):
+    """Show the closed request on 回应公开 with the summary and reply a
+    supervisor checked: the resident consented when reporting."""
+    summary, reply = summary.strip(), _required(reply, _("请填写公开的答复。"))
+    with _change(request, user, Action.PUBLISH, Kind.PUBLISHED, now=now) as step:
+        PublishedAnswer.objects.create(
+            request=step.request,
+            summary=summary,
+            reply=reply,
+            published_at=step.now,
+            published_by=user,
+        )
+    return step.request
+
+
+def unpublish(request, user, reason, now=None):
+    """Take the request off 回应公开 (a resident asked, or something in it
+    identifies someone)."""
+    reason = _required(reason, _("请写明撤下的理由。"))
+    with _change(request, user, Action.UNPUBLISH, Kind.UNPUBLISHED, text=reason, now=now) as step:
+        PublishedAnswer.objects.filter(request=step.request).delete()
     return step.request
 
 

@@ -1,5 +1,6 @@
 """Residents' requests (诉求) and the organisation that handles them."""
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -529,6 +530,8 @@ class RequestEvent(models.Model):
         CLOSED = "closed", _("办结")
         MERGED = "merged", _("合并为重复诉求")
         REJECTED = "rejected", _("不予受理")
+        PUBLISHED = "published", _("回应公开")
+        UNPUBLISHED = "unpublished", _("撤下公开")
 
     # What the resident's timeline shows; notes, escalation reasons and the
     # approval round are internal.
@@ -600,6 +603,71 @@ class RequestEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("A request's trail is append-only.")
+
+
+class PublishedAnswerQuerySet(models.QuerySet):
+    def in_month(self, month):
+        """Answers to requests received in `month` (a date on its first day),
+        by the local calendar."""
+        start = timezone.make_aware(datetime.datetime.combine(month, datetime.time()))
+        end = timezone.make_aware(datetime.datetime.combine(next_month(month), datetime.time()))
+        return self.filter(request__received_at__gte=start, request__received_at__lt=end)
+
+    def in_district(self, district):
+        return self.filter(request__place__path__startswith=district.path)
+
+
+def next_month(month):
+    return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+class PublishedAnswer(models.Model):
+    """A closed request shown on 回应公开, with the resident's consent: what a
+    supervisor chose to publish, in words they checked hold nothing that
+    identifies anyone. The resident's own text, name, number, address and
+    photos never appear; the page shows the category, the place's 社区 or
+    管区, the dates and these two texts. Deleting the row takes the request off
+    the page; unlike the request's personal data it is not erased after the
+    retention time, since it is written to be public."""
+
+    request = models.OneToOneField(
+        ServiceRequest,
+        on_delete=models.PROTECT,
+        related_name="published_answer",
+        verbose_name=_("诉求"),
+    )
+    summary = models.TextField(
+        _("问题摘要"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "用自己的话概括居民反映的问题,不写姓名、电话、门牌号等能认出居民的内容;可不填。"
+        ),
+    )
+    reply = models.TextField(
+        _("公开的答复"),
+        max_length=2000,
+        help_text=_("公开显示的答复。已填入发给居民的答复,请删去称呼、门牌号等能认出居民的内容。"),
+    )
+    published_at = models.DateTimeField(_("公开时间"), default=timezone.now, db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("公开人"),
+    )
+
+    objects = PublishedAnswerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("公开的答复")
+        verbose_name_plural = _("公开的答复")
+        ordering = ["-request__closed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.request.category} {self.published_at:%Y-%m-%d}"
 
 
 class RequestAccessLog(models.Model):
@@ -770,3 +838,68 @@ class ReportPage(RoutablePageMixin, BasePage):
         from .reporting import done
 
         return done(request, self)
+
+
+class AnswersPage(RoutablePageMixin, BasePage):
+    """回应公开: the requests residents agreed to show, as answered, and the
+    sub-district's monthly figures (响应率, 办结率, 满意率). Its routes are the
+    listing, one answer, the RSS feed and the figures
+    (portal.service_requests.answers and .figures)."""
+
+    intro = models.TextField(
+        _("导语"),
+        blank=True,
+        help_text=_("显示在列表上方:这里公开哪些诉求、怎样选出来的。"),
+    )
+    body = StreamField(
+        BodyBlock(),
+        verbose_name=_("说明"),
+        blank=True,
+        help_text=_("显示在列表下方,例如各项比率怎样计算、其他反映渠道。"),
+    )
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    summary_field = "intro"
+    shown_in_footer = True
+
+    parent_page_types = ["home.HomePage", "core.StandardPage"]
+    subpage_types = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("回应公开页面")
+        verbose_name_plural = _("回应公开页面")
+
+    def search_text_parts(self):
+        return super().search_text_parts() + [stream_text(self.body)]
+
+    def feed_url(self, request=None):
+        return self.get_url(request) + self.reverse_subpage("feed")
+
+    def answer_url(self, answer, request=None):
+        return self.get_url(request) + self.reverse_subpage("answer", args=[answer.pk])
+
+    @path("")
+    def listing(self, request):
+        from .answers import listing
+
+        return listing(request, self)
+
+    @path("<int:pk>/")
+    def answer(self, request, pk):
+        from .answers import detail
+
+        return detail(request, self, pk)
+
+    @path("feed/")
+    def feed(self, request):
+        from .answers import AnswersFeed
+
+        return AnswersFeed(self)(request)
+
+    @path("shuju/")
+    def figures(self, request):
+        from .answers import figures
+
+        return figures(request, self)

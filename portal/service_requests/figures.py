@@ -1,0 +1,219 @@
+"""The sub-district's figures for residents' requests, month by month: how
+many came in, 响应率, 办结率, 满意率 and the average working days to an
+answer, for the whole 街道, each 管区 and each category.
+
+Everything is read from the requests' trails (RequestEvent) and the due dates
+each request was given, never from counters kept on the side: a figure can be
+checked against the orders behind it, and it cannot drift. A request counts in
+the month it was received (local time); a request merged into another counts
+once, as the other.
+
+- 响应率: of the requests whose first response is in or due, the share first
+  responded to (签收 or 不予受理) by the end of their response due date.
+- 办结率: of the requests closed (办结 or 不予受理) or left unanswered past
+  their resolution due date, the share whose final answer (the last reply, or
+  the rejection) went out by the end of the resolution due date of its round.
+- 满意率: of the closed requests the resident rated, the share whose last
+  rating was 满意 or 基本满意.
+- 平均办理用时: the mean number of working days from the day a closed request
+  was received to the day of its final answer (0 for the same day), counted
+  with the statutory calendar staff keep (portal.core.workdays).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from portal.core.workdays import StatutoryCalendar
+
+from .models import RequestEvent, ServiceRequest, Unit, next_month
+
+State = ServiceRequest.State
+Kind = RequestEvent.Kind
+
+FIRST_RESPONSE_KINDS = (Kind.ACCEPTED, Kind.REJECTED)
+ANSWER_KINDS = (Kind.REPLIED, Kind.REJECTED)
+CLOSING_KINDS = (Kind.CLOSED, Kind.REJECTED)
+CONTENT_RATINGS = (ServiceRequest.Rating.SATISFIED, ServiceRequest.Rating.BASICALLY_SATISFIED)
+MONTHS_SHOWN = 12
+
+
+@dataclass
+class Tally:
+    """The counts behind one month's figures for one group of requests."""
+
+    received: int = 0
+    responded_in_time: int = 0
+    response_due: int = 0
+    closed_in_time: int = 0
+    closing_due: int = 0
+    content: int = 0
+    rated: int = 0
+    closed: int = 0
+    working_days: int = 0
+
+    @property
+    def response_rate(self):
+        return _share(self.responded_in_time, self.response_due)
+
+    @property
+    def resolution_rate(self):
+        return _share(self.closed_in_time, self.closing_due)
+
+    @property
+    def satisfaction_rate(self):
+        return _share(self.content, self.rated)
+
+    @property
+    def average_working_days(self):
+        return round(self.working_days / self.closed, 1) if self.closed else None
+
+
+def _share(part, whole):
+    """A percentage with one decimal, or None where nothing counts yet."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass
+class Report:
+    """The figures for a run of months: `months` (first days, oldest first)
+    and, per month, one Tally for the whole 街道 and one per 管区 and per
+    category (keyed by their ids)."""
+
+    months: list
+    whole: dict = field(default_factory=lambda: defaultdict(Tally))
+    districts: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+    categories: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def last_months(today, count=MONTHS_SHOWN):
+    """The first days of the `count` months up to and including today's."""
+    months = [month_start(today)]
+    while len(months) < count:
+        months.insert(0, month_start(months[0] - datetime.timedelta(days=1)))
+    return months
+
+
+def _local_day(moment):
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _aware(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+class WorkingDays:
+    """Working days between two dates, from one read of the calendar."""
+
+    def __init__(self, first, last):
+        calendar = StatutoryCalendar(first, last)
+        self.first = first
+        self.ordinal = []
+        count = 0
+        for offset in range((last - first).days + 1):
+            day = first + datetime.timedelta(days=offset)
+            count += calendar.is_working_day(day)
+            self.ordinal.append(count)
+
+    def between(self, start, end):
+        """Working days after `start` up to and including `end`."""
+        return self.ordinal[(end - self.first).days] - self.ordinal[(start - self.first).days]
+
+
+def facts(first_month, end):
+    """One row per request received from `first_month` up to `end` (not
+    merged): its place, category, due dates, rating, state and the times its
+    trail gives for the first response, the final answer and the close."""
+    return (
+        ServiceRequest.objects.filter(received_at__gte=_aware(first_month), received_at__lt=end)
+        .exclude(state=State.MERGED)
+        .annotate(
+            first_response_at=Min("events__at", filter=Q(events__kind__in=FIRST_RESPONSE_KINDS)),
+            answered_at=Max("events__at", filter=Q(events__kind__in=ANSWER_KINDS)),
+            closed_event_at=Max("events__at", filter=Q(events__kind__in=CLOSING_KINDS)),
+        )
+        .values_list(
+            "received_at",
+            "place_id",
+            "category_id",
+            "response_due_on",
+            "resolution_due_on",
+            "rating",
+            "state",
+            "first_response_at",
+            "answered_at",
+            "closed_event_at",
+        )
+        .order_by()
+    )
+
+
+def report(today=None, months=MONTHS_SHOWN):
+    """The figures for the `months` months up to today's."""
+    today = today or timezone.localdate()
+    shown = last_months(today, months)
+    report = Report(months=shown)
+    district_of = _districts()
+    days = WorkingDays(shown[0], today)
+    for row in facts(shown[0], _aware(next_month(today))):
+        (
+            received_at,
+            place_id,
+            category_id,
+            response_due_on,
+            resolution_due_on,
+            rating,
+            state,
+            first_response_at,
+            answered_at,
+            closed_at,
+        ) = row
+        received_on = _local_day(received_at)
+        month = month_start(received_on)
+        tallies = [report.whole[month], report.categories[category_id][month]]
+        if (district := district_of.get(place_id)) is not None:
+            tallies.append(report.districts[district][month])
+        responded_on = _local_day(first_response_at)
+        closed = closed_at is not None
+        answered_on = _local_day(answered_at) or _local_day(closed_at)
+        response_due = responded_on is not None or response_due_on < today
+        closing_due = closed or (
+            state in ServiceRequest.PENDING_STATES and resolution_due_on < today
+        )
+        rated = closed and state == State.CLOSED and bool(rating)
+        for tally in tallies:
+            tally.received += 1
+            if response_due:
+                tally.response_due += 1
+                tally.responded_in_time += responded_on is not None and (
+                    responded_on <= response_due_on
+                )
+            if closing_due:
+                tally.closing_due += 1
+                tally.closed_in_time += closed and answered_on <= resolution_due_on
+            if rated:
+                tally.rated += 1
+                tally.content += rating in CONTENT_RATINGS
+            if closed:
+                tally.closed += 1
+                tally.working_days += days.between(received_on, min(answered_on, today))
+    return report
+
+
+def _districts():
+    """{unit id: its 管区's id} for every 管区 and every unit under one."""
+    directory = list(Unit.objects.values_list("pk", "path", "depth"))
+    by_path = {path: pk for pk, path, depth in directory if depth == Unit.Level.DISTRICT}
+    cut = Unit.steplen * Unit.Level.DISTRICT
+    return {
+        pk: by_path[path[:cut]]
+        for pk, path, depth in directory
+        if depth >= Unit.Level.DISTRICT and path[:cut] in by_path
+    }
