@@ -13,6 +13,7 @@ from django.utils import timezone
 from demo import assets, content
 from portal.service_requests import handling
 from portal.service_requests.models import (
+    AnswersPage,
     Category,
     ReportPage,
     RequestMessage,
@@ -27,7 +28,8 @@ Rating = ServiceRequest.Rating
 
 def seed(home):
     data = content("service_requests")
-    seed_page(home, data["page"])
+    seed_page(home, data["page"], ReportPage)
+    seed_page(home, data["answers_page"], AnswersPage)
     for order, category in enumerate(data["categories"]):
         fields = {key: value for key, value in category.items() if key != "code"}
         Category.objects.update_or_create(
@@ -37,11 +39,12 @@ def seed(home):
         seed_requests(data)
 
 
-def seed_page(home, data):
-    """我要反映, once, directly under the home page (so the footer links to it)."""
-    if ReportPage.objects.exists():
+def seed_page(home, data, page_type):
+    """我要反映 or 回应公开, once, directly under the home page (so the footer
+    links to it)."""
+    if page_type.objects.exists():
         return
-    page = ReportPage(
+    page = page_type(
         title=data["title"],
         slug=data["slug"],
         intro=data["intro"],
@@ -84,6 +87,22 @@ def seed_requests(data, now=None):
     RequestMessage.objects.filter(request__in=requests).update(
         state=RequestMessage.State.SENT, sent_at=now
     )
+    publish_answers(requests, supervisor, data["summaries"], now)
+
+
+def publish_answers(requests, supervisor, summaries, now):
+    """回应公开: the supervisor publishes the closed requests whose residents
+    agreed, in the words kept for each category."""
+    for request in requests:
+        request.refresh_from_db()
+        if handling.may_publish(request):
+            handling.publish(
+                request,
+                supervisor,
+                summaries[request.category.code],
+                request.reply,
+                now=min(request.closed_at + datetime.timedelta(hours=20), now),
+            )
 
 
 def staff_at(unit):

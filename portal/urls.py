@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from portal.core.sitemaps import SITEMAPS, site_map
 from portal.search import views as search_views
+from portal.service_requests.sitemaps import AnswersSitemap
 
 handler500 = "portal.core.outages.server_error"
 
@@ -21,7 +22,12 @@ urlpatterns = [
     path("zhangbei/", include("portal.core.urls")),
     # Wagtail's view passes the request to the sitemap, so page URLs use the
     # site that served the request.
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**SITEMAPS, "answers": AnswersSitemap}},
+        name="sitemap",
+    ),
     path("sitemap/", site_map, name="site_map"),
     path(
         "robots.txt",

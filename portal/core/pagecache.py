@@ -40,9 +40,9 @@ NEVER_CACHED_PREFIXES = (
 )
 CACHEABLE_TYPES = ("text/html", "application/rss+xml", "application/xml", "text/plain")
 # The query parameters public pages read: search (q), listings (page, tag,
-# category) and the XML sitemap's pages (p). Only these make one cached copy
-# differ from another.
-READ_PARAMETERS = ("q", "page", "tag", "category", "p")
+# category; 回应公开 also district and month) and the XML sitemap's pages (p).
+# Only these make one cached copy differ from another.
+READ_PARAMETERS = ("q", "page", "tag", "category", "district", "month", "p")
 
 
 def page_cache():

@@ -8,6 +8,8 @@ detail, export and action is written to the access log (audit.py). Changes go
 through handling.py, which holds the rules."""
 
 import csv
+import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -22,6 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.generic import TemplateView
 from django_filters import (
     BooleanFilter,
     ChoiceFilter,
@@ -34,10 +37,19 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from . import audit, handling
+from . import answers, audit, handling
 from .admin_forms import AssignForm, MergeForm, PublishForm, TextForm
 from .handling import Action, RequestRefused
-from .models import Category, RequestEvent, ServiceRequest, StaffPost, Unit, post_of, visible_path
+from .models import (
+    Category,
+    RequestEvent,
+    ServiceRequest,
+    StaffPost,
+    Unit,
+    next_month,
+    post_of,
+    visible_path,
+)
 
 
 def may_use_queue(user):
@@ -111,6 +123,7 @@ class RequestFilterSet(WagtailFilterSet):
     state = MultipleChoiceFilter(label=gettext_lazy("状态"), choices=ServiceRequest.State.choices)
     category = ModelChoiceFilter(label=gettext_lazy("类别"), queryset=Category.objects.all())
     unit = ChoiceFilter(label=gettext_lazy("承办单位(含下级)"), choices=[], method="filter_unit")
+    place = ChoiceFilter(label=gettext_lazy("发生地管区"), choices=[], method="filter_place")
     overdue = BooleanFilter(label=gettext_lazy("只看逾期"), method="filter_overdue")
     received_at = DateFromToRangeFilter(
         label=gettext_lazy("受理日期"), widget=DateRangePickerWidget
@@ -118,7 +131,7 @@ class RequestFilterSet(WagtailFilterSet):
 
     class Meta:
         model = ServiceRequest
-        fields = ["state", "category", "unit", "overdue", "received_at"]
+        fields = ["state", "category", "unit", "place", "overdue", "received_at"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -131,6 +144,15 @@ class RequestFilterSet(WagtailFilterSet):
             for pk, (path, name) in sorted(self.directory.items(), key=lambda item: item[1][0])
             if within is not None and path.startswith(within)
         ]
+        self.filters["place"].extra["choices"] = [
+            (pk, name)
+            for pk, (path, name) in sorted(self.directory.items(), key=lambda item: item[1][0])
+            if len(path) == Unit.steplen * Unit.Level.DISTRICT
+        ]
+
+    def filter_place(self, queryset, name, unit_id):
+        path, _name = self.directory[int(unit_id)]
+        return queryset.filter(place__path__startswith=path)
 
     def filter_unit(self, queryset, name, unit_id):
         path, _name = self.directory[int(unit_id)]
@@ -292,7 +314,7 @@ class RequestInspectView(QueueAccessMixin, InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
             ServiceRequest.objects.visible_to(self.request.user).select_related(
-                "category", "unit", "place", "duplicate_of"
+                "category", "unit", "place", "duplicate_of", "published_answer"
             ),
             pk=self.pk,
         )
@@ -331,6 +353,7 @@ class RequestInspectView(QueueAccessMixin, InspectView):
                 for photo in request.photos.all()
             ],
             messages_to_resident=request.messages.order_by("created_at"),
+            published=answers.published_on_page(request),
         )
         audit.record(user, audit.Action.VIEW, [request])
         return context
@@ -472,3 +495,36 @@ class AccessLogIndexView(QueueAccessMixin, IndexView):
         if not handling.is_supervisor(request.user):
             return forbidden(request)
         return super().dispatch(request, *args, **kwargs)
+
+
+class FiguresView(QueueAccessMixin, TemplateView):
+    """办理数据: the public figures with each row linked to the orders behind it
+    (the queue filtered by month, and by 管区 or category). Counts only: the
+    orders the link opens are those the user's post may see, and opening them
+    is logged like every list."""
+
+    template_name = "service_requests/admin/figures.html"
+    queue_url_name = "requests:index"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queue = reverse(self.queue_url_name)
+
+        def link(month, district=None, category=None):
+            query = {
+                "received_at_after": month.isoformat(),
+                "received_at_before": (next_month(month) - datetime.timedelta(days=1)).isoformat(),
+            }
+            if district is not None:
+                query["place"] = district.pk
+            if category is not None:
+                query["category"] = category.pk
+            return f"{queue}?{urlencode(query)}"
+
+        context.update(
+            answers.figures_context(timezone.localdate(), link=link),
+            page_title=_("办理数据"),
+            header_icon="table",
+            breadcrumbs_items=[{"url": "", "label": _("办理数据")}],
+        )
+        return context

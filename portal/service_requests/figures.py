@@ -10,7 +10,8 @@ once, as the other.
 
 - 响应率: of the requests whose first response is in or due, the share first
   responded to (签收 or 不予受理) by the end of their response due date.
-- 办结率: of the requests closed (办结 or 不予受理) or left unanswered past
+- 办结率: of the requests closed (a trail line whose new state is 已办结 or
+  不予受理: a rating, the automatic close, a rejection) or left unanswered past
   their resolution due date, the share whose final answer (the last reply, or
   the rejection) went out by the end of the resolution due date of its round.
 - 满意率: of the closed requests the resident rated, the share whose last
@@ -36,7 +37,7 @@ Kind = RequestEvent.Kind
 
 FIRST_RESPONSE_KINDS = (Kind.ACCEPTED, Kind.REJECTED)
 ANSWER_KINDS = (Kind.REPLIED, Kind.REJECTED)
-CLOSING_KINDS = (Kind.CLOSED, Kind.REJECTED)
+CLOSING_STATES = (State.CLOSED, State.REJECTED)
 CONTENT_RATINGS = (ServiceRequest.Rating.SATISFIED, ServiceRequest.Rating.BASICALLY_SATISFIED)
 MONTHS_SHOWN = 12
 
@@ -84,9 +85,14 @@ class Report:
     category (keyed by their ids)."""
 
     months: list
-    whole: dict = field(default_factory=lambda: defaultdict(Tally))
-    districts: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
-    categories: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+    whole: dict = field(default_factory=lambda: _by_month())
+    districts: dict = field(default_factory=lambda: defaultdict(_by_month))
+    categories: dict = field(default_factory=lambda: defaultdict(_by_month))
+
+
+def _by_month():
+    # A named function, not a lambda: a report is pickled into the cache.
+    return defaultdict(Tally)
 
 
 def month_start(day):
@@ -137,7 +143,7 @@ def facts(first_month, end):
         .annotate(
             first_response_at=Min("events__at", filter=Q(events__kind__in=FIRST_RESPONSE_KINDS)),
             answered_at=Max("events__at", filter=Q(events__kind__in=ANSWER_KINDS)),
-            closed_event_at=Max("events__at", filter=Q(events__kind__in=CLOSING_KINDS)),
+            closed_event_at=Max("events__at", filter=Q(events__to_state__in=CLOSING_STATES)),
         )
         .values_list(
             "received_at",

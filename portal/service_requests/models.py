@@ -900,6 +900,6 @@ class AnswersPage(RoutablePageMixin, BasePage):
 
     @path("shuju/")
     def figures(self, request):
-        from .answers import figures
+        from .answers import figures_page
 
-        return figures(request, self)
+        return figures_page(request, self)

@@ -11,10 +11,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
-from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.permissions import register_permission_policy
@@ -273,11 +274,32 @@ class RequestAccessLogViewSet(ReadOnlyViewSet):
     list_filter = ["action", "username"]
 
 
+class FiguresViewSet(ViewSet):
+    """办理数据: the monthly figures, for everyone who handles requests."""
+
+    name = "request_figures"
+    url_prefix = "service_requests/figures"
+    icon = "table"
+    menu_label = _("办理数据")
+
+    def get_urlpatterns(self):
+        return [path("", admin_views.FiguresView.as_view(), name="index")]
+
+    @property
+    def menu_item_class(self):
+        class FiguresMenuItem(MenuItem):
+            def is_shown(self, request):
+                return admin_views.may_use_queue(request.user)
+
+        return FiguresMenuItem
+
+
 class ServiceRequestsGroup(ViewSetGroup):
     menu_label = _("居民诉求")
     menu_icon = "mail"
     items = (
         ServiceRequestViewSet,
+        FiguresViewSet,
         CategoryViewSet,
         UnitViewSet,
         StaffPostViewSet,

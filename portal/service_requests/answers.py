@@ -1,0 +1,273 @@
+"""回应公开, the public side of residents' requests: the answers supervisors
+published with the residents' consent (PublishedAnswer), filtered by category,
+管区 and month, one at a time, as an RSS feed, and the monthly figures with
+their charts (figures.py, charts.py).
+
+Nothing here reads what a resident wrote or who they are: a listing shows the
+category, the 社区 or 管区, the dates and the two texts a supervisor checked."""
+
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.core import pagecache
+
+from . import charts, figures
+from .models import AnswersPage, Category, PublishedAnswer, Unit
+
+ANSWERS_PER_PAGE = 20
+FEED_ITEMS = 20
+# The months a visitor may pick: two years back is as far as the figures go.
+MONTHS_OFFERED = 24
+# Figures change as requests are handled, not as pages are published: they
+# are kept for this long, and the page says when they were computed.
+FIGURES_SECONDS = 600
+
+
+class Answer:
+    """One published answer as a page shows it."""
+
+    def __init__(self, published, place_name, district_name):
+        request = published.request
+        self.pk = published.pk
+        self.summary = published.summary
+        self.reply = published.reply
+        self.category = request.category
+        self.place_name = place_name
+        self.district_name = district_name
+        self.received_at = timezone.localtime(request.received_at)
+        self.replied_at = timezone.localtime(request.replied_at) if request.replied_at else None
+        self.closed_at = timezone.localtime(request.closed_at) if request.closed_at else None
+        self.published_at = published.published_at
+
+
+def _answers(rows):
+    directory = Unit.directory()
+    names = {pk: name for pk, (_path, name) in directory.items()}
+    by_path = {path: name for _pk, (path, name) in directory.items()}
+    cut = Unit.steplen * Unit.Level.DISTRICT
+    return [
+        Answer(
+            row,
+            names[row.request.place_id],
+            by_path.get(directory[row.request.place_id][0][:cut], ""),
+        )
+        for row in rows
+    ]
+
+
+def published_on_page(request):
+    """(the published answer, its public address) for a request on 回应公开,
+    or None: for the request's admin page."""
+    try:
+        answer = request.published_answer
+    except PublishedAnswer.DoesNotExist:
+        return None
+    page = AnswersPage.objects.live().first()
+    return answer, page.answer_url(answer) if page else None
+
+
+def published():
+    return (
+        PublishedAnswer.objects.select_related("request__category")
+        .only(
+            "summary",
+            "reply",
+            "published_at",
+            "request__category__name",
+            "request__category__code",
+            "request__place",
+            "request__state",
+            "request__received_at",
+            "request__replied_at",
+            "request__closed_at",
+        )
+        .order_by("-published_at", "-pk")
+    )
+
+
+def months_offered(today):
+    return list(reversed(figures.last_months(today, MONTHS_OFFERED)))
+
+
+class Filters:
+    """The listing's filters from the query string: a category code, a 管区 id
+    and a month (2026-11). A value that names nothing is a 404, so a stale or
+    made-up link is never cached as an empty listing."""
+
+    def __init__(self, query, today):
+        self.categories = list(Category.objects.only("name", "code", "description"))
+        self.districts = list(
+            Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
+        )
+        self.months = months_offered(today)
+        self.category = self._pick(query.get("category"), {c.code: c for c in self.categories})
+        self.district = self._pick(query.get("district"), {str(d.pk): d for d in self.districts})
+        self.month = self._pick(query.get("month"), {f"{m:%Y-%m}": m for m in self.months})
+
+    @staticmethod
+    def _pick(value, known):
+        if value is None:
+            return None
+        if value not in known:
+            raise Http404
+        return known[value]
+
+    @property
+    def active(self):
+        return any((self.category, self.district, self.month))
+
+    def apply(self, queryset):
+        if self.category:
+            queryset = queryset.filter(request__category=self.category)
+        if self.district:
+            queryset = queryset.in_district(self.district)
+        if self.month:
+            queryset = queryset.in_month(self.month)
+        return queryset
+
+
+def listing(request, page):
+    filters = Filters(request.GET, timezone.localdate())
+    page_obj = Paginator(filters.apply(published()), ANSWERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return TemplateResponse(
+        request,
+        "service_requests/answers_page.html",
+        {
+            "page": page,
+            "self": page,
+            "filters": filters,
+            "page_obj": page_obj,
+            "answers": _answers(page_obj.object_list),
+            "feed_url": page.feed_url(request),
+            "figures_url": page.url + page.reverse_subpage("figures"),
+        },
+    )
+
+
+def detail(request, page, pk):
+    answer = _answers([get_object_or_404(published(), pk=pk)])[0]
+    return TemplateResponse(
+        request,
+        "service_requests/answer_detail.html",
+        {
+            "page": page,
+            "self": page,
+            "answer": answer,
+            "page_title": _("%(category)s:%(place)s")
+            % {"category": answer.category.name, "place": answer.place_name},
+        },
+    )
+
+
+class AnswersFeed(Feed):
+    """The newest published answers, for residents and reporters who follow them."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.page = page
+        self.request = None
+
+    def __call__(self, request, *args, **kwargs):
+        self.request = request
+        return super().__call__(request, *args, **kwargs)
+
+    def title(self):
+        return _("金家岭街道 %(section)s") % {"section": self.page.title}
+
+    def description(self):
+        return self.page.intro or _("金家岭街道公开的居民诉求答复。")
+
+    def link(self):
+        return self.page.get_full_url(self.request)
+
+    def items(self):
+        return _answers(published()[:FEED_ITEMS])
+
+    def item_title(self, item):
+        return _("%(category)s:%(place)s") % {
+            "category": item.category.name,
+            "place": item.place_name,
+        }
+
+    def item_description(self, item):
+        return f"{item.summary}\n\n{item.reply}" if item.summary else item.reply
+
+    def item_link(self, item):
+        return self.request.build_absolute_uri(self.page.answer_url(item, self.request))
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_categories(self, item):
+        return (
+            [item.category.name, item.district_name] if item.district_name else [item.category.name]
+        )
+
+
+def current_report(today):
+    """The figures up to today, computed at most once per FIGURES_SECONDS."""
+    now = timezone.now()
+    key = f"requests:figures:{today.isoformat()}:{int(now.timestamp()) // FIGURES_SECONDS}"
+    kept = pagecache.kept(key)
+    if kept is None:
+        kept = (figures.report(today), timezone.localtime(now))
+        pagecache.keep(key, kept)
+    return kept
+
+
+def figures_context(today, link=None):
+    """What the public figures page and the staff dashboard both show: the
+    charts for the whole 街道, and tables by month, by 管区 and by category.
+    `link(month, district=None, category=None)` gives each row's link to the
+    orders behind it (the dashboard's drill-down), or None."""
+    report, computed_at = current_report(today)
+    categories = list(Category.objects.only("name", "code"))
+    districts = list(
+        Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
+    )
+    link = link or (lambda month, **_kwargs: None)
+    month = report.months[-1]
+    previous = report.months[-2] if len(report.months) > 1 else None
+
+    def by_district(month):
+        return [(d.name, report.districts[d.pk][month], link(month, district=d)) for d in districts]
+
+    def by_category(month):
+        return [
+            (c.name, report.categories[c.pk][month], link(month, category=c)) for c in categories
+        ]
+
+    return {
+        "report": report,
+        "computed_at": computed_at,
+        "month": month,
+        "previous": previous,
+        "charts": charts.whole_charts(report),
+        "whole_table": [
+            (f"{m.year}年{m.month}月", report.whole[m], link(m)) for m in reversed(report.months)
+        ],
+        "district_table": by_district(month),
+        "category_table": by_category(month),
+        "previous_district_table": by_district(previous) if previous else [],
+        "previous_category_table": by_category(previous) if previous else [],
+        "previous_district_caption": _("各管区%(month)s数据") % {"month": _month(previous)},
+        "previous_category_caption": _("各类别%(month)s数据") % {"month": _month(previous)},
+    }
+
+
+def _month(month):
+    return f"{month.year}年{month.month}月" if month else ""
+
+
+def figures_page(request, page):
+    today = timezone.localdate()
+    context = figures_context(today)
+    context.update(page=page, self=page, page_title=_("办理数据"))
+    return TemplateResponse(request, "service_requests/answers_figures.html", context)

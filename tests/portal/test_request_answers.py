@@ -1,0 +1,299 @@
+"""回应公开 (the AnswersPage): supervisors publish closed requests residents
+agreed to show; the public sees the category, the place's 社区, the dates and
+the texts the supervisor checked, never the resident's own words or details;
+the listing filters, pages, feeds and caches; the figures page and the staff
+dashboard show the monthly figures with charts and tables."""
+
+import datetime
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from portal.core.groups import EDITORS
+from portal.service_requests import handling
+from portal.service_requests.handling import RequestRefused
+from portal.service_requests.models import (
+    AnswersPage,
+    Category,
+    PublishedAnswer,
+    RequestEvent,
+    ServiceRequest,
+)
+from tests.factories import log_in_verified, make_organisation
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+RECEIVED = datetime.datetime(2026, 11, 9, 9, 30, tzinfo=SHANGHAI)
+RESIDENT = {
+    "name": "王阿姨",
+    "mobile": "13912345678",
+    "address": "石岭路 8 号 3 单元 502",
+    "description": "楼上 502 每晚十一点后还在装修,电钻声很大,王阿姨的孙子睡不着。",
+}
+REPLY = "网格员已上门协调,施工方承诺晚上八点后停工。"
+
+
+@pytest.fixture
+def org(db):
+    return make_organisation()
+
+
+@pytest.fixture
+def page(home, org):
+    answers = AnswersPage(title="回应公开", slug="huiying", intro="已办结的诉求。")
+    home.add_child(instance=answers)
+    return answers
+
+
+def closed_request(org, *, consent=True, received=RECEIVED, category=None, place=None, n=0):
+    request, _created = handling.receive(
+        category=category or org.noise,
+        place=place or org.shiling,
+        publish_consent=consent,
+        now=received,
+        **{**RESIDENT, "mobile": f"139123{n:05d}", "description": f"{RESIDENT['description']}{n}"},
+    )
+    handler = org.haian_handler if (place or org.shiling) == org.haian else org.shiling_handler
+    request = handling.accept(request, handler, now=received + datetime.timedelta(hours=2))
+    request = handling.reply(request, handler, REPLY, now=received + datetime.timedelta(hours=5))
+    return handling.rate(
+        request, ServiceRequest.Rating.SATISFIED, now=received + datetime.timedelta(days=1)
+    )
+
+
+def publish(org, request, summary="居民反映夜间装修噪声。", reply=REPLY):
+    return handling.publish(request, org.supervisor, summary, reply)
+
+
+def text_of(response):
+    return response.content.decode()
+
+
+def assert_nothing_of_the_resident(text):
+    for value in RESIDENT.values():
+        assert value not in text
+    assert "502" not in text and "13912" not in text
+
+
+def test_a_published_answer_shows_category_place_dates_and_the_checked_texts_only(
+    client, page, org
+):
+    request = closed_request(org)
+    publish(org, request)
+    listing = text_of(client.get(page.url))
+    assert "噪音扰民" in listing and "第一管区 › 石岭路社区" in listing
+    assert "居民反映夜间装修噪声。" in listing and REPLY in listing
+    assert "2026-11-09" in listing and "2026-11-10" in listing  # received, closed
+    assert_nothing_of_the_resident(listing)
+    assert request.reference not in listing and request.reference_display not in listing
+    answer = PublishedAnswer.objects.get()
+    detail = client.get(f"{page.url}{answer.pk}/")
+    assert detail.status_code == 200
+    assert REPLY in text_of(detail)
+    assert_nothing_of_the_resident(text_of(detail))
+
+
+def test_only_a_supervisor_publishes_and_only_closed_consented_requests(org):
+    without_consent = closed_request(org, consent=False, n=1)
+    with pytest.raises(RequestRefused):
+        publish(org, without_consent)
+    consented = closed_request(org, n=2)
+    with pytest.raises(RequestRefused):
+        handling.publish(consented, org.first_head, "摘要", REPLY)
+    still_open, _created = handling.receive(
+        category=org.noise, place=org.shiling, publish_consent=True, now=RECEIVED, **RESIDENT
+    )
+    with pytest.raises(RequestRefused):
+        publish(org, still_open)
+    with pytest.raises(RequestRefused):
+        publish(org, consented, reply="  ")
+    assert not PublishedAnswer.objects.exists()
+    publish(org, consented)
+    with pytest.raises(RequestRefused):  # once
+        publish(org, consented)
+    assert PublishedAnswer.objects.count() == 1
+
+
+def test_publishing_and_taking_down_are_lines_of_the_trail(client, page, org):
+    request = publish(org, closed_request(org))
+    assert PublishedAnswer.objects.count() == 1
+    with pytest.raises(RequestRefused):
+        handling.unpublish(request, org.supervisor, "")
+    handling.unpublish(request, org.supervisor, "居民要求撤下")
+    assert not PublishedAnswer.objects.exists()
+    kinds = list(request.events.values_list("kind", "actor_name", "text"))
+    assert (RequestEvent.Kind.PUBLISHED, "supervisor", "") in kinds
+    assert (RequestEvent.Kind.UNPUBLISHED, "supervisor", "居民要求撤下") in kinds
+    assert REPLY not in text_of(client.get(page.url))
+
+
+def test_the_answer_stays_public_after_the_residents_data_is_erased(client, page, org):
+    request = publish(org, closed_request(org))
+    handling.erase_personal_data(timezone.now() + datetime.timedelta(days=1))
+    request.refresh_from_db()
+    assert request.personal_data_erased_at is not None and request.reply == ""
+    assert REPLY in text_of(client.get(page.url))
+
+
+def test_the_listing_filters_by_category_district_and_month(client, page, org):
+    rental = Category.objects.create(name="群租房", code="group-rental")
+    publish(org, closed_request(org, n=1), summary="噪声一")
+    publish(org, closed_request(org, category=rental, n=2), summary="群租二")
+    publish(org, closed_request(org, place=org.haian, n=3), summary="海岸三")
+    october = RECEIVED - datetime.timedelta(days=30)
+    publish(org, closed_request(org, received=october, n=4), summary="十月四")
+
+    def shown(query):
+        text = text_of(client.get(f"{page.url}?{query}"))
+        return {word for word in ("噪声一", "群租二", "海岸三", "十月四") if word in text}
+
+    with timezone.override("Asia/Shanghai"):
+        assert shown("") == {"噪声一", "群租二", "海岸三", "十月四"}
+        assert shown("category=group-rental") == {"群租二"}
+        assert shown(f"district={org.second.pk}") == {"海岸三"}
+        assert shown(f"district={org.first.pk}&category=noise") == {"噪声一", "十月四"}
+        assert shown("month=2026-10") == {"十月四"}
+        assert shown("month=2026-11&category=noise") == {"噪声一", "海岸三"}
+    for junk in ("category=nope", f"district={org.shiling.pk}", "month=2019-01", "month=x"):
+        assert client.get(f"{page.url}?{junk}").status_code == 404
+
+
+def test_the_listing_pages_through_many_answers(client, page, org):
+    for n in range(23):
+        publish(org, closed_request(org, n=n), summary=f"摘要第{n}条。")
+    first = text_of(client.get(page.url))
+    second = text_of(client.get(f"{page.url}?page=2"))
+    assert "共 23 条" in first
+    assert first.count('class="answer"') == 20 and second.count('class="answer"') == 3
+    assert "摘要第0条。" in second and "摘要第22条。" in first  # newest first
+
+
+def test_the_feed_lists_the_newest_answers_with_links_to_their_pages(client, page, org):
+    for n in range(3):
+        publish(org, closed_request(org, n=n), summary=f"摘要第{n}条。")
+    listing = text_of(client.get(page.url))
+    assert f'href="{page.url}feed/"' in listing and "application/rss+xml" in listing
+    feed = feedparser.parse(client.get(f"{page.url}feed/").content)
+    assert not feed.bozo
+    assert len(feed.entries) == 3
+    assert feed.entries[0].title == "噪音扰民:第一管区 › 石岭路社区"
+    assert feed.entries[0].link.startswith("http://testserver/huiying/")
+    assert "摘要第2条。" in feed.entries[0].summary
+    for entry in feed.entries:
+        assert client.get(entry.link.removeprefix("http://testserver")).status_code == 200
+        assert_nothing_of_the_resident(entry.summary)
+
+
+def test_the_sitemap_lists_the_page_and_each_answer(client, page, org):
+    publish(org, closed_request(org))
+    answer = PublishedAnswer.objects.get()
+    root = ET.fromstring(client.get("/sitemap.xml").content)
+    locations = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert "http://localhost/huiying/" in locations
+    assert f"http://localhost/huiying/{answer.pk}/" in locations
+
+
+def test_a_cached_listing_shows_a_new_answer_at_once(client, page, org, settings):
+    settings.PAGE_CACHE_ENABLED = True
+    caches[settings.PAGE_CACHE_ALIAS].clear()
+    publish(org, closed_request(org, n=1), summary="第一条摘要。")
+    assert client.get(page.url)["X-Page-Cache"] == "miss"
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    request = publish(org, closed_request(org, n=2), summary="第二条摘要。")
+    fresh = client.get(page.url)
+    assert "第二条摘要。" in text_of(fresh)
+    handling.unpublish(request, org.supervisor, "居民要求撤下")
+    assert "第二条摘要。" not in text_of(client.get(page.url))
+
+
+def queries_for(client, url):
+    client.get(url)  # warm: the site, the page tree
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_listing_and_figures_take_the_same_few_queries_however_many_answers(
+    client, page, org
+):
+    publish(org, closed_request(org, n=0))
+    few = queries_for(client, page.url), queries_for(client, f"{page.url}shuju/")
+    for n in range(1, 30):
+        publish(org, closed_request(org, n=n, place=org.haian if n % 2 else org.shiling))
+    many = queries_for(client, page.url), queries_for(client, f"{page.url}shuju/")
+    assert few == many
+    assert max(many) <= 12
+
+
+def test_the_figures_page_draws_each_chart_with_a_title_and_a_table_beside_it(client, page, org):
+    today = timezone.localdate()
+    received = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    closed_request(org, received=received - datetime.timedelta(days=2))
+    text = text_of(client.get(f"{page.url}shuju/"))
+    assert text.count("<svg") == 4
+    assert text.count('role="img"') == 4
+    for title in ("每月受理量", "每月响应率", "每月办结率", "每月满意率"):
+        assert f">{title}</title>" in text
+    assert "<table" in text and "<caption" in text
+    assert "第一管区" in text and "噪音扰民" in text
+    assert "100.0%" in text  # the one request was answered in time and rated 满意
+    assert "style=" not in text.split("<main", 1)[1]  # nothing the CSP would refuse
+
+
+def test_the_request_page_offers_publishing_to_the_supervisor_only(client, org, page):
+    request = closed_request(org)
+    log_in_verified(client, org.supervisor)
+    url = f"/admin/service_requests/requests/{request.pk}/"
+    text = text_of(client.get(url))
+    assert "在“回应公开”中公开" in text and REPLY in text  # the reply offered for checking
+    response = client.post(
+        f"{url}act/publish/",
+        {"publish-summary": "居民反映夜间装修。", "publish-reply": "已协调停工。"},
+    )
+    assert response.status_code == 302
+    answer = PublishedAnswer.objects.get()
+    assert (answer.summary, answer.reply, answer.published_by) == (
+        "居民反映夜间装修。",
+        "已协调停工。",
+        org.supervisor,
+    )
+    text = text_of(client.get(url))
+    assert "从“回应公开”撤下" in text and f"/huiying/{answer.pk}/" in text
+    client.logout()
+    log_in_verified(client, org.shiling_handler)
+    assert "回应公开”中公开" not in text_of(client.get(url))
+    assert client.post(f"{url}act/unpublish/", {"unpublish-text": "x"}).status_code == 302
+    assert PublishedAnswer.objects.exists()  # refused: not their action
+
+
+def test_the_dashboard_links_each_figure_to_the_orders_behind_it(client, org, page):
+    today = timezone.localdate()
+    received = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    haian = closed_request(org, place=org.haian, received=received, n=1)
+    shiling = closed_request(org, received=received, n=2)
+    log_in_verified(client, org.supervisor)
+    text = text_of(client.get("/admin/service_requests/figures/"))
+    assert "办理数据" in text and text.count('class="chart__drawing"') == 4
+    first = today.replace(day=1)
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    link = (
+        f"/admin/service_requests/requests/?received_at_after={first}"
+        f"&amp;received_at_before={last}&amp;place={org.second.pk}"
+    )
+    assert link in text  # the 第二管区 row of this month
+    queue = text_of(client.get(link.replace("&amp;", "&")))
+    assert haian.reference_display in queue and shiling.reference_display not in queue
+
+
+def test_staff_without_a_post_do_not_see_the_dashboard(client, org, django_user_model):
+    editor = django_user_model.objects.create_user("editor", password="x" * 16, is_staff=True)
+    editor.groups.add(Group.objects.get_or_create(name=EDITORS)[0])
+    log_in_verified(client, editor)
+    assert client.get("/admin/service_requests/figures/").status_code == 403
