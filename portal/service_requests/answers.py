@@ -39,10 +39,15 @@ class Answer:
         self.category = request.category
         self.place_name = place_name
         self.district_name = district_name
-        self.received_at = timezone.localtime(request.received_at)
-        self.replied_at = timezone.localtime(request.replied_at) if request.replied_at else None
-        self.closed_at = timezone.localtime(request.closed_at) if request.closed_at else None
+        self.received_at = _local(request.received_at)
+        self.replied_at = _local(request.replied_at)
+        self.closed_at = _local(request.closed_at)
         self.published_at = published.published_at
+
+
+def _local(moment):
+    """Local time to the second: what a page shows and `<time datetime>` takes."""
+    return timezone.localtime(moment).replace(microsecond=0) if moment else None
 
 
 def _answers(rows):

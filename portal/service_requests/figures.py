@@ -19,6 +19,9 @@ once, as the other.
 - 平均办理用时: the mean number of working days from the day a closed request
   was received to the day of its final answer (0 for the same day), counted
   with the statutory calendar staff keep (portal.core.workdays).
+
+Rates are percentages and averages working days, each to one decimal with
+halves rounded up (四舍五入); where nothing counts yet a figure is None (—).
 """
 
 import datetime
@@ -58,24 +61,32 @@ class Tally:
 
     @property
     def response_rate(self):
-        return _share(self.responded_in_time, self.response_due)
+        return _percent(self.responded_in_time, self.response_due)
 
     @property
     def resolution_rate(self):
-        return _share(self.closed_in_time, self.closing_due)
+        return _percent(self.closed_in_time, self.closing_due)
 
     @property
     def satisfaction_rate(self):
-        return _share(self.content, self.rated)
+        return _percent(self.content, self.rated)
 
     @property
     def average_working_days(self):
-        return round(self.working_days / self.closed, 1) if self.closed else None
+        return _one_decimal(self.working_days, self.closed)
 
 
-def _share(part, whole):
-    """A percentage with one decimal, or None where nothing counts yet."""
-    return round(100 * part / whole, 1) if whole else None
+def _one_decimal(numerator, denominator):
+    """numerator / denominator to one decimal, halves rounded up (四舍五入) as
+    published figures are, computed in integers so 81.25 is 81.3; None where
+    nothing counts yet."""
+    if not denominator:
+        return None
+    return (20 * numerator + denominator) // (2 * denominator) / 10
+
+
+def _percent(part, whole):
+    return _one_decimal(100 * part, whole)
 
 
 @dataclass
