@@ -156,9 +156,11 @@ def demo_page_urls():
     """After seed_demo: one address of every public page type, by name."""
     from portal.campaigns.models import CampaignPage
     from portal.news.models import NewsPage
+    from portal.service_requests.models import PublishedAnswer
     from portal.talks.models import TalkPage
 
     news = NewsPage.objects.live().filter(document_number__gt="").first()
+    answer = PublishedAnswer.objects.select_related("request__category").first()
     return {
         "home": "/",
         "news index": "/news/",
@@ -172,6 +174,10 @@ def demo_page_urls():
         "standard page": "/accessibility/",
         "search": "/search/?q=心理",
         "counselling rooms": "/counseling/",
+        "answers": "/huiying/",
+        "answers filtered": f"/huiying/?category={answer.request.category.code}",
+        "answer": f"/huiying/{answer.pk}/",
+        "answers figures": "/huiying/shuju/",
     }
 
 
