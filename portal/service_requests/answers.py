@@ -116,7 +116,7 @@ class Filters:
 
     @staticmethod
     def _pick(value, known):
-        if value is None:
+        if not value:  # the form sends the 全部 choices empty
             return None
         if value not in known:
             raise Http404

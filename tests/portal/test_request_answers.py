@@ -161,6 +161,8 @@ def test_the_listing_filters_by_category_district_and_month(client, page, org):
         assert shown(f"district={org.first.pk}&category=noise") == {"噪声一", "十月四"}
         assert shown("month=2026-10") == {"十月四"}
         assert shown("month=2026-11&category=noise") == {"噪声一", "海岸三"}
+        # As the form sends it: the choices left at 全部 are empty.
+        assert shown("category=group-rental&district=&month=") == {"群租二"}
     for junk in ("category=nope", f"district={org.shiling.pk}", "month=2019-01", "month=x"):
         assert client.get(f"{page.url}?{junk}").status_code == 404
 
@@ -220,9 +222,7 @@ def queries_for(client, url):
     return len(queries)
 
 
-def test_the_listing_and_figures_take_the_same_few_queries_however_many_answers(
-    client, page, org
-):
+def test_the_listing_and_figures_take_the_same_few_queries_however_many_answers(client, page, org):
     publish(org, closed_request(org, n=0))
     few = queries_for(client, page.url), queries_for(client, f"{page.url}shuju/")
     for n in range(1, 30):
