@@ -19,6 +19,7 @@ urlpatterns = [
     path("counseling/", include("counseling.urls")),
     path("yuyue/", include("counseling.manage_urls")),
     path("suqiu/", include("portal.service_requests.urls")),
+    path("open311/v2/", include("portal.service_requests.open311_urls")),
     path("zhangbei/", include("portal.core.urls")),
     # Wagtail's view passes the request to the sitemap, so page URLs use the
     # site that served the request.

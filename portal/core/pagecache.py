@@ -38,11 +38,28 @@ NEVER_CACHED_PREFIXES = (
     "/_util/",
     "/django-admin/",
 )
-CACHEABLE_TYPES = ("text/html", "application/rss+xml", "application/xml", "text/plain")
+# text/xml is the Open311 API's XML (portal.service_requests.open311).
+CACHEABLE_TYPES = ("text/html", "application/rss+xml", "application/xml", "text/xml", "text/plain")
 # The query parameters public pages read: search (q), listings (page, tag,
-# category; 回应公开 also district and month) and the XML sitemap's pages (p).
-# Only these make one cached copy differ from another.
-READ_PARAMETERS = ("q", "page", "tag", "category", "district", "month", "p")
+# category; 回应公开 also district and month), the XML sitemap's pages (p) and
+# the Open311 API's filters and partner key (an answer to a key is never kept,
+# but must not come from the public copy either). Only these make one cached
+# copy differ from another.
+READ_PARAMETERS = (
+    "q",
+    "page",
+    "tag",
+    "category",
+    "district",
+    "month",
+    "p",
+    "service_code",
+    "status",
+    "start_date",
+    "end_date",
+    "service_request_id",
+    "api_key",
+)
 
 
 def page_cache():

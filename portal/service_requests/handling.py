@@ -107,12 +107,14 @@ def receive(
     name="",
     email="",
     publish_consent=False,
+    partner=None,
     now=None,
 ):
     """Record a resident's request at the unit they chose (a 社区, or a 管区 when
     they did not know which 社区), with its due dates counted in working days
-    from the day it arrived. Returns (request, created): the same report posted
-    again within DUPLICATE_WINDOW gives back the first one."""
+    from the day it arrived, and the `partner` platform that posted it for them
+    through the Open311 API, if one did. Returns (request, created): the same
+    report posted again within DUPLICATE_WINDOW gives back the first one."""
     now = now or timezone.now()
     submission = fingerprint(mobile, category.pk, description)
     with transaction.atomic():
@@ -136,6 +138,7 @@ def receive(
             email=email,
             publish_consent_at=now if publish_consent else None,
             submission_hash=submission,
+            partner=partner,
             received_at=now,
             response_due_on=add_working_days(received_on, category.response_days),
             resolution_due_on=add_working_days(received_on, category.resolution_days),

@@ -1,6 +1,7 @@
 """Residents' requests (诉求) and the organisation that handles them."""
 
 import datetime
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -345,6 +346,15 @@ class ServiceRequest(ConcurrentTransitionMixin, models.Model):
     # Keyed hash of mobile, category and text: the same report posted twice
     # within minutes makes one request.
     submission_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    partner = models.ForeignKey(
+        "ApiPartner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("提交平台"),
+        help_text=_("通过开放接口(Open311)代居民提交的合作平台;居民在网站上提交的为空。"),
+    )
 
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
     response_due_on = models.DateField(_("响应期限"))
@@ -903,3 +913,51 @@ class AnswersPage(RoutablePageMixin, BasePage):
         from .answers import figures_page
 
         return figures_page(request, self)
+
+
+class ApiPartner(models.Model):
+    """A platform trusted to post residents' requests through the Open311 API
+    (portal.service_requests.open311): the city's 12345 hotline platform, a
+    WeChat mini-program. It shows the key the sub-district issued to it
+    (`manage.py open311_partner`). Only the key's SHA-256 is kept, so a copy of
+    the database lets nobody post; the key is 256 random bits, so a plain hash
+    is as strong as a keyed one and outlives a change of the lookup keys."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows one
+
+    name = models.CharField(
+        _("名称"), max_length=60, unique=True, help_text=_("例如“12345 政务服务便民热线平台”。")
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(
+        _("启用"),
+        default=True,
+        help_text=_("取消勾选后这个平台的密钥立即失效;它已提交的诉求照常办理。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("开放接口合作平台")
+        verbose_name_plural = _("开放接口合作平台")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def key_digest(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, name):
+        """A new partner and its key. The key is returned this once and kept nowhere."""
+        key = secrets.token_urlsafe(32)
+        return cls.objects.create(name=name, key_hash=cls.key_digest(key)), key
+
+    @classmethod
+    def holding(cls, key):
+        """The active partner whose key is `key`, or None."""
+        if not key:
+            return None
+        return cls.objects.filter(key_hash=cls.key_digest(key), is_active=True).first()

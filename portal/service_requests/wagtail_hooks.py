@@ -27,6 +27,7 @@ from portal.home.sections import HOME_SECTION_HOOK
 from . import admin_views
 from .forms import StaffPostForm, UnitForm
 from .models import (
+    ApiPartner,
     Category,
     ReportPage,
     RequestAccessLog,
@@ -294,6 +295,37 @@ class FiguresViewSet(ViewSet):
         return FiguresMenuItem
 
 
+class ApiPartnerViewSet(ModelViewSet):
+    """The platforms that post requests through the Open311 API: superusers see
+    when each last called and switch its key off. Keys are issued only by
+    `manage.py open311_partner`, which shows one once; no screen shows or sets
+    a key, and a partner is switched off rather than deleted, since its
+    requests point to it."""
+
+    model = ApiPartner
+    name = "api_partners"
+    url_prefix = "service_requests/api-partners"
+    icon = "key"
+    menu_label = _("开放接口合作平台")
+    copy_view_enabled = False
+    form_fields = ["name", "is_active"]
+    list_display = [
+        "name",
+        Column("is_active", label=_("启用"), accessor=yes_or_no("is_active")),
+        "last_used_at",
+    ]
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(add_url_name=None, delete_url_name=None, **kwargs)
+
+    def get_urlpatterns(self):
+        return [
+            pattern
+            for pattern in super().get_urlpatterns()
+            if pattern.name not in ("add", "delete")
+        ]
+
+
 class ServiceRequestsGroup(ViewSetGroup):
     menu_label = _("居民诉求")
     menu_icon = "mail"
@@ -304,6 +336,7 @@ class ServiceRequestsGroup(ViewSetGroup):
         UnitViewSet,
         StaffPostViewSet,
         RequestAccessLogViewSet,
+        ApiPartnerViewSet,
     )
 
 
