@@ -51,6 +51,8 @@ def _local(moment):
 
 
 def _answers(rows):
+    if not rows:
+        return []
     directory = Unit.directory()
     names = {pk: name for pk, (_path, name) in directory.items()}
     by_path = {path: name for _pk, (path, name) in directory.items()}
@@ -93,6 +95,31 @@ def published():
         )
         .order_by("-published_at", "-pk")
     )
+
+
+def live_page():
+    return AnswersPage.objects.live().public().first()
+
+
+def matching_ids(terms, limit):
+    """The ids of the newest published answers holding every term (segmented
+    like the index), at most `limit` + 1: the extra one tells whether there
+    were more."""
+    from wagtail.search.backends import get_search_backend
+
+    found = get_search_backend().search(
+        terms,
+        PublishedAnswer.objects.order_by("-published_at", "-id"),
+        operator="and",
+        order_by_relevance=False,
+    )
+    return list(found[: limit + 1].get_queryset().values_list("pk", flat=True))
+
+
+def in_order(ids):
+    """The answers for `ids`, in that order; one taken down since is left out."""
+    shown = published().in_bulk(ids)
+    return _answers([shown[pk] for pk in ids if pk in shown])
 
 
 def months_offered(today):

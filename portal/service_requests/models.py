@@ -17,6 +17,7 @@ from treebeard.mp_tree import MP_Node
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
+from wagtail.search import index
 
 from portal.core.blocks import BodyBlock, stream_text
 from portal.core.fields import EncryptedTextField
@@ -24,6 +25,7 @@ from portal.core.models import BasePage
 from portal.core.outbox import Message
 from portal.core.privacy import data_cipher, mobile_digest, mobile_digests
 from portal.core.references import reference_display
+from portal.core.segmentation import segment_for_index
 from portal.core.storage import private_storage
 
 
@@ -631,7 +633,7 @@ def next_month(month):
     return (month.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
-class PublishedAnswer(models.Model):
+class PublishedAnswer(index.Indexed, models.Model):
     """A closed request shown on 回应公开, with the resident's consent: what a
     supervisor chose to publish, in words they checked hold nothing that
     identifies anyone. The resident's own text, name, number, address and
@@ -671,6 +673,14 @@ class PublishedAnswer(models.Model):
 
     objects = PublishedAnswerQuerySet.as_manager()
 
+    # Site search finds answers by their category, place and the two texts,
+    # segmented like pages' text (portal.core.segmentation).
+    search_fields = [
+        index.SearchField("search_segmented"),
+        index.FilterField("published_at"),
+        index.FilterField("id"),
+    ]
+
     class Meta:
         verbose_name = _("公开的答复")
         verbose_name_plural = _("公开的答复")
@@ -678,6 +688,13 @@ class PublishedAnswer(models.Model):
 
     def __str__(self):
         return f"{self.request.category} {self.published_at:%Y-%m-%d}"
+
+    @property
+    def search_segmented(self):
+        request = self.request
+        return segment_for_index(
+            request.category.name, str(request.place), self.summary, self.reply
+        )
 
 
 class RequestAccessLog(models.Model):

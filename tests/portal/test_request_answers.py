@@ -297,3 +297,22 @@ def test_staff_without_a_post_do_not_see_the_dashboard(client, org, django_user_
     editor.groups.add(Group.objects.get_or_create(name=EDITORS)[0])
     log_in_verified(client, editor)
     assert client.get("/admin/service_requests/figures/").status_code == 403
+
+
+def test_site_search_finds_published_answers_by_their_words_and_forgets_taken_down_ones(
+    client, page, org
+):
+    request = publish(org, closed_request(org, n=1), summary="居民反映夜间装修噪声。")
+    publish(
+        org, closed_request(org, n=2), summary="居民反映路灯不亮。", reply="已报修,路灯已修好。"
+    )
+    found = text_of(client.get("/search/", {"q": "装修"}))
+    assert "回应公开中的相关答复" in found and "居民反映夜间装修噪声。" in found
+    assert "路灯" not in found
+    answer = PublishedAnswer.objects.get(request=request)
+    assert f'href="/huiying/{answer.pk}/"' in found
+    assert_nothing_of_the_resident(found)
+    # The resident's own words are not searchable, only what was published.
+    assert "回应公开中的相关答复" not in text_of(client.get("/search/", {"q": "孙子"}))
+    handling.unpublish(request, org.supervisor, "居民要求撤下")
+    assert "居民反映夜间装修噪声。" not in text_of(client.get("/search/", {"q": "装修"}))
