@@ -90,5 +90,10 @@ class PublishForm(forms.Form):
         error_messages={"required": _("请填写公开的答复。")},
     )
 
+    checked = forms.BooleanField(
+        label=_("我已核对:公开的内容中没有能认出居民或其他人的信息"),
+        error_messages={"required": _("请先核对公开的内容,再勾选确认。")},
+    )
+
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, initial={"reply": request.reply}, **kwargs)

@@ -22,6 +22,7 @@ Who may do what (三级办理):
 
 import datetime
 import logging
+import re
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -120,8 +121,11 @@ def receive(
     with transaction.atomic():
         # Two identical posts at once: the second waits, then finds the first.
         hold_until_commit(submission)
+        # Per channel: a partner is given back only a request it posted itself.
         earlier = ServiceRequest.objects.filter(
-            submission_hash=submission, received_at__gte=now - DUPLICATE_WINDOW
+            submission_hash=submission,
+            received_at__gte=now - DUPLICATE_WINDOW,
+            partner=partner,
         ).first()
         if earlier is not None:
             return earlier, False
@@ -414,9 +418,21 @@ def merge(request, user, original, now=None):
 
 def publish(request, user, summary, reply, now=None):
     """Show the closed request on 回应公开 with the summary and reply a
-    supervisor checked: the resident consented when reporting."""
+    supervisor checked: the resident consented when reporting. Text that holds
+    what the resident gave (their name, number, address, reference, a run of
+    their own words) or any mobile number is refused. The trail keeps what was
+    published, so an audit can see it after it is taken down."""
     summary, reply = summary.strip(), _required(reply, _("请填写公开的答复。"))
-    with _change(request, user, Action.PUBLISH, Kind.PUBLISHED, now=now) as step:
+    text = _("问题摘要:%(summary)s\n公开的答复:%(reply)s") % {
+        "summary": summary or "—",
+        "reply": reply,
+    }
+    with _change(request, user, Action.PUBLISH, Kind.PUBLISHED, text=text, now=now) as step:
+        if found := identifying_text(step.request, f"{summary}\n{reply}"):
+            raise RequestRefused(
+                "identifying",
+                _("公开的内容里有能认出居民的信息(%(found)s),请删去后再公开。") % {"found": found},
+            )
         PublishedAnswer.objects.create(
             request=step.request,
             summary=summary,
@@ -425,6 +441,36 @@ def publish(request, user, summary, reply, now=None):
             published_by=user,
         )
     return step.request
+
+
+# Any mainland mobile number, however spaced, and a door or room number.
+MOBILE_IN_TEXT = re.compile(r"1[3-9](?:[\s-]?\d){9}")
+DOOR_IN_TEXT = re.compile(r"\d+\s*(?:号楼|单元|室|户)")
+# A run of the resident's own words this long is quoting them.
+QUOTED_RUN = 8
+
+
+def identifying_text(request, text):
+    """What in `text` could identify the resident of `request`, named for the
+    supervisor (“称呼”, “手机号码” …), or ""."""
+    flat = "".join(text.split())
+    found = []
+    if request.name and len(request.name) >= 2 and request.name in flat:
+        found.append(_("称呼"))
+    if MOBILE_IN_TEXT.search(text):
+        found.append(_("手机号码"))
+    address = "".join(request.address.split())
+    if (address and address in flat) or DOOR_IN_TEXT.search(text):
+        found.append(_("门牌号或地址"))
+    if request.reference in flat or request.reference_display in text:
+        found.append(_("诉求编号"))
+    description = "".join(request.description.split())
+    if any(
+        description[start : start + QUOTED_RUN] in flat
+        for start in range(0, max(len(description) - QUOTED_RUN + 1, 0))
+    ):
+        found.append(_("居民自己写的原话"))
+    return "、".join(str(item) for item in found)
 
 
 def unpublish(request, user, reason, now=None):
