@@ -505,6 +505,7 @@ class FiguresView(QueueAccessMixin, TemplateView):
 
     template_name = "service_requests/admin/figures.html"
     queue_url_name = "requests:index"
+    figures_url_name = "request_figures:index"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -521,8 +522,14 @@ class FiguresView(QueueAccessMixin, TemplateView):
                 query["category"] = category.pk
             return f"{queue}?{urlencode(query)}"
 
+        base = reverse(self.figures_url_name)
         context.update(
-            answers.figures_context(timezone.localdate(), link=link),
+            answers.figures_context(
+                timezone.localdate(),
+                answers.FiguresGroup(self.request.GET),
+                link=link,
+                group_url=lambda **chosen: answers.figures_url(base, **chosen),
+            ),
             page_title=_("办理数据"),
             header_icon="table",
             breadcrumbs_items=[{"url": "", "label": _("办理数据")}],

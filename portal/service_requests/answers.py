@@ -20,12 +20,16 @@ from . import charts, figures
 from .models import AnswersPage, Category, PublishedAnswer, Unit
 
 ANSWERS_PER_PAGE = 20
+REINDEX_BATCH = 500
 FEED_ITEMS = 20
 # The months a visitor may pick: two years back is as far as the figures go.
 MONTHS_OFFERED = 24
 # Figures change as requests are handled, not as pages are published: they
-# are kept for this long, and the page says when they were computed.
+# are computed anew when this much older, and the page says when they were.
 FIGURES_SECONDS = 600
+FIGURES_KEPT_SECONDS = 24 * 60 * 60
+FIGURES_KEY = "requests:figures"
+FIGURES_LOCK = "requests:figures:computing"
 
 
 class Answer:
@@ -74,8 +78,8 @@ def published_on_page(request):
         answer = request.published_answer
     except PublishedAnswer.DoesNotExist:
         return None
-    page = AnswersPage.objects.live().first()
-    return answer, page.answer_url(answer) if page else None
+    page = live_page()
+    return answer, page.answer_url(answer) if page and page.get_url() else None
 
 
 def published():
@@ -244,47 +248,95 @@ class AnswersFeed(Feed):
 
 
 def current_report(today):
-    """The figures up to today, computed at most once per FIGURES_SECONDS."""
+    """The figures up to today and when they were computed: the kept ones while
+    younger than FIGURES_SECONDS. One process at a time computes them anew
+    (the lock is a cache key only one `add` wins); the others go on serving
+    the kept ones meanwhile, so expiry never sends every visitor through a
+    year of trails at once. With no cache at all they are computed each time."""
+    cache = pagecache.page_cache()
     now = timezone.now()
-    key = f"requests:figures:{today.isoformat()}:{int(now.timestamp()) // FIGURES_SECONDS}"
-    kept = pagecache.kept(key)
-    if kept is None:
-        kept = (figures.report(today), timezone.localtime(now))
-        pagecache.keep(key, kept)
-    return kept
+    kept = cache.get(FIGURES_KEY)
+    if kept is not None and kept[2] == today:
+        report, computed_at, _day = kept
+        fresh = (now - computed_at).total_seconds() < FIGURES_SECONDS
+        if fresh or not cache.add(FIGURES_LOCK, True, FIGURES_SECONDS):
+            return report, timezone.localtime(computed_at)
+    report = figures.report(today)
+    cache.set(FIGURES_KEY, (report, now, today), FIGURES_KEPT_SECONDS)
+    cache.delete(FIGURES_LOCK)
+    return report, timezone.localtime(now)
 
 
-def figures_context(today, link=None):
+class FiguresGroup:
+    """Whose figures the charts show: the whole 街道, or one 管区 (?district=)
+    or one category (?category=) picked from the tables. A value that names
+    nothing is a 404."""
+
+    def __init__(self, query):
+        self.categories = list(Category.objects.only("name", "code"))
+        self.districts = list(
+            Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
+        )
+        self.category = Filters._pick(query.get("category"), {c.code: c for c in self.categories})
+        self.district = Filters._pick(query.get("district"), {str(d.pk): d for d in self.districts})
+        if self.category and self.district:
+            raise Http404
+
+    @property
+    def chosen(self):
+        return self.category or self.district
+
+    def tallies(self, report):
+        if self.category:
+            return report.categories[self.category.pk]
+        if self.district:
+            return report.districts[self.district.pk]
+        return report.whole
+
+    @property
+    def name(self):
+        return self.chosen.name if self.chosen else _("全街道")
+
+
+def figures_context(today, group, *, link=None, group_url=None):
     """What the public figures page and the staff dashboard both show: the
-    charts for the whole 街道, and tables by month, by 管区 and by category.
+    charts and a month-by-month table for `group` (a FiguresGroup), and tables
+    of this month and the last by 管区 and by category.
     `link(month, district=None, category=None)` gives each row's link to the
-    orders behind it (the dashboard's drill-down), or None."""
+    orders behind it (the dashboard's drill-down) and `group_url(district=None,
+    category=None)` the address of a 管区's or category's own charts."""
     report, computed_at = current_report(today)
-    categories = list(Category.objects.only("name", "code"))
-    districts = list(
-        Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
-    )
     link = link or (lambda month, **_kwargs: None)
+    group_url = group_url or (lambda **_kwargs: None)
+    tallies = group.tallies(report)
     month = report.months[-1]
     previous = report.months[-2] if len(report.months) > 1 else None
+    scope = {"district": group.district, "category": group.category}
 
     def by_district(month):
-        return [(d.name, report.districts[d.pk][month], link(month, district=d)) for d in districts]
+        return [
+            (d.name, report.districts[d.pk][month], link(month, district=d), group_url(district=d))
+            for d in group.districts
+        ]
 
     def by_category(month):
         return [
-            (c.name, report.categories[c.pk][month], link(month, category=c)) for c in categories
+            (c.name, report.categories[c.pk][month], link(month, category=c), group_url(category=c))
+            for c in group.categories
         ]
 
     return {
         "report": report,
+        "group": group,
         "computed_at": computed_at,
         "month": month,
         "previous": previous,
-        "charts": charts.whole_charts(report),
-        "whole_table": [
-            (f"{m.year}年{m.month}月", report.whole[m], link(m)) for m in reversed(report.months)
+        "charts": charts.month_charts(report.months, tallies),
+        "whole_url": group_url() if group.chosen else None,
+        "month_table": [
+            (_month(m), tallies[m], link(m, **scope), None) for m in reversed(report.months)
         ],
+        "month_caption": _("%(group)s各月数据(与上面的图对应)") % {"group": group.name},
         "district_table": by_district(month),
         "category_table": by_category(month),
         "previous_district_table": by_district(previous) if previous else [],
@@ -298,8 +350,40 @@ def _month(month):
     return f"{month.year}年{month.month}月" if month else ""
 
 
+def figures_url(base, district=None, category=None):
+    """The address of the figures of one 管区 or category (or the whole 街道)."""
+    if district is not None:
+        return f"{base}?district={district.pk}"
+    if category is not None:
+        return f"{base}?category={category.code}"
+    return base
+
+
 def figures_page(request, page):
-    today = timezone.localdate()
-    context = figures_context(today)
+    base = page.url + page.reverse_subpage("figures")
+    context = figures_context(
+        timezone.localdate(),
+        FiguresGroup(request.GET),
+        group_url=lambda **chosen: figures_url(base, **chosen),
+    )
     context.update(page=page, self=page, page_title=_("办理数据"))
     return TemplateResponse(request, "service_requests/answers_figures.html", context)
+
+
+def reindex_answers(sender, instance, raw=False, **kwargs):
+    """After a category or a unit is saved (renamed, or a unit moved), index
+    again the answers that show its name, so search finds them by the new
+    one. Renames are rare; the answers are re-read in batches."""
+    if raw:
+        return
+    from wagtail.search.backends import get_search_backends
+
+    if isinstance(instance, Category):
+        answers = PublishedAnswer.objects.filter(request__category=instance)
+    else:
+        answers = PublishedAnswer.objects.filter(request__place__path__startswith=instance.path)
+    answers = answers.select_related("request__category", "request__place").order_by("pk")
+    for start in range(0, answers.count(), REINDEX_BATCH):
+        batch = list(answers[start : start + REINDEX_BATCH])
+        for backend in get_search_backends():
+            backend.add_bulk(PublishedAnswer, batch)

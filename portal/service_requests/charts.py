@@ -49,6 +49,7 @@ FIGURES = (
     ("response_rate", _("每月响应率"), "%"),
     ("resolution_rate", _("每月办结率"), "%"),
     ("satisfaction_rate", _("每月满意率"), "%"),
+    ("average_working_days", _("每月平均办理用时"), _("个工作日")),
 )
 
 
@@ -58,6 +59,13 @@ def _text(value, unit):
     if unit == "%":
         return f"{value:g}%"
     return f"{value:g}"
+
+
+def _spoken(value, unit):
+    """A value as the description reads it: with its unit."""
+    if value is None:
+        return "—"
+    return f"{value:g}{unit}"
 
 
 def bar_chart(key, title, unit, months, values):
@@ -82,7 +90,7 @@ def bar_chart(key, title, unit, months, values):
         )
     first, last = months[0], months[-1]
     described = "; ".join(
-        f"{month:%Y-%m} {_text(value, unit)}" for month, value in zip(months, values, strict=True)
+        f"{month:%Y-%m} {_spoken(value, unit)}" for month, value in zip(months, values, strict=True)
     )
     return Chart(
         key=key,
@@ -96,10 +104,11 @@ def bar_chart(key, title, unit, months, values):
     )
 
 
-def whole_charts(report):
-    """The charts for the whole 街道 over the report's months."""
-    tallies = [report.whole[month] for month in report.months]
+def month_charts(months, tallies):
+    """One chart per figure over `months`, from the tallies of one group (the
+    whole 街道, a 管区 or a category) by month."""
+    chosen = [tallies[month] for month in months]
     return [
-        bar_chart(key, title, unit, report.months, [getattr(t, key) for t in tallies])
+        bar_chart(key, title, unit, months, [getattr(tally, key) for tally in chosen])
         for key, title, unit in FIGURES
     ]

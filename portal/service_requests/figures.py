@@ -14,8 +14,9 @@ once, as the other.
   不予受理: a rating, the automatic close, a rejection) or left unanswered past
   their resolution due date, the share whose final answer (the last reply, or
   the rejection) went out by the end of the resolution due date of its round.
-- 满意率: of the closed requests the resident rated, the share whose last
-  rating was 满意 or 基本满意.
+- 满意率: of the requests closed by the resident's rating (not those closed
+  unrated after a week, even when an earlier round was rated), the share
+  rated 满意 or 基本满意.
 - 平均办理用时: the mean number of working days from the day a closed request
   was received to the day of its final answer (0 for the same day), counted
   with the statutory calendar staff keep (portal.core.workdays).
@@ -155,6 +156,10 @@ def facts(first_month, end):
             first_response_at=Min("events__at", filter=Q(events__kind__in=FIRST_RESPONSE_KINDS)),
             answered_at=Max("events__at", filter=Q(events__kind__in=ANSWER_KINDS)),
             closed_event_at=Max("events__at", filter=Q(events__to_state__in=CLOSING_STATES)),
+            closed_by_rating_at=Max(
+                "events__at",
+                filter=Q(events__kind=Kind.RATED, events__to_state=State.CLOSED),
+            ),
         )
         .values_list(
             "received_at",
@@ -167,6 +172,7 @@ def facts(first_month, end):
             "first_response_at",
             "answered_at",
             "closed_event_at",
+            "closed_by_rating_at",
         )
         .order_by()
     )
@@ -191,6 +197,7 @@ def report(today=None, months=MONTHS_SHOWN):
             first_response_at,
             answered_at,
             closed_at,
+            closed_by_rating_at,
         ) = row
         received_on = _local_day(received_at)
         month = month_start(received_on)
@@ -204,7 +211,9 @@ def report(today=None, months=MONTHS_SHOWN):
         closing_due = closed or (
             state in ServiceRequest.PENDING_STATES and resolution_due_on < today
         )
-        rated = closed and state == State.CLOSED and bool(rating)
+        # The rating on the row is the last one given; it closed the request
+        # only if the trail says so.
+        rated = closed_by_rating_at is not None
         for tally in tallies:
             tally.received += 1
             if response_due:

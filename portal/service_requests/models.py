@@ -684,7 +684,7 @@ class PublishedAnswer(index.Indexed, models.Model):
     class Meta:
         verbose_name = _("公开的答复")
         verbose_name_plural = _("公开的答复")
-        ordering = ["-request__closed_at", "-pk"]
+        ordering = ["-published_at", "-pk"]
 
     def __str__(self):
         return f"{self.request.category} {self.published_at:%Y-%m-%d}"

@@ -8,7 +8,6 @@ from .models import AnswersPage, PublishedAnswer
 
 class AnswersSitemap(ServiceSitemap):
     changefreq = "monthly"
-    limit = 5000
 
     def items(self):
         page = AnswersPage.objects.live().public().first()

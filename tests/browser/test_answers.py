@@ -68,8 +68,8 @@ def test_a_resident_filters_answers_opens_one_and_reads_the_figures_by_keyboard(
     page.keyboard.press("Enter")
     page.wait_for_url("**/huiying/shuju/")
     charts = page.locator("svg.chart__drawing")
-    expect(charts).to_have_count(4)
-    for index in range(4):
+    expect(charts).to_have_count(5)
+    for index in range(5):
         chart = charts.nth(index)
         assert chart.get_attribute("role") == "img"
         assert chart.locator("title").text_content().startswith("每月")

@@ -128,9 +128,9 @@ def test_publishing_and_taking_down_are_lines_of_the_trail(client, page, org):
         handling.unpublish(request, org.supervisor, "")
     handling.unpublish(request, org.supervisor, "居民要求撤下")
     assert not PublishedAnswer.objects.exists()
-    kinds = list(request.events.values_list("kind", "actor_name", "text"))
-    assert (RequestEvent.Kind.PUBLISHED, "supervisor", "") in kinds
-    assert (RequestEvent.Kind.UNPUBLISHED, "supervisor", "居民要求撤下") in kinds
+    kinds = list(request.events.values_list("kind", "actor_name"))
+    assert (RequestEvent.Kind.PUBLISHED, "supervisor") in kinds
+    assert request.events.get(kind=RequestEvent.Kind.UNPUBLISHED).text == "居民要求撤下"
     assert REPLY not in text_of(client.get(page.url))
 
 
@@ -237,9 +237,9 @@ def test_the_figures_page_draws_each_chart_with_a_title_and_a_table_beside_it(cl
     received = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
     closed_request(org, received=received - datetime.timedelta(days=2))
     text = text_of(client.get(f"{page.url}shuju/"))
-    assert text.count("<svg") == 4
-    assert text.count('role="img"') == 4
-    for title in ("每月受理量", "每月响应率", "每月办结率", "每月满意率"):
+    assert text.count("<svg") == 5
+    assert text.count('role="img"') == 5
+    for title in ("每月受理量", "每月响应率", "每月办结率", "每月满意率", "每月平均办理用时"):
         assert f">{title}</title>" in text
     assert "<table" in text and "<caption" in text
     assert "第一管区" in text and "噪音扰民" in text
@@ -253,10 +253,10 @@ def test_the_request_page_offers_publishing_to_the_supervisor_only(client, org, 
     url = f"/admin/service_requests/requests/{request.pk}/"
     text = text_of(client.get(url))
     assert "在“回应公开”中公开" in text and REPLY in text  # the reply offered for checking
-    response = client.post(
-        f"{url}act/publish/",
-        {"publish-summary": "居民反映夜间装修。", "publish-reply": "已协调停工。"},
-    )
+    unchecked = {"publish-summary": "居民反映夜间装修。", "publish-reply": "已协调停工。"}
+    client.post(f"{url}act/publish/", unchecked)
+    assert not PublishedAnswer.objects.exists()  # the 我已核对 box is required
+    response = client.post(f"{url}act/publish/", {**unchecked, "publish-checked": "on"})
     assert response.status_code == 302
     answer = PublishedAnswer.objects.get()
     assert (answer.summary, answer.reply, answer.published_by) == (
@@ -280,7 +280,7 @@ def test_the_dashboard_links_each_figure_to_the_orders_behind_it(client, org, pa
     shiling = closed_request(org, received=received, n=2)
     log_in_verified(client, org.supervisor)
     text = text_of(client.get("/admin/service_requests/figures/"))
-    assert "办理数据" in text and text.count('class="chart__drawing"') == 4
+    assert "办理数据" in text and text.count('class="chart__drawing"') == 5
     first = today.replace(day=1)
     last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
     link = (
@@ -316,3 +316,86 @@ def test_site_search_finds_published_answers_by_their_words_and_forgets_taken_do
     assert "回应公开中的相关答复" not in text_of(client.get("/search/", {"q": "孙子"}))
     handling.unpublish(request, org.supervisor, "居民要求撤下")
     assert "居民反映夜间装修噪声。" not in text_of(client.get("/search/", {"q": "装修"}))
+
+
+@pytest.mark.parametrize(
+    ("reply", "named"),
+    [
+        ("王阿姨您好,施工方已承诺停工。", "称呼"),
+        ("已电话联系 139 1234 5678 的居民。", "手机号码"),
+        ("已到石岭路 8 号 3 单元 502 核实。", "门牌号或地址"),
+        ("已到 5 号楼核实。", "门牌号或地址"),
+        ("诉求 {reference} 已办结。", "诉求编号"),
+        ("关于“每晚十一点后还在装修”,已协调停工。", "居民自己写的原话"),
+    ],
+)
+def test_publishing_refuses_text_that_identifies_the_resident(org, reply, named):
+    request = closed_request(org)
+    with pytest.raises(RequestRefused) as refused:
+        publish(org, request, reply=reply.format(reference=request.reference_display))
+    assert named in refused.value.message
+    assert not PublishedAnswer.objects.exists()
+    assert not request.events.filter(kind=RequestEvent.Kind.PUBLISHED).exists()
+
+
+def test_the_trail_keeps_what_was_published_after_it_is_taken_down(org):
+    request = publish(org, closed_request(org), summary="居民反映夜间装修噪声。")
+    handling.unpublish(request, org.supervisor, "居民要求撤下")
+    line = request.events.get(kind=RequestEvent.Kind.PUBLISHED)
+    assert "居民反映夜间装修噪声。" in line.text and REPLY in line.text
+
+
+def test_each_district_and_category_has_its_own_twelve_months(client, page, org):
+    today = timezone.localdate()
+    received = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    closed_request(org, place=org.haian, received=received, n=1)
+    closed_request(org, received=received, n=2)
+    closed_request(org, received=received, n=3)
+    whole = text_of(client.get(f"{page.url}shuju/"))
+    assert f'href="{page.url}shuju/?district={org.second.pk}"' in whole
+    assert f'href="{page.url}shuju/?category=noise"' in whole
+    second = text_of(client.get(f"{page.url}shuju/", {"district": org.second.pk}))
+    assert "第二管区近 12 个月" in second and "查看全街道的数据" in second
+    this_month = f"{today.year}年{today.month}月"
+    row = second[second.index(f'<th scope="row">{this_month}</th>') :]
+    assert row.split("</tr>")[0].count("<td>1</td>") == 1  # one request in 第二管区
+    whole_row = whole[whole.index(f'<th scope="row">{this_month}</th>') :]
+    assert "<td>3</td>" in whole_row.split("</tr>")[0]
+    for junk in ({"district": org.shiling.pk}, {"category": "nope"}):
+        assert client.get(f"{page.url}shuju/", junk).status_code == 404
+    both = {"district": org.second.pk, "category": "noise"}
+    assert client.get(f"{page.url}shuju/", both).status_code == 404
+
+
+def test_figures_are_computed_by_one_process_while_the_others_serve_the_kept_ones(org, settings):
+    from portal.core.pagecache import page_cache
+    from portal.service_requests import answers
+
+    cache = page_cache()
+    cache.clear()
+    today = timezone.localdate()
+    received = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    closed_request(org, received=received, n=1)
+    first, _at = answers.current_report(today)
+    assert first.whole[today.replace(day=1)].received == 1
+    closed_request(org, received=received, n=2)
+    kept, _at = answers.current_report(today)
+    assert kept.whole[today.replace(day=1)].received == 1  # still fresh
+    report, computed_at, day = cache.get(answers.FIGURES_KEY)
+    stale = computed_at - datetime.timedelta(seconds=answers.FIGURES_SECONDS + 1)
+    cache.set(answers.FIGURES_KEY, (report, stale, day))
+    assert cache.add(answers.FIGURES_LOCK, True)  # another process is computing
+    served, _at = answers.current_report(today)
+    assert served.whole[today.replace(day=1)].received == 1
+    cache.delete(answers.FIGURES_LOCK)
+    fresh, _at = answers.current_report(today)
+    assert fresh.whole[today.replace(day=1)].received == 2
+    assert not cache.get(answers.FIGURES_LOCK)
+
+
+def test_search_finds_an_answer_by_its_categorys_new_name(client, page, org):
+    publish(org, closed_request(org), summary="夜间施工。", reply="已协调。")
+    assert "回应公开中的相关答复" not in text_of(client.get("/search/", {"q": "扰民噪声"}))
+    org.noise.name = "扰民噪声"
+    org.noise.save()
+    assert "回应公开中的相关答复" in text_of(client.get("/search/", {"q": "扰民噪声"}))

@@ -139,7 +139,10 @@ def counts_of(request, trail, today, calendar):
     )
     closed = any(closes(line) for line in trail)
     in_time = closed and local_date(final_answer) <= request["resolution_due_on"]
-    rated = closed and request["state"] == State.CLOSED and request["rating"] != ""
+    # Rated: closed by the resident's rating itself. A request reopened after a
+    # rating and then closed unrated keeps that old rating on its row, but
+    # nobody rated the answer that closed it.
+    rated = any(line["kind"] == Kind.RATED and line["to_state"] == State.CLOSED for line in trail)
     overdue = (
         request["state"] in ServiceRequest.PENDING_STATES and request["resolution_due_on"] < today
     )
@@ -874,7 +877,7 @@ def test_a_reopened_request_is_judged_by_the_due_date_of_its_second_round(org):
             closing_due=2,
             closed=2,
             closed_in_time=1,
-            rated=2,
+            rated=0,  # closed unrated: round 1's 不满意 rated an answer since replaced
             working_days=8 + 10,
         )
     }
@@ -936,7 +939,7 @@ def test_working_days_in_a_year_staff_entered_follow_their_entry_alone(org):
     assert figures.whole[D(2025, 10, 1)].average_working_days == 1.5
 
 
-def test_requests_closed_by_a_rating_or_a_week_unrated_are_closed(org):
+def test_requests_closed_by_a_rating_or_a_week_unrated_are_closed_and_only_the_first_rated(org):
     def received(minute, description):
         request, _created = handling.receive(
             category=org.noise,
@@ -969,7 +972,9 @@ def test_requests_closed_by_a_rating_or_a_week_unrated_are_closed(org):
             closing_due=3,
             closed=3,
             closed_in_time=3,
-            rated=2,  # 满意, and 不满意 kept from the first round
+            # 满意 only: the reopened one's second answer closed unrated, and
+            # its first round's 不满意 rated an answer since replaced.
+            rated=1,
             content=1,
             working_days=1 + 1 + 3,
         )
