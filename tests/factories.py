@@ -222,3 +222,25 @@ def make_organisation():
         name="噪音扰民", code="noise", response_days=1, resolution_days=5
     )
     return org
+
+
+def page_tree(slug="jinjialing-outage"):
+    """The home page of the default site, made from nothing: an earlier
+    transactional test may have emptied every table, the tree's root with it."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page, Site
+
+    from portal.core.models import SiteSettings
+    from portal.home.models import HomePage
+
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    home = root.add_child(instance=HomePage(title="金家岭街道", slug=slug))
+    site, _created = Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
+    )
+    SiteSettings.for_site(site)  # created up front, as a running site has them
+    return home

@@ -35,6 +35,7 @@ from portal.core.privacy import mobile_digest
 from portal.core.ratelimit import count_attempt
 
 from . import handling
+from .answers import live_page
 from .forms import PlaceField, ReportForm
 from .models import ApiPartner, Category, PublishedAnswer, ServiceRequest, Unit
 from .views import attempt
@@ -96,6 +97,11 @@ PARAMETERS = {
 KEYWORD_SEPARATORS = re.compile(r"[、,,;;]\s*")
 # Characters XML 1.0 cannot carry, such as a control character pasted into a reply.
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A published answer's id: ASCII digits a database integer holds.
+PUBLIC_ID = re.compile(r"[0-9]{1,15}")
+# The years a date parameter may name: beyond them a time cannot be converted
+# to UTC or moved by the 90-day window.
+YEARS = (1970, 2100)
 # A time's offset whose '+' was sent unencoded, and so arrived as a space.
 UNENCODED_PLUS = re.compile(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
 
@@ -215,6 +221,16 @@ def w3(moment):
     if not moment:
         return ""
     return timezone.localtime(moment, timezone.get_default_timezone()).isoformat(timespec="seconds")
+
+
+def w3_day(moment):
+    """A public record's time: its day only, at midnight in Beijing, as 回应公开
+    shows it. The exact minute a resident reported, with the 社区 and the
+    category, would help tell who they are."""
+    if not moment:
+        return ""
+    day = timezone.localtime(moment, timezone.get_default_timezone()).date()
+    return w3(timezone.make_aware(datetime.datetime.combine(day, datetime.time())))
 
 
 def request_record(**fields):
@@ -366,8 +382,8 @@ def published_record(answer, places):
         service_code=answer["request__category__code"],
         description=answer["summary"],
         agency_responsible=places.agency(place),
-        requested_datetime=w3(answer["request__received_at"]),
-        updated_datetime=w3(answer["request__closed_at"]),
+        requested_datetime=w3_day(answer["request__received_at"]),
+        updated_datetime=w3_day(answer["request__closed_at"]),
         address=places.address(place),
     )
 
@@ -391,7 +407,7 @@ def moment(query, name):
             found = datetime.datetime.combine(day, datetime.time())
     except ValueError:
         found = None
-    if found is None:
+    if found is None or not YEARS[0] <= found.year <= YEARS[1]:
         raise ApiError(400, BAD_DATE % {"field": name})
     if timezone.is_naive(found):
         return timezone.make_aware(found, timezone.get_default_timezone())
@@ -414,12 +430,13 @@ def window(query):
 
 
 def published_answers(query):
-    """The published answers a GET requests.[format] asks for, newest first."""
+    """The published answers a GET requests.[format] asks for, newest first;
+    none while 回应公开 itself is not published."""
     answers = PublishedAnswer.objects.all()
     ids = listed(query, "service_request_id")
     if ids:
         # The spec: the ids override every other argument.
-        if not all(id.isdigit() for id in ids):
+        if not all(PUBLIC_ID.fullmatch(id) for id in ids):
             raise ApiError(400, BAD_IDS)
         answers = answers.filter(pk__in=[int(id) for id in ids[:MAX_REQUESTS]])
     else:
@@ -432,6 +449,8 @@ def published_answers(query):
             answers = answers.filter(request__category__code__in=codes)
         if statuses and "closed" not in statuses:
             answers = answers.none()  # every published request is closed
+    if live_page() is None:
+        return []
     answers = answers.order_by("-request__received_at", "-pk")
     return list(answers.values(*PUBLISHED_FIELDS)[:MAX_REQUESTS])
 
@@ -467,7 +486,7 @@ def service_request(request, service_request_id, fmt):
     else:
         answer = (
             PublishedAnswer.objects.filter(pk=service_request_id).values(*PUBLISHED_FIELDS).first()
-            if service_request_id.isdigit()
+            if live_page() is not None and PUBLIC_ID.fullmatch(service_request_id)
             else None
         )
         if answer is None:

@@ -21,12 +21,13 @@ from portal.core.sms import MemoryBackend
 from portal.service_requests import handling, open311, views
 from portal.service_requests.forms import PlaceField
 from portal.service_requests.models import (
+    AnswersPage,
     ApiPartner,
     Category,
     PublishedAnswer,
     ServiceRequest,
 )
-from tests.factories import log_in_verified, make_organisation
+from tests.factories import log_in_verified, make_organisation, page_tree
 from tests.outages import lock_wait, other_connection
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,10 @@ ERROR_FIELDS = {"code", "description"}
 
 
 @pytest.fixture
-def org(db):
+def org(home):
+    """The organisation, and 回应公开 published: what the API lists is what
+    that page shows."""
+    home.add_child(instance=AnswersPage(title="回应公开", slug="huiying"))
     org = make_organisation()
     org.sanitation = Category.objects.create(
         name="环境卫生", code="sanitation", description="垃圾堆放、污水外溢", sort_order=2
@@ -272,8 +276,9 @@ def test_published_answers_are_closed_requests_newest_first_with_only_public_fie
         "description": SUMMARY,
         "agency_responsible": "金家岭街道第一管区",
         "service_notice": "",
-        "requested_datetime": timezone.localtime(request.received_at).isoformat("T", "seconds"),
-        "updated_datetime": timezone.localtime(request.closed_at).isoformat("T", "seconds"),
+        # Days only, as 回应公开 shows them: the minute would help tell who.
+        "requested_datetime": f"{timezone.localdate(request.received_at)}T00:00:00+08:00",
+        "updated_datetime": f"{timezone.localdate(request.closed_at)}T00:00:00+08:00",
         "expected_datetime": "",
         "address": "第一管区 › 石岭路社区",
         "address_id": "",
@@ -406,6 +411,12 @@ def test_dates_are_iso_8601_in_any_offset_a_plain_date_or_a_plus_sent_unencoded(
             "end_date 不能早于 start_date",
         ),
         ({"service_request_id": "12,abc"}, "service_request_id 应是用逗号分隔的数字编号"),
+        # Digits Python's isdigit() takes but int() does not, and past any id.
+        ({"service_request_id": "²"}, "service_request_id 应是用逗号分隔的数字编号"),
+        ({"service_request_id": "9" * 30}, "service_request_id 应是用逗号分隔的数字编号"),
+        # Times no UTC conversion or 90-day window can reach.
+        ({"end_date": "0001-01-02"}, "end_date 的格式不对"),
+        ({"start_date": "9999-12-30"}, "start_date 的格式不对"),
     ],
 )
 def test_a_bad_filter_is_a_400_saying_which(client, org, query, description):
@@ -775,6 +786,7 @@ def test_an_independent_open311_client_reads_the_services_and_requests_and_posts
     from civicbot.registry import Endpoint
     from georeport import GeoReport
 
+    page_tree().add_child(instance=AnswersPage(title="回应公开", slug="huiying"))
     org = make_organisation()
     answer = published(org)
     platform, key = ApiPartner.issue("12345 平台")
@@ -811,3 +823,35 @@ def test_an_independent_open311_client_reads_the_services_and_requests_and_posts
     made = ServiceRequest.objects.get(reference=posted["service_request_id"])
     assert (made.place, made.partner, made.publish_consent_at) == (org.haian, platform, None)
     assert any(made.reference_display in text for _to, text in MemoryBackend.outbox)
+
+
+@pytest.mark.parametrize("odd", ["²", "9" * 30])
+def test_one_request_with_an_odd_id_is_a_404(client, org, odd):
+    response, errors = get_json(client, f"requests/{odd}")
+    assert response.status_code == 404 and errors[0]["code"] == 404
+
+
+def test_nothing_is_listed_while_the_answers_page_is_unpublished(client, org):
+    answer = published(org)
+    AnswersPage.objects.get().unpublish()
+    response, records = get_json(client, "requests")
+    assert response.status_code == 200 and records == []
+    response, errors = get_json(client, f"requests/{answer.pk}")
+    assert response.status_code == 404
+
+
+def test_a_partner_posting_what_the_web_form_took_gets_a_request_of_its_own(client, org, partner):
+    platform, key = partner
+    on_the_web, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description=DESCRIPTION,
+        address=ADDRESS,
+        mobile=post_data(org)["phone"],
+    )
+    response = post(client, key, org)
+    assert response.status_code == 200
+    reference = json.loads(response.content)[0]["service_request_id"]
+    assert reference != on_the_web.reference
+    followed, records = get_json(client, f"requests/{reference}", api_key=key)
+    assert followed.status_code == 200 and records[0]["service_request_id"] == reference

@@ -7,19 +7,14 @@ import datetime
 import io
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, Site
 
 from portal.core import outbox
-from portal.core.models import SiteSettings
 from portal.core.sms import MemoryBackend, SmsError
-from portal.home.models import HomePage
 from portal.service_requests import notifications
 from portal.service_requests.models import ReportPage, RequestMessage, ServiceRequest
-from tests.factories import make_organisation, sms_code
+from tests.factories import make_organisation, page_tree, sms_code
 from tests.outages import lock_wait
 from tests.portal.test_request_public import database_held
 
@@ -50,21 +45,6 @@ def details(org):
         "mobile": MOBILE,
         "website": "",
     }
-
-
-def page_tree():
-    """The home page of the default site, made from nothing: an earlier
-    transactional test may have emptied every table, the tree's root with it."""
-    Locale.objects.get_or_create(
-        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    )
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
-    home = root.add_child(instance=HomePage(title="金家岭街道", slug="jinjialing-outage"))
-    site, _created = Site.objects.update_or_create(
-        is_default_site=True, defaults={"hostname": "localhost", "root_page": home}
-    )
-    SiteSettings.for_site(site)  # created up front, as a running site has them
-    return home
 
 
 @pytest.mark.django_db(transaction=True)
