@@ -53,6 +53,22 @@ def tables_locked(*tables):
 
 
 @contextlib.contextmanager
+def writes_held():
+    """Another connection holds the write lock (SQLite) or the limits' table
+    (PostgreSQL), as a long maintenance job would: reads go on, writes wait."""
+    other = other_connection()
+    if connection.vendor == "sqlite":
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other.execute("LOCK TABLE core_attemptcount IN ACCESS EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        other.rollback()
+        other.close()
+
+
+@contextlib.contextmanager
 def lock_wait(seconds):
     """This process gives up waiting for a lock after `seconds` (production's
     lock_timeout on PostgreSQL, the busy timeout on SQLite)."""

@@ -34,10 +34,10 @@ from portal.core.outages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from portal.core.privacy import mobile_digest
 from portal.core.ratelimit import count_attempt
 
-from . import handling
 from .answers import live_page
 from .forms import PlaceField, ReportForm
 from .models import ApiPartner, Category, PublishedAnswer, ServiceRequest, Unit
+from .reporting import receive
 from .views import attempt
 
 logger = logging.getLogger(__name__)
@@ -553,17 +553,7 @@ def post_request(request, fmt):
     # reports at most so often, by whatever channel.
     if not attempt("report", "mobile", mobile_digest(typed["mobile"])):
         raise ApiError(429, NUMBER_TOO_MANY)
-    made, created = handling.receive(
-        category=category,
-        place=typed["place"],
-        description=typed["description"],
-        address=typed["address"],
-        mobile=typed["mobile"],
-        name=typed["name"],
-        email=typed["email"],
-        publish_consent=typed["publish_consent"],
-        partner=partner,
-    )
+    made, created = receive(typed, category=category, place=typed["place"], partner=partner)
     values = {
         "reference": made.reference_display,
         "response": category.response_days,

@@ -48,6 +48,22 @@ def _render_form(request, page, form, error="", status=200):
     return render(request, "service_requests/report_page.html", context, status=status)
 
 
+def receive(typed, *, category, place, partner=None):
+    """The request for what ReportForm took (from the web, or a partner's post
+    through Open311): handling.receive with the form's fields."""
+    return handling.receive(
+        category=category,
+        place=place,
+        description=typed["description"],
+        address=typed["address"],
+        mobile=typed["mobile"],
+        name=typed["name"],
+        email=typed["email"],
+        publish_consent=typed["publish_consent"],
+        partner=partner,
+    )
+
+
 def _typed(cleaned):
     """What waits in the session for the code: ids, not objects; no files."""
     return {
@@ -123,16 +139,7 @@ def _submit(request, page, typed):
         form = ReportForm(initial=_initial(typed))
         return _render_form(request, page, form, TOO_MANY_REPORTS, status=429)
     with transaction.atomic():
-        made, created = handling.receive(
-            category=category,
-            place=place,
-            description=typed["description"],
-            address=typed["address"],
-            mobile=typed["mobile"],
-            name=typed["name"],
-            email=typed["email"],
-            publish_consent=typed["publish_consent"],
-        )
+        made, created = receive(typed, category=category, place=place)
         if created:
             photos.attach(typed["photos"], made)
     request.session.pop(PENDING_KEY, None)

@@ -4,7 +4,6 @@ partners posting residents' requests with a key; errors in the spec's format,
 nothing the resident wrote in any answer, and an independent client (georeport,
 civicbot) talking to a live server."""
 
-import contextlib
 import datetime
 import io
 import json
@@ -12,7 +11,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -28,7 +26,7 @@ from portal.service_requests.models import (
     ServiceRequest,
 )
 from tests.factories import log_in_verified, make_organisation, page_tree
-from tests.outages import lock_wait, other_connection
+from tests.outages import lock_wait, writes_held
 
 pytestmark = pytest.mark.django_db
 
@@ -743,22 +741,6 @@ def test_a_cached_list_answers_only_the_same_question(client, org, partner, sett
     get_xml(client, f"requests/{sanitation.pk}")
     response, _root = get_xml(client, f"requests/{sanitation.pk}", api_key=partner[1])
     assert response.status_code == 404 and "X-Page-Cache" not in response
-
-
-@contextlib.contextmanager
-def writes_held():
-    """Another connection holds the write lock (SQLite) or the limits' table
-    (PostgreSQL), as a long maintenance job would: reads go on, writes wait."""
-    other = other_connection()
-    if connection.vendor == "sqlite":
-        other.execute("BEGIN IMMEDIATE")
-    else:
-        other.execute("LOCK TABLE core_attemptcount IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        other.rollback()
-        other.close()
 
 
 @pytest.mark.django_db(transaction=True)

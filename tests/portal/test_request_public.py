@@ -2,19 +2,17 @@
 and mobile, what the status page shows and hides, rating the reply, and the
 limits, refusals and outages around them."""
 
-import contextlib
 import datetime
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 
 from portal.service_requests import handling
 from portal.service_requests.models import RequestEvent, ServiceRequest
 from portal.service_requests.views import SESSION_KEY
 from tests.factories import make_organisation
-from tests.outages import lock_wait, other_connection
+from tests.outages import lock_wait, writes_held
 
 LOOKUP = "/suqiu/chaxun/"
 STATUS = "/suqiu/jindu/"
@@ -174,27 +172,13 @@ def test_an_erased_request_cannot_be_looked_up(client, org, replied):
     assert look_up(client, replied).status_code == 404
 
 
-@contextlib.contextmanager
-def database_held():
-    other = other_connection()
-    if connection.vendor == "sqlite":
-        other.execute("BEGIN IMMEDIATE")
-    else:
-        other.execute("LOCK TABLE core_attemptcount IN ACCESS EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        other.rollback()
-        other.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_locked_database_answers_busy_and_keeps_what_was_typed():
     org = make_organisation()
     request = report(org)
     client = Client()
     client.get(LOOKUP)  # the site's settings are read once and kept
-    with lock_wait(0.5), database_held():
+    with lock_wait(0.5), writes_held():
         response = client.post(LOOKUP, {"reference": request.reference_display, "mobile": MOBILE})
     assert response.status_code == 503
     html = response.content.decode()

@@ -15,8 +15,7 @@ from portal.core.sms import MemoryBackend, SmsError
 from portal.service_requests import notifications
 from portal.service_requests.models import ReportPage, RequestMessage, ServiceRequest
 from tests.factories import make_organisation, page_tree, sms_code
-from tests.outages import lock_wait
-from tests.portal.test_request_public import database_held
+from tests.outages import lock_wait, writes_held
 
 MOBILE = "13912345678"
 HERE = __name__
@@ -56,7 +55,7 @@ def test_a_locked_database_at_the_code_step_keeps_the_report_and_the_same_code_w
     asked = client.post(page.url, details(org))
     code = sms_code(MOBILE)
     client.get(asked["Location"])  # the site's settings are read once and kept
-    with lock_wait(0.5), database_held():
+    with lock_wait(0.5), writes_held():
         busy = client.post(asked["Location"], {"code": code})
     assert busy.status_code == 503 and "系统繁忙" in busy.content.decode()
     assert not ServiceRequest.objects.exists()
