@@ -112,8 +112,9 @@ def test_only_a_supervisor_publishes_and_only_closed_consented_requests(org):
     )
     with pytest.raises(RequestRefused):
         publish(org, still_open)
-    with pytest.raises(RequestRefused):
+    with pytest.raises(RequestRefused) as blank:
         publish(org, consented, reply="  ")
+    assert (blank.value.code, blank.value.message) == ("reason_required", "请填写公开的答复。")
     assert not PublishedAnswer.objects.exists()
     publish(org, consented)
     with pytest.raises(RequestRefused):  # once
@@ -124,8 +125,9 @@ def test_only_a_supervisor_publishes_and_only_closed_consented_requests(org):
 def test_publishing_and_taking_down_are_lines_of_the_trail(client, page, org):
     request = publish(org, closed_request(org))
     assert PublishedAnswer.objects.count() == 1
-    with pytest.raises(RequestRefused):
+    with pytest.raises(RequestRefused) as blank:
         handling.unpublish(request, org.supervisor, "")
+    assert blank.value.message == "请写明撤下的理由。"
     handling.unpublish(request, org.supervisor, "居民要求撤下")
     assert not PublishedAnswer.objects.exists()
     kinds = list(request.events.values_list("kind", "actor_name"))
@@ -333,16 +335,27 @@ def test_publishing_refuses_text_that_identifies_the_resident(org, reply, named)
     request = closed_request(org)
     with pytest.raises(RequestRefused) as refused:
         publish(org, request, reply=reply.format(reference=request.reference_display))
-    assert named in refused.value.message
+    assert refused.value.code == "identifying"
+    assert refused.value.message == (f"公开的内容里有能认出居民的信息({named}),请删去后再公开。")
     assert not PublishedAnswer.objects.exists()
     assert not request.events.filter(kind=RequestEvent.Kind.PUBLISHED).exists()
 
 
-def test_the_trail_keeps_what_was_published_after_it_is_taken_down(org):
-    request = publish(org, closed_request(org), summary="居民反映夜间装修噪声。")
-    handling.unpublish(request, org.supervisor, "居民要求撤下")
+def test_the_trail_keeps_what_was_published_and_when_after_it_is_taken_down(org):
+    published_at = RECEIVED + datetime.timedelta(days=3)
+    taken_down_at = RECEIVED + datetime.timedelta(days=4)
+    request = handling.publish(
+        closed_request(org), org.supervisor, "居民反映夜间装修噪声。", REPLY, now=published_at
+    )
+    assert PublishedAnswer.objects.get().published_at == published_at
+    handling.unpublish(request, org.supervisor, "居民要求撤下", now=taken_down_at)
     line = request.events.get(kind=RequestEvent.Kind.PUBLISHED)
-    assert "居民反映夜间装修噪声。" in line.text and REPLY in line.text
+    assert line.text == f"问题摘要:居民反映夜间装修噪声。\n公开的答复:{REPLY}"
+    assert line.at == published_at
+    assert request.events.get(kind=RequestEvent.Kind.UNPUBLISHED).at == taken_down_at
+    # Without a summary the line says so.
+    other = handling.publish(closed_request(org, n=5), org.supervisor, "", REPLY)
+    assert other.events.get(kind=RequestEvent.Kind.PUBLISHED).text.startswith("问题摘要:—\n")
 
 
 def test_each_district_and_category_has_its_own_twelve_months(client, page, org):
