@@ -324,21 +324,46 @@ def test_site_search_finds_published_answers_by_their_words_and_forgets_taken_do
     ("reply", "named"),
     [
         ("王阿姨您好,施工方已承诺停工。", "称呼"),
+        ("王 阿姨您好,施工方已承诺停工。", "称呼"),  # spaced out
         ("已电话联系 139 1234 5678 的居民。", "手机号码"),
         ("已到石岭路 8 号 3 单元 502 核实。", "门牌号或地址"),
         ("已到 5 号楼核实。", "门牌号或地址"),
-        ("诉求 {reference} 已办结。", "诉求编号"),
+        ("诉求 {display} 已办结。", "诉求编号"),
+        ("诉求{reference}已办结。", "诉求编号"),
         ("关于“每晚十一点后还在装修”,已协调停工。", "居民自己写的原话"),
+        ("“楼上502每晚十一”一事已协调。", "居民自己写的原话"),  # across a space
+        ("“十一点后还在装修,电钻声很大,”已协调。", "居民自己写的原话"),
+        ("关于“的孙子睡不着。0”已协调。", "居民自己写的原话"),  # the last words
+        ("王阿姨反映的 13912345678 已处理。", "称呼、手机号码"),
     ],
 )
 def test_publishing_refuses_text_that_identifies_the_resident(org, reply, named):
     request = closed_request(org)
+    text = reply.format(display=request.reference_display, reference=request.reference)
     with pytest.raises(RequestRefused) as refused:
-        publish(org, request, reply=reply.format(reference=request.reference_display))
+        publish(org, request, reply=text)
     assert refused.value.code == "identifying"
     assert refused.value.message == (f"公开的内容里有能认出居民的信息({named}),请删去后再公开。")
     assert not PublishedAnswer.objects.exists()
     assert not request.events.filter(kind=RequestEvent.Kind.PUBLISHED).exists()
+
+
+def test_publishing_finds_a_short_name_and_a_plain_address_but_not_a_shorter_quote(org):
+    request, _created = handling.receive(
+        category=org.noise,
+        place=org.shiling,
+        description="广场舞音响每晚很响",
+        address="海尔路 88 号院",
+        mobile="13912345678",
+        name="王姨",
+        publish_consent=True,
+        now=RECEIVED,
+    )
+    assert handling.identifying_text(request, "王姨您好") == "称呼"
+    assert handling.identifying_text(request, "已到海尔路88号院核实") == "门牌号或地址"
+    assert handling.identifying_text(request, "“舞音响每晚很响”") == ""  # seven words
+    assert handling.identifying_text(request, "“场舞音响每晚很响”") == "居民自己写的原话"
+    assert handling.identifying_text(request, "已协调停工。") == ""
 
 
 def test_the_trail_keeps_what_was_published_and_when_after_it_is_taken_down(org):
