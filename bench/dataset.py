@@ -1,5 +1,6 @@
 """Build the page benchmark's dataset: the demo site plus many news items and
-talks, added in bulk.
+talks, added in bulk, and residents' requests with their trails
+(bench/request_data.py).
 
 Wagtail's ``add_child`` validates, saves and re-reads the parent for every page
 (about 15 ms each here), so 20,000 news items would take minutes. The bulk path
@@ -15,6 +16,7 @@ import io
 import time
 from io import StringIO
 
+import request_data
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
 from django.core.management import call_command
@@ -80,10 +82,10 @@ class Timer:
         return result
 
 
-def build(news_count, talk_count, report=print):
-    """Migrate, seed the demo site, add news and talks up to the given counts
-    (counting those an earlier run added) and rebuild the search index.
-    Returns the duration of each step."""
+def build(news_count, talk_count, request_count=0, report=print):
+    """Migrate, seed the demo site, add news, talks and residents' requests up
+    to the given counts (counting those an earlier run added) and rebuild the
+    search index. Returns the duration of each step."""
     from wagtail.models import Page
     from wagtail.search.models import IndexEntry
 
@@ -93,9 +95,14 @@ def build(news_count, talk_count, report=print):
     timer.step("seed_demo", call_command, "seed_demo", "--no-admin", "--verbosity=0")
     timer.step(f"add {news_count} news", add_news, news_count)
     timer.step(f"add {talk_count} talks", add_talks, talk_count)
-    # A kept work folder whose pages are all indexed already skips the longest
-    # step (7 minutes for 20,000 news on PostgreSQL).
-    if Page.objects.count() != pages_before or not IndexEntry.objects.exists():
+    added_requests = 0
+    if request_count:
+        added_requests = timer.step(
+            f"add {request_count} requests", request_data.add_requests, request_count
+        )
+    # A kept work folder whose pages and published answers are all indexed
+    # already skips the longest step (7 minutes for 20,000 news on PostgreSQL).
+    if Page.objects.count() != pages_before or added_requests or not IndexEntry.objects.exists():
         timer.step("update_index", call_command, "update_index", stdout=StringIO())
     from django.db import connection
 

@@ -1,14 +1,17 @@
 """Load the public pages under gunicorn with production settings and compare
 each page's throughput with the static stylesheet's in the same run.
 
-    python bench/pages.py [--news 2000] [--talks 50] [--duration 10] [--connections 8]
+    python bench/pages.py [--news 2000] [--talks 50] [--requests 0] [--duration 10]
+        [--connections 8]
 
 Builds the demo site plus `--news` news items (with categories, tags and
-featured images) and `--talks` talks in a throwaway SQLite file (or in
-DATABASE_URL: a scratch database, the benchmark writes to it), rebuilds the
-search index, counts each page's queries in-process with the page cache off,
-then serves the site with gunicorn (2 sync workers) on 127.0.0.1 twice, page
-cache off and on, and loads every page with wrk for `--duration` seconds.
+featured images), `--talks` talks and `--requests` residents' requests with
+their trails (bench/request_data.py; with any, the load includes 回应公开's
+listing and figures) in a throwaway SQLite file (or in DATABASE_URL: a scratch
+database, the benchmark writes to it), rebuilds the search index, counts each
+page's queries in-process with the page cache off, then serves the site with
+gunicorn (2 sync workers) on 127.0.0.1 twice, page cache off and on, and loads
+every page with wrk for `--duration` seconds.
 The cache is a redis-server of the benchmark's own, as in production
 (`--no-redis`: each worker's local memory).
 
@@ -38,6 +41,12 @@ def parse_options():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--news", type=int, default=2000, help="news items to add (default 2000)")
     parser.add_argument("--talks", type=int, default=50, help="talks to add (default 50)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="residents' requests to add; with any, 回应公开's pages are loaded too (default 0)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument(
@@ -140,8 +149,8 @@ def benchmark(options, workdir, env, redis_group):
 
     print(f"数据库:{connection.vendor}({env['DATABASE_URL']})")
     print("构建数据:")
-    build_seconds = dataset.build(options.news, options.talks)
-    pages = pages_to_load()
+    build_seconds = dataset.build(options.news, options.talks, options.requests)
+    pages = pages_to_load(with_answers=options.requests > 0)
     print("统计每页查询次数(进程内,页面缓存关闭,预热后)…")
     queries = count_queries(pages)
 
@@ -165,15 +174,19 @@ def benchmark(options, workdir, env, redis_group):
                 print(table)
                 sections.append(f"## 发布后第一次请求\n\n{FIRST_RENDERS}\n\n{table}")
 
-    output = options.output or BENCH / "results" / f"pages-{options.news}-{options.talks}.md"
+    name = f"pages-{options.news}-{options.talks}"
+    if options.requests:
+        name += f"-{options.requests}"
+    output = options.output or BENCH / "results" / f"{name}.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n\n".join(sections) + "\n")
     print(f"\n已写入 {output}")
     return 0
 
 
-def pages_to_load():
-    """(label, address) of each page, the static stylesheet first."""
+def pages_to_load(with_answers=False):
+    """(label, address) of each page, the static stylesheet first; with
+    `with_answers`, 回应公开's listing, a deep page of it and its figures."""
     from django.templatetags.static import static
     from django.urls import reverse
 
@@ -181,6 +194,7 @@ def pages_to_load():
     from counseling.models import Room
     from portal.campaigns.models import CampaignPage
     from portal.news.models import NewsIndexPage, NewsPage
+    from portal.service_requests.models import AnswersPage
     from portal.talks.models import TalkIndexPage
     from portal.talks.queries import public_talks
 
@@ -188,7 +202,7 @@ def pages_to_load():
     room = Room.objects.for_listing().first()
     day = Availability([room]).next_free_day(room)
     article = NewsPage.objects.live().exclude(featured_image=None).order_by("-date", "-pk").first()
-    return [
+    pages = [
         ("static: site.css", static("css/site.css")),
         ("home", "/"),
         ("news index", news_index),
@@ -198,6 +212,16 @@ def pages_to_load():
         ("talk page", public_talks().exclude(media=None).first().url),
         ("campaign page", CampaignPage.objects.live().public().first().url),
         ("search ?q=心理", f"/search/?q={quote('心理')}"),
+    ]
+    if with_answers:
+        answers = AnswersPage.objects.live().get().url
+        pages += [
+            ("回应公开 listing", answers),
+            ("回应公开 ?page=50", f"{answers}?page=50"),
+            # Computed at most once in ten minutes and kept (answers.current_report).
+            ("回应公开 figures", f"{answers}shuju/"),
+        ]
+    return pages + [
         # Never page-cached: they show free times.
         ("booking: rooms", reverse("counseling:rooms")),
         ("booking: a room's days", reverse("counseling:days", args=[room.pk])),
@@ -327,7 +351,8 @@ def header(options, build_seconds, vendor, tool, cache):
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in build_seconds.items())
     return (
         f"# 页面基准测试 {datetime.date.today()}\n\n"
-        f"- 数据:演示站点 + {options.news} 条新闻、{options.talks} 个讲座;{vendor}\n"
+        f"- 数据:演示站点 + {options.news} 条新闻、{options.talks} 个讲座、"
+        f"{options.requests} 条居民诉求;{vendor}\n"
         f"- 构建耗时:{steps}\n"
         f"- 机器:{os.cpu_count()} 核,Python {platform.python_version()},"
         f"gunicorn 2 个 sync worker,生产配置,缓存:{cache}\n"

@@ -2,19 +2,18 @@
 
     python bench/request_queue.py [--requests 10000] [--runs 15]
 
-Builds the demo organisation and categories, adds `--requests` requests spread
-over its grids and communities (a tenth of them overdue) with their personal
-fields encrypted as real ones are, then renders queue pages in a warm process
-with the Django test client, as a 管区 head (a fifth of the requests) and as
-the 街道's supervisor (all of them): the first page, a deep page, the overdue
-filter and a unit filter. Prints queries, CPU milliseconds and wall
-milliseconds per page (min and median). Uses a throwaway SQLite file unless
-DATABASE_URL names a database (give it a scratch PostgreSQL database: the
-benchmark writes to it).
+Builds the demo organisation and categories, adds `--requests` requests over
+fourteen months with their trails (bench/request_data.py: most closed, the
+newest still being handled, about one in fifty stalled and overdue), then
+renders queue pages in a warm process with the Django test client, as a 管区
+head (a fifth of the requests) and as the 街道's supervisor (all of them): the
+first page, a deep page, the overdue filter and a unit filter. Prints
+queries, CPU milliseconds and wall milliseconds per page (min and median).
+Uses a throwaway SQLite file unless DATABASE_URL names a database (give it a
+scratch PostgreSQL database: the benchmark writes to it).
 """
 
 import argparse
-import datetime
 import os
 import statistics
 import sys
@@ -22,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(BENCH), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
 SCRATCH = tempfile.TemporaryDirectory(prefix="jjl-bench-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{SCRATCH.name}/bench.sqlite3")
@@ -37,70 +37,23 @@ import logging  # noqa: E402
 # Each page writes an access-log line; the numbers are what this prints.
 logging.getLogger("portal.audit").disabled = True
 
+import request_data  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from demo import content, organisation  # noqa: E402
-from portal.core.privacy import mobile_digest  # noqa: E402
-from portal.service_requests.models import Category, ServiceRequest, Unit  # noqa: E402
+from portal.service_requests.models import ServiceRequest, Unit  # noqa: E402
 
 QUEUE = "/admin/service_requests/requests/"
-STATES = [
-    ServiceRequest.State.CLOSED,
-    ServiceRequest.State.CLOSED,
-    ServiceRequest.State.CLOSED,
-    ServiceRequest.State.REPLIED,
-    ServiceRequest.State.IN_PROGRESS,
-    ServiceRequest.State.ASSIGNED,
-    ServiceRequest.State.RECEIVED,
-]
 
 
 def build(count):
     call_command("migrate", verbosity=0)
-    organisation.seed()
-    data = content("service_requests")
-    for order, category in enumerate(data["categories"]):
-        fields = {key: value for key, value in category.items() if key != "code"}
-        Category.objects.update_or_create(
-            code=category["code"], defaults={**fields, "sort_order": order}
-        )
-    categories = list(Category.objects.all())
-    units = list(Unit.objects.filter(depth__gte=3))
-    today = timezone.localdate()
-    now = timezone.now()
-    mobile_hash = mobile_digest("13900000000")
-    batch = []
+    request_data.seed_organisation()
     started = time.perf_counter()
-    for number in range(count):
-        received = now - datetime.timedelta(minutes=number * 7)
-        overdue = number % 10 == 0
-        request = ServiceRequest(
-            reference=f"{10000000 + number}",
-            category=categories[number % len(categories)],
-            place=units[number % len(units)],
-            unit=units[(number * 7) % len(units)],
-            description="基准测试诉求内容,楼上夜间噪音。",
-            address="基准测试路 1 号",
-            mobile="13900000000",
-            name="基准",
-            submission_hash=f"bench-{number}",
-            received_at=received,
-            response_due_on=today - datetime.timedelta(days=3) if overdue else today,
-            resolution_due_on=today - datetime.timedelta(days=1) if overdue else today,
-            state=ServiceRequest.State.RECEIVED if overdue else STATES[number % len(STATES)],
-        )
-        request.mobile_hash = mobile_hash
-        request.next_due_on = request.next_due()
-        batch.append(request)
-        if len(batch) == 5000:
-            ServiceRequest.objects.bulk_create(batch)
-            batch = []
-    ServiceRequest.objects.bulk_create(batch)
+    request_data.add_requests(count)
     return time.perf_counter() - started
 
 
