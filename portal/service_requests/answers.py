@@ -60,12 +60,11 @@ def _answers(rows):
     directory = Unit.directory()
     names = {pk: name for pk, (_path, name) in directory.items()}
     by_path = {path: name for _pk, (path, name) in directory.items()}
-    cut = Unit.steplen * Unit.Level.DISTRICT
     return [
         Answer(
             row,
             names[row.request.place_id],
-            by_path.get(directory[row.request.place_id][0][:cut], ""),
+            by_path.get(Unit.district_path(directory[row.request.place_id][0]), ""),
         )
         for row in rows
     ]

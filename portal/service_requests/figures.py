@@ -240,9 +240,8 @@ def _districts():
     """{unit id: its 管区's id} for every 管区 and every unit under one."""
     directory = list(Unit.objects.values_list("pk", "path", "depth"))
     by_path = {path: pk for pk, path, depth in directory if depth == Unit.Level.DISTRICT}
-    cut = Unit.steplen * Unit.Level.DISTRICT
     return {
-        pk: by_path[path[:cut]]
+        pk: by_path[Unit.district_path(path)]
         for pk, path, depth in directory
-        if depth >= Unit.Level.DISTRICT and path[:cut] in by_path
+        if depth >= Unit.Level.DISTRICT and Unit.district_path(path) in by_path
     }

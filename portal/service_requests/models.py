@@ -85,6 +85,12 @@ class Unit(MP_Node):
         }
 
     @classmethod
+    def district_path(cls, path):
+        """The path of the 管区 the unit at `path` lies in (its own, for a
+        管区): figures and 回应公开 group units by it."""
+        return path[: cls.steplen * cls.Level.DISTRICT]
+
+    @classmethod
     def full_names(cls):
         """{id: full name} for every unit, from one query (see directory)."""
         return {pk: name for pk, (_path, name) in cls.directory().items()}
