@@ -129,6 +129,16 @@ def months_offered(today):
     return list(reversed(figures.last_months(today, MONTHS_OFFERED)))
 
 
+def pick(value, known):
+    """The thing `value` names among `known`, None for no value; a value that
+    names nothing is a 404, so a stale or made-up link is never cached."""
+    if not value:  # the form sends the 全部 choices empty
+        return None
+    if value not in known:
+        raise Http404
+    return known[value]
+
+
 class Filters:
     """The listing's filters from the query string: a category code, a 管区 id
     and a month (2026-11). A value that names nothing is a 404, so a stale or
@@ -140,17 +150,9 @@ class Filters:
             Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
         )
         self.months = months_offered(today)
-        self.category = self._pick(query.get("category"), {c.code: c for c in self.categories})
-        self.district = self._pick(query.get("district"), {str(d.pk): d for d in self.districts})
-        self.month = self._pick(query.get("month"), {f"{m:%Y-%m}": m for m in self.months})
-
-    @staticmethod
-    def _pick(value, known):
-        if not value:  # the form sends the 全部 choices empty
-            return None
-        if value not in known:
-            raise Http404
-        return known[value]
+        self.category = pick(query.get("category"), {c.code: c for c in self.categories})
+        self.district = pick(query.get("district"), {str(d.pk): d for d in self.districts})
+        self.month = pick(query.get("month"), {f"{m:%Y-%m}": m for m in self.months})
 
     @property
     def active(self):
@@ -276,8 +278,8 @@ class FiguresGroup:
         self.districts = list(
             Unit.objects.filter(depth=Unit.Level.DISTRICT).only("name", "path").order_by("path")
         )
-        self.category = Filters._pick(query.get("category"), {c.code: c for c in self.categories})
-        self.district = Filters._pick(query.get("district"), {str(d.pk): d for d in self.districts})
+        self.category = pick(query.get("category"), {c.code: c for c in self.categories})
+        self.district = pick(query.get("district"), {str(d.pk): d for d in self.districts})
         if self.category and self.district:
             raise Http404
 
