@@ -44,7 +44,7 @@ from .admin_forms import CancelBookingForm
 from .availability import ONE_DAY, Availability, makeup_stand_in
 from .booking import BookingRefused, cancel_by_staff, record_outcome
 from .formatting import spreadsheet_time, staff_moment, staff_session, weekday
-from .models import LOCAL_TZ, Booking, Closure, Counsellor, Room
+from .models import LOCAL_TZ, Booking, Closure, Counsellor, Notification, Room
 
 
 def is_coordinator(user):
@@ -123,10 +123,35 @@ class BookingFilterSet(WagtailFilterSet):
     room = ModelChoiceFilter(label=gettext_lazy("咨询室"), queryset=Room.objects.all())
     starts_at = DateFromToRangeFilter(label=gettext_lazy("日期"), widget=DateRangePickerWidget)
     status = ChoiceFilter(label=gettext_lazy("状态"), choices=Booking.Status.choices)
+    texts = ChoiceFilter(
+        label=gettext_lazy("短信"),
+        choices=[("unreached", gettext_lazy("有短信没有送达"))],
+        method="with_unreached",
+    )
 
     class Meta:
         model = Booking
         fields = ["room", "starts_at", "status"]
+
+    def with_unreached(self, queryset, name, value):
+        return queryset.filter(pk__in=unreached_bookings().values("pk")) if value else queryset
+
+
+def unreached_bookings(today=None):
+    """Confirmed bookings from `today` on (all, without it) that a text about
+    them did not reach: the gateway gave it up. Coordinators phone these
+    residents."""
+    bookings = Booking.objects.filter(
+        status=Booking.Status.CONFIRMED,
+        notifications__channel=Notification.Channel.SMS,
+        notifications__state=Notification.State.FAILED,
+        personal_data_erased_at__isnull=True,
+    )
+    if today is not None:
+        bookings = bookings.filter(
+            starts_at__gte=datetime.datetime.combine(today, datetime.time.min, LOCAL_TZ)
+        )
+    return bookings.distinct()
 
 
 class CoordinatorOnlyMixin:

@@ -8,6 +8,6 @@ class CounselingConfig(AppConfig):
     verbose_name = _("心理咨询")
 
     def ready(self):
-        from . import signals
+        from . import notifications, signals  # noqa: F401 - its SMS templates, for the start-up check
 
         signals.connect()

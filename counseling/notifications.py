@@ -9,10 +9,11 @@ by someone else must not reveal a counselling appointment."""
 import datetime
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from portal.core import outbox
+from portal.core.sms import Template
 
 from . import conf
 from .formatting import full_moment
@@ -28,36 +29,64 @@ def manage_url():
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/yuyue/"
 
 
+# What each kind of booking message says; the provider approves each wording
+# as a template (docs/booking.md lists them), with the address of the site's
+# booking lookup written into it.
+TEMPLATES = {
+    "confirmation": Template(
+        "booking_confirmation",
+        _(
+            "【金家岭街道】您的预约已确认:%(time)s,地点:%(place)s。预约编号 %(reference)s。"
+            "如需查看、改约或取消,请访问 %(url)s 并用本手机号码验证。"
+        ),
+        params=("time", "place", "reference"),
+        fixed=("url",),
+    ),
+    "reminder": Template(
+        "booking_reminder",
+        _(
+            "【金家岭街道】提醒:您预约了明天 %(time)s,地点:%(place)s。预约编号 %(reference)s。"
+            "不能前来请提前取消:%(url)s"
+        ),
+        params=("time", "place", "reference"),
+        fixed=("url",),
+    ),
+    "moved": Template(
+        "booking_moved",
+        _("【金家岭街道】您的预约已改到 %(time)s,地点:%(place)s。预约编号 %(reference)s。"),
+        params=("time", "place", "reference"),
+    ),
+    "cancellation": Template(
+        "booking_cancelled",
+        _("【金家岭街道】您 %(time)s 在 %(place)s 的预约(编号 %(reference)s)已取消。"),
+        params=("time", "place", "reference"),
+    ),
+    "cancellation_with_reason": Template(
+        "booking_cancelled_reason",
+        _(
+            "【金家岭街道】您 %(time)s 在 %(place)s 的预约(编号 %(reference)s)已取消。"
+            "原因:%(reason)s"
+        ),
+        params=("time", "place", "reference", "reason"),
+    ),
+}
+
+
 def message_text(notification):
     from .models import Notification
 
     booking = notification.booking
     values = {
-        "when": full_moment(booking.starts_at),
+        "time": full_moment(booking.starts_at),
         "place": booking.room.address,
         "reference": booking.reference_display,
         "url": manage_url(),
     }
-    texts = {
-        Notification.Kind.CONFIRMATION: _(
-            "【金家岭街道】您的预约已确认:%(when)s,地点:%(place)s。预约编号 %(reference)s。"
-            "如需查看、改约或取消,请访问 %(url)s 并用本手机号码验证。"
-        ),
-        Notification.Kind.REMINDER: _(
-            "【金家岭街道】提醒:您预约了明天 %(when)s,地点:%(place)s。预约编号 %(reference)s。"
-            "不能前来请提前取消:%(url)s"
-        ),
-        Notification.Kind.MOVED: _(
-            "【金家岭街道】您的预约已改到 %(when)s,地点:%(place)s。预约编号 %(reference)s。"
-        ),
-        Notification.Kind.CANCELLATION: _(
-            "【金家岭街道】您 %(when)s 在 %(place)s 的预约(编号 %(reference)s)已取消。"
-        ),
-    }
-    text = texts[notification.kind] % values
-    if notification.kind == Notification.Kind.CANCELLATION and booking.cancel_reason:
-        text += _("原因:%(reason)s") % {"reason": booking.cancel_reason}
-    return text
+    kind = notification.kind
+    if kind == Notification.Kind.CANCELLATION and booking.cancel_reason:
+        kind = "cancellation_with_reason"
+        values["reason"] = booking.cancel_reason
+    return TEMPLATES[kind].render(**values)
 
 
 def notify(booking, kind):
@@ -68,7 +97,7 @@ def notify(booking, kind):
 
 
 def send(notification):
-    outbox.send(notification, message_text(notification), _("金家岭街道预约通知"))
+    outbox.send(notification, message_text(notification), str(_("金家岭街道预约通知")))
 
 
 @task()

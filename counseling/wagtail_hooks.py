@@ -12,11 +12,13 @@ import datetime
 
 from django.db.models import Max
 from django.urls import path
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, TitleColumn
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -348,3 +350,29 @@ def rooms_on_the_home_page(home, request):
             lambda: cached("home-rooms", lambda: list(Room.objects.for_listing()))
         ),
     }
+
+
+class UnreachedResidentsPanel(Component):
+    """A dashboard warning for coordinators: residents with a booking ahead whom
+    a text did not reach (a wrong number, a template the provider refused)."""
+
+    name = "unreached_residents"
+    order = 20
+    template_name = "counseling/admin/unreached_panel.html"
+
+    def __init__(self, count, today):
+        self.count = count
+        self.today = today
+
+    def get_context_data(self, parent_context):
+        return {"count": self.count, "today": self.today}
+
+
+@hooks.register("construct_homepage_panels")
+def warn_about_unreached_residents(request, panels):
+    if not admin_views.can_see_bookings(request.user):
+        return
+    today = timezone.localdate()
+    count = admin_views.unreached_bookings(today).count()
+    if count:
+        panels.append(UnreachedResidentsPanel(count, today))

@@ -10,7 +10,14 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks, lookups, pagecache, security, wagtail_compat  # noqa: F401 - checks register themselves
+        from . import (  # noqa: F401 - checks register themselves; the code's SMS template
+            checks,
+            lookups,
+            pagecache,
+            security,
+            verification,
+            wagtail_compat,
+        )
         from .permissions import name_permissions
 
         pagecache.connect_signals()

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from .sms import Template
+
 # Settings the SMS code had before it served residents' requests as well as
 # bookings, and what each is called now (production.py still reads the old
 # COUNSELING_SMS_BACKEND from the environment).
@@ -24,7 +26,7 @@ def sms_settings(app_configs, **kwargs):
     backend = getattr(settings, "SMS_BACKEND", None)
     if backend:
         try:
-            import_string(backend)
+            backend_class = import_string(backend)
         except ImportError as error:
             problems.append(
                 checks.Error(
@@ -33,6 +35,8 @@ def sms_settings(app_configs, **kwargs):
                     id="core.E001",
                 )
             )
+        else:
+            problems += template_settings(backend_class)
     for old, new in RENAMED.items():
         if hasattr(settings, old):
             problems.append(
@@ -51,4 +55,33 @@ def sms_settings(app_configs, **kwargs):
                 id="core.W001",
             )
         )
+    return problems
+
+
+def template_settings(backend_class):
+    """A backend that sends only provider-approved templates needs a template id
+    for every kind of text the site sends, and its signature and keys: without
+    them residents would silently get nothing of that kind."""
+    if not getattr(backend_class, "needs_templates", False):
+        return []
+    problems = [
+        checks.Error(
+            f"短信网关需要设置 {name}。",
+            hint="见 docs/booking.md“短信网关”。",
+            id="core.E002",
+        )
+        for name in backend_class.settings_needed
+        if not getattr(settings, name, "")
+    ]
+    templates = getattr(settings, "SMS_TEMPLATES", {}) or {}
+    for kind, template in sorted(Template.all.items()):
+        if not templates.get(kind):
+            problems.append(
+                checks.Error(
+                    f"SMS_TEMPLATES 缺少“{kind}”短信的模板编号。",
+                    hint=f"请在短信服务商处报备这个模板并把编号填入 SMS_TEMPLATES:{template.wording}"
+                    f"(参数依次为 {'、'.join(template.params)})。",
+                    id="core.E003",
+                )
+            )
     return problems

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .privacy import scrub
-from .sms import get_backend
+from .sms import SmsError, get_backend
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def send(message, text, subject):
     if message.channel == Message.Channel.SMS:
         get_backend().send(about.mobile, text)
     else:
-        send_mail(subject, text, None, [about.email], fail_silently=False)
+        send_mail(str(subject), str(text), None, [about.email], fail_silently=False)
 
 
 def enqueue(task, message_id):
@@ -115,13 +115,25 @@ def schedule_retry(task, message_id, run_after):
         logger.warning("Retry of message %s could not be queued.", message_id)
 
 
+def failure_text(error, about):
+    """Why an attempt failed, as kept on the message: the reason a coordinator
+    reads first where the SMS backend classified it. A provider's error may
+    quote the number or address it refused, which is kept out."""
+    if isinstance(error, SmsError):
+        reason = f"{error.summary} {error}"
+    else:
+        reason = f"{type(error).__name__}: {error}"
+    return scrub(reason, about.mobile, about.email)[:300]
+
+
 def deliver(pending, task, *, send, attempts_allowed, retry_delay):
     """Make one attempt at the message `pending` (a queryset narrowed to its
     pk) holds, under a row lock: `send(message)` sends it. A message about a
-    resident whose data was erased fails; a provider's error may quote the
-    number or address it refused, which is kept out of the stored error. After
+    resident whose data was erased fails. After
     `attempts_allowed` attempts it fails, and before that waits
-    `retry_delay(attempts)`. Returns what happened, for logs."""
+    `retry_delay(attempts)`; a text the provider can never deliver (an SmsError
+    that is `permanent`: the number cannot receive texts, the template is not
+    approved) fails at once. Returns what happened, for logs."""
     with transaction.atomic():
         # The message's row alone: a lock on the booking's room or on the
         # request, held while a slow gateway answers, would stall the bookings
@@ -143,9 +155,8 @@ def deliver(pending, task, *, send, attempts_allowed, retry_delay):
         try:
             send(message)
         except Exception as error:  # noqa: BLE001 - any backend failure means retry later
-            reason = scrub(str(error), about.mobile, about.email)
-            message.last_error = f"{type(error).__name__}: {reason}"[:300]
-            if message.attempts >= attempts_allowed:
+            message.last_error = failure_text(error, about)
+            if message.attempts >= attempts_allowed or getattr(error, "permanent", False):
                 message.state = Message.State.FAILED
             else:
                 message.next_attempt_at = timezone.now() + retry_delay(message.attempts)

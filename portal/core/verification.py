@@ -23,13 +23,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from .clients import client_key
 from .models import MobileCode
 from .privacy import keyed_hash, mask_mobile, mobile_digest, mobile_digests
 from .ratelimit import count_attempt, refund_attempt
-from .sms import SmsError, get_backend
+from .sms import Failure, SmsError, Template, get_backend
 
 PREFIX = "MOBILE_CODE_"
 DEFAULTS = {
@@ -127,10 +127,17 @@ def _code_digest(mobile_hash, code):
     return keyed_hash(f"code:{mobile_hash}:{code}")
 
 
+CODE_TEMPLATE = Template(
+    "code",
+    gettext_lazy(
+        "【金家岭街道】验证码 %(code)s,%(minutes)s 分钟内有效。请勿告诉他人;如非本人操作,请忽略本短信。"
+    ),
+    params=("code", "minutes"),
+)
+
+
 def message_text(code):
-    return _(
-        "【金家岭街道】验证码 %(code)s,%(minutes)d 分钟内有效。请勿告诉他人;如非本人操作,请忽略本短信。"
-    ) % {"code": code, "minutes": knob("LIFETIME_MINUTES")}
+    return CODE_TEMPLATE.render(code=code, minutes=knob("LIFETIME_MINUTES"))
 
 
 def requester_hash(request):
@@ -211,6 +218,11 @@ def send_code(request, mobile, now=None):
         record.delete()
         for kind, value in counted:  # a text that never went out uses up no allowance
             refund("send", kind, value)
+        if getattr(failed, "failure", None) == Failure.NUMBER:
+            raise CodeRefused(
+                "sms_number",
+                _("短信服务商说这个号码收不到短信。请核对手机号码,或换一个能收短信的号码。"),
+            ) from failed
         raise CodeRefused(
             "sms_failed", _("短信暂时发不出去,您填写的内容都还在。请稍等片刻后再点“获取验证码”。")
         ) from failed

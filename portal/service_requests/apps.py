@@ -10,6 +10,7 @@ class ServiceRequestsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from . import notifications  # noqa: F401 - its SMS templates, for the start-up check
         from .answers import reindex_answers
         from .models import Category, Unit
 

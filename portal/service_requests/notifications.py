@@ -15,9 +15,11 @@ import datetime
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from portal.core import outbox
+from portal.core.sms import Template
 
 # Attempts at one message, and minutes to wait before each retry (the last
 # repeated): over four hours, as for booking messages.
@@ -40,34 +42,53 @@ def tell(request, kind):
     return outbox.record(RequestMessage, request, deliver, kind=kind, round=request.round)
 
 
+# What each kind of message says; the provider approves each wording as a
+# template (docs/booking.md lists them), with the address of the lookup page
+# written into it.
+TEMPLATES = {
+    "received": Template(
+        "request_received",
+        gettext_lazy(
+            "【金家岭街道】您反映的问题已收到,诉求编号 %(reference)s。"
+            "可在 %(url)s 用编号和本手机号码查询办理进度。"
+        ),
+        params=("reference",),
+        fixed=("url",),
+    ),
+    "rejected": Template(
+        "request_rejected",
+        gettext_lazy(
+            "【金家岭街道】您反映的问题(编号 %(reference)s)不属于街道受理范围,"
+            "原因和可以反映的渠道请到 %(url)s 用编号和本手机号码查看。"
+        ),
+        params=("reference",),
+        fixed=("url",),
+    ),
+    "replied": Template(
+        "request_replied",
+        gettext_lazy(
+            "【金家岭街道】您反映的问题(编号 %(reference)s)已有答复,"
+            "请到 %(url)s 用编号和本手机号码查看并评价。"
+        ),
+        params=("reference",),
+        fixed=("url",),
+    ),
+}
+
+
 def message_text(message, channel):
     from .models import RequestMessage
 
     request = message.request
     values = {"reference": request.reference_display, "url": lookup_url()}
     if message.kind == RequestMessage.Kind.RECEIVED:
-        return (
-            _(
-                "【金家岭街道】您反映的问题已收到,诉求编号 %(reference)s。"
-                "可在 %(url)s 用编号和本手机号码查询办理进度。"
-            )
-            % values
-        )
+        return TEMPLATES["received"].render(**values)
     if message.kind == RequestMessage.Kind.REJECTED:
-        text = _(
-            "【金家岭街道】您反映的问题(编号 %(reference)s)不属于街道受理范围,"
-            "原因和可以反映的渠道请到 %(url)s 用编号和本手机号码查看。"
-        )
-        detail = request.rejection_reason
+        text, detail = TEMPLATES["rejected"].render(**values), request.rejection_reason
     else:
-        text = _(
-            "【金家岭街道】您反映的问题(编号 %(reference)s)已有答复,"
-            "请到 %(url)s 用编号和本手机号码查看并评价。"
-        )
-        detail = request.reply
-    text %= values
+        text, detail = TEMPLATES["replied"].render(**values), request.reply
     if channel == RequestMessage.Channel.EMAIL:
-        text += "\n\n" + detail
+        return text + "\n\n" + detail
     return text
 
 

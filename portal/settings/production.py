@@ -1,5 +1,6 @@
 """Production: everything secret or site-specific comes from the environment."""
 
+import json
 import os
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -115,11 +116,28 @@ CONSOLE_SMS_BACKENDS = {
     "tests.counseling.fault_worker.FileBackend",
 }
 # COUNSELING_SMS_BACKEND is the name the setting had when only bookings sent texts.
+# "aliyun" and "tencent" name the two providers' backends (portal.core.sms_gateways).
+SMS_GATEWAYS = {
+    "aliyun": "portal.core.sms_gateways.AliyunBackend",
+    "tencent": "portal.core.sms_gateways.TencentBackend",
+}
 SMS_BACKEND = (
     os.environ.get("SMS_BACKEND")
     or os.environ.get("COUNSELING_SMS_BACKEND")
     or "portal.core.sms.ConsoleBackend"
 )
+SMS_BACKEND = SMS_GATEWAYS.get(SMS_BACKEND, SMS_BACKEND)
+# The provider's approved signature and template ids ({"booking_confirmation":
+# "SMS_123456789", ...} as JSON; `manage.py check` names any kind missing),
+# the keys, and for Tencent Cloud the SMS application's SdkAppId.
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES") or "{}")
+SMS_ACCESS_KEY_ID = os.environ.get("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = os.environ.get("SMS_ACCESS_KEY_SECRET", "")
+SMS_SDK_APP_ID = os.environ.get("SMS_SDK_APP_ID", "")
+SMS_REGION = os.environ.get("SMS_REGION", "")
+SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+SMS_TIMEOUT_SECONDS = int(os.environ.get("SMS_TIMEOUT_SECONDS", "10"))
 
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
