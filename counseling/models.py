@@ -1,6 +1,7 @@
 """The counselling module's data: rooms, counsellors, their weekly times (kept as
 django-scheduler events), closures, holiday openings, bookings and the records
-around them (outgoing messages, staff access log)."""
+around them (outgoing messages, staff access log), and the anonymous monthly
+counts of self-checks (心理自评)."""
 
 import datetime
 import secrets
@@ -8,7 +9,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from schedule.models import Calendar, Event, Rule
@@ -21,6 +22,7 @@ from portal.core.privacy import mobile_digest, mobile_digests
 from portal.core.references import reference_display
 
 from .formatting import LOCAL_TZ, staff_moment
+from .selfcheck import BAND_LABELS, CRISIS, INSTRUMENTS, BandCode
 
 WEEKDAYS = [
     ("MO", _("周一")),
@@ -667,3 +669,89 @@ class TimetableVersion(models.Model):
         token = secrets.token_hex(16)
         if not cls.objects.filter(pk=1).update(token=token):
             cls.objects.update_or_create(pk=1, defaults={"token": token})
+
+class SelfCheckCountQuerySet(models.QuerySet):
+    def per_month(self):
+        """{month: {instrument: {band: count}}}, months newest first, for the
+        coordinators' figures: every row there is, nothing filled in."""
+        counts = {}
+        for month, instrument, band, count in self.order_by(
+            "-month", "instrument", "band"
+        ).values_list("month", "instrument", "band", "count"):
+            counts.setdefault(month, {}).setdefault(instrument, {})[band] = count
+        return counts
+
+
+class SelfCheckCount(models.Model):
+    """How many self-checks (心理自评, counseling.selfcheck) ended in each band,
+    per questionnaire and Shanghai calendar month. A PHQ-9 check whose item 9
+    went to the crisis page is counted in its band and once more under
+    ``crisis``, so the bands still add up to the checks completed.
+
+    This is all a self-check leaves behind: no answers, no score, no time finer
+    than the month, nothing about who or from where."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
+    CRISIS = CRISIS
+
+    instrument = models.CharField(
+        _("问卷"),
+        max_length=10,
+        choices=[(code, instrument.name) for code, instrument in INSTRUMENTS.items()],
+    )
+    band = models.CharField(
+        _("结果"),
+        max_length=20,
+        choices=[(code.value, BAND_LABELS[code]) for code in BandCode]
+        + [(CRISIS, _("第 9 题提示自伤念头,已转紧急求助页"))],
+    )
+    month = models.DateField(_("月份"), help_text=_("该月 1 日,按北京时间计月。"))
+    count = models.PositiveIntegerField(_("次数"), default=0)
+
+    objects = SelfCheckCountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("心理自评统计")
+        verbose_name_plural = _("心理自评统计")
+        ordering = ["-month", "instrument", "band"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "instrument", "band"], name="selfcheck_count_one_row_per_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(instrument__in=list(INSTRUMENTS)),
+                name="selfcheck_count_known_instrument",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(band__in=[code.value for code in BandCode] + [CRISIS]),
+                name="selfcheck_count_known_band",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.instrument} {self.band}: {self.count}"
+
+    @staticmethod
+    def month_of(when):
+        """The first day of ``when``'s month on the Shanghai clock."""
+        return timezone.localtime(when, LOCAL_TZ).date().replace(day=1)
+
+    @classmethod
+    def record(cls, instrument, band, when=None):
+        """Count one self-check of ``instrument`` ending in ``band`` (or routed
+        to the crisis page, ``band=SelfCheckCount.CRISIS``) in the month of
+        ``when`` (now). Safe when many count at once: the increment happens in
+        the database, and of two requests opening a month's row one creates it,
+        the other finds it made (the unique constraint) and increments it. On
+        SQLite the transaction takes the write lock first, which serialises them."""
+        month = cls.month_of(when or timezone.now())
+        counted = cls.objects.filter(month=month, instrument=instrument, band=band)
+        with transaction.atomic():
+            if counted.update(count=models.F("count") + 1):
+                return
+            try:
+                with transaction.atomic():
+                    cls.objects.create(month=month, instrument=instrument, band=band, count=1)
+            except IntegrityError:  # another request opened the row meanwhile
+                counted.update(count=models.F("count") + 1)

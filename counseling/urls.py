@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from . import views
+from . import selfcheck_views, views
 
 app_name = "counseling"
 
@@ -41,6 +41,8 @@ urlpatterns = [
     path("<int:room_id>/", views.room_days, name="days"),
     path("<int:room_id>/<day:day>/", views.day_slots, name="slots"),
     path("<int:room_id>/<day:day>/<hhmm:time>/", views.book, name="book"),
+    path("ziping/", selfcheck_views.start, name="selfcheck"),
+    path("ziping/<str:instrument>/", selfcheck_views.questions, name="selfcheck_questions"),
 ]
 
 # Mounted at the neutral /yuyue/ (see counseling.manage_urls): links in messages

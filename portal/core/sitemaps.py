@@ -17,13 +17,14 @@ LISTED_CHILDREN = 12
 
 
 class ServiceSitemap(Sitemap):
-    """Public pages that are views, not Wagtail pages: the counselling rooms.
+    """Public pages that are views, not Wagtail pages: the counselling rooms
+    and the self-check's landing page (its questions are posted, not crawled).
     Their addresses start like the pages' do, from the default site's root."""
 
     changefreq = "weekly"
 
     def items(self):
-        return ["counseling:rooms"]
+        return ["counseling:rooms", "counseling:selfcheck"]
 
     def location(self, item):
         return reverse(item)

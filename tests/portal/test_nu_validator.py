@@ -7,6 +7,7 @@ test is skipped, except in CI, where it fails."""
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 from io import StringIO
@@ -120,11 +121,43 @@ def request_steps():
     return steps
 
 
+def selfcheck_steps():
+    """心理自评: the landing page, a question (and one sent without an answer),
+    the result, the crisis page, the result after it, and a refusal."""
+    resident = Client()
+    url = "/counseling/ziping/phq9/"
+    steps = {"self-check": resident.get("/counseling/ziping/")}
+    response = steps["self-check: question"] = resident.get(url)
+    for number in range(1, 9):
+        state = re.search(r'name="state" value="([^"]+)"', response.content.decode()).group(1)
+        if number == 2:
+            steps["self-check: question without an answer"] = resident.post(
+                url, {"state": state, "question": number}
+            )
+        response = resident.post(url, {"state": state, "question": number, "answer": 2})
+    state = re.search(r'name="state" value="([^"]+)"', response.content.decode()).group(1)
+    steps["self-check: result"] = resident.post(url, {"state": state, "question": 9, "answer": 0})
+    crisis = steps["self-check: crisis"] = resident.post(
+        url, {"state": state, "question": 9, "answer": 1}
+    )
+    state = re.search(r'name="state" value="([^"]+)"', crisis.content.decode()).group(1)
+    steps["self-check: result after the crisis page"] = resident.post(
+        url, {"state": state, "show": "result"}
+    )
+    steps["self-check: refused"] = resident.post(url, {"state": "x", "question": 1, "answer": 1})
+    return steps
+
+
 def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path, settings):
     checker = nu_checker()
     settings.SMS_BACKEND = "portal.core.sms.MemoryBackend"
     client = Client()
-    responses = {**public_pages(client), **booking_steps(client), **request_steps()}
+    responses = {
+        **public_pages(client),
+        **booking_steps(client),
+        **request_steps(),
+        **selfcheck_steps(),
+    }
 
     files = {}
     for number, (name, response) in enumerate(responses.items()):
@@ -155,4 +188,4 @@ def test_every_public_page_and_booking_step_passes_the_nu_html_checker(tmp_path,
         if m["type"] == "error" or m.get("subType") == "fatal"
     ]
     assert errors == []
-    assert len(files) >= 33  # every page above was checked
+    assert len(files) >= 49  # every page above was checked
