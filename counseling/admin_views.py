@@ -42,8 +42,15 @@ from portal.core.workdays import DayKind, days_between
 from . import audit
 from .admin_forms import CancelBookingForm
 from .availability import ONE_DAY, Availability, makeup_stand_in
-from .booking import BookingRefused, cancel_by_staff, record_outcome
+from .booking import (
+    BookingRefused,
+    book_follow_up,
+    cancel_by_staff,
+    follow_up_slots,
+    record_outcome,
+)
 from .formatting import spreadsheet_time, staff_moment, staff_session, weekday
+from .forms import SlotChoiceForm
 from .models import LOCAL_TZ, Booking, Closure, Counsellor, Notification, Room
 
 
@@ -318,6 +325,10 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
             and booking.personal_data_erased_at is None
             and booking.has_begun(),
             outcome_from=None if booking.has_begun() else booking.starts_at,
+            can_follow_up=can_change
+            and booking.status == Booking.Status.ATTENDED
+            and booking.counsellor_id is not None
+            and booking.personal_data_erased_at is None,
             notifications=booking.notifications.order_by("created_at"),
         )
         audit.record(self.request.user, audit.Action.VIEW, [booking])
@@ -326,6 +337,10 @@ class BookingInspectView(ForbiddenResponseMixin, InspectView):
 
 class AccessLogIndexView(ForbiddenResponseMixin, IndexView):
     """The read-only access log."""
+
+
+class WaitlistIndexView(ForbiddenResponseMixin, IndexView):
+    """Who waits for which room and days (no mobile shown)."""
 
 
 class BreadcrumbsMixin:
@@ -398,6 +413,56 @@ class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTempla
             % {"reference": self.booking.reference_display},
         )
         return HttpResponseRedirect(self.detail_url())
+
+
+class FollowUpView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, FormView):
+    """At the end of a session: book the resident's next one with the same
+    counsellor, among that counsellor's free times in the room. The resident
+    gets the usual confirmation text."""
+
+    template_name = "counseling/admin/booking_follow_up.html"
+    page_title = gettext_lazy("安排再次咨询")
+    header_icon = "date"
+
+    def get_page_subtitle(self):
+        return self.booking.reference_display
+
+    def get_parent_breadcrumbs(self):
+        return [
+            {"url": reverse("counseling_booking:index"), "label": _("预约")},
+            {"url": self.detail_url(), "label": self.booking.reference_display},
+        ]
+
+    def get_form(self, form_class=None):
+        return SlotChoiceForm(
+            self.request.POST or None,
+            slots=follow_up_slots(Availability([self.booking.room]), self.booking),
+            label=_("咨询师 %(name)s 的空闲时间") % {"name": self.booking.counsellor},
+            with_day=True,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            booking=self.booking, when=local_times(self.booking), detail_url=self.detail_url()
+        )
+        return context
+
+    def form_valid(self, form):
+        try:
+            booking = book_follow_up(self.booking, form.cleaned_data["start"])
+        except BookingRefused as refused:
+            form.add_error(None, refused.message)
+            return self.form_invalid(form)
+        audit.record(
+            self.request.user, audit.Action.CHANGE, [self.booking, booking], detail=_("再次咨询")
+        )
+        messages.success(
+            self.request,
+            _("已为居民约好再次咨询:%(when)s,预约编号 %(reference)s,已发短信通知。")
+            % {"when": local_times(booking), "reference": booking.reference_display},
+        )
+        return HttpResponseRedirect(reverse(self.inspect_url_name, args=[booking.pk]))
 
 
 class BookingOutcomeView(BookingActionMixin, View):

@@ -18,7 +18,7 @@ from portal.core.references import new_reference
 from . import conf
 from .availability import Availability, Refusal
 from .formatting import short_moment
-from .models import LOCAL_TZ, Booking, Notification, Room
+from .models import LOCAL_TZ, Booking, Notification, Room, WaitlistEntry
 from .notifications import notify
 
 
@@ -64,12 +64,17 @@ def _locked_room(room):
     return Room.objects.select_for_update().get(pk=room.pk)
 
 
-def _free_slot(room, start, now, exclude_booking=None):
+def _free_slot(room, start, now, exclude_booking=None, counsellor=None):
     availability = Availability([room], now, exclude_booking=exclude_booking)
     refusal = availability.explain(room, start)
     if refusal is not None:
         raise BookingRefused(refusal.value, refusal_message(refusal, room))
-    return next(slot for slot in availability.slots(room) if slot.start == start)
+    slot = next(slot for slot in availability.slots(room) if slot.start == start)
+    if counsellor is not None and slot.counsellor_id != counsellor.pk:
+        raise BookingRefused(
+            "other_counsellor", _("这个时间不是同一位咨询师值班,请从列出的时间里选择。")
+        )
+    return slot
 
 
 def _refuse_over_mobile_limit(mobile, now):
@@ -104,14 +109,25 @@ def _save_or_refuse(booking, room, **kwargs):
 
 
 def create_booking(
-    *, room, starts_at, name, mobile, visit_type, email="", note="", note_consent=False, now=None
+    *,
+    room,
+    starts_at,
+    name,
+    mobile,
+    visit_type,
+    email="",
+    note="",
+    note_consent=False,
+    counsellor=None,
+    now=None,
 ):
-    """Book `starts_at` in `room` for a resident, or raise BookingRefused."""
+    """Book `starts_at` in `room` for a resident, or raise BookingRefused. With
+    `counsellor` (a follow-up, 再次咨询) only that counsellor's time will do."""
     now = now or timezone.now()
     with transaction.atomic():
         room = _locked_room(room)
         _refuse_over_mobile_limit(mobile, now)
-        slot = _free_slot(room, starts_at, now)
+        slot = _free_slot(room, starts_at, now, counsellor=counsellor)
         booking = Booking(
             reference=new_reference(Booking.objects),
             room=room,
@@ -139,6 +155,7 @@ def cancel_by_resident(booking, now=None):
     """Cancel before the appointment; within the cut-off it is recorded as late."""
     now = now or timezone.now()
     with transaction.atomic():
+        room = _locked_room(booking.room)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status != Booking.Status.CONFIRMED:
             raise BookingRefused("not_active", _("这个预约已经取消或已结束,无需再取消。"))
@@ -149,6 +166,7 @@ def cancel_by_resident(booking, now=None):
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
         notify(booking, Notification.Kind.CANCELLATION)
+        offer_free_times(room, now)
     return booking
 
 
@@ -157,6 +175,7 @@ def cancel_by_staff(booking, reason, now=None, tell_resident=True):
     coordinator chose not to, for a batch judged fake)."""
     now = now or timezone.now()
     with transaction.atomic():
+        room = _locked_room(booking.room)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         if booking.status != Booking.Status.CONFIRMED:
             raise BookingRefused("not_active", _("只能取消已确认的预约。"))
@@ -166,6 +185,7 @@ def cancel_by_staff(booking, reason, now=None, tell_resident=True):
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         if tell_resident:
             notify(booking, Notification.Kind.CANCELLATION)
+        offer_free_times(room, now)
     return booking
 
 
@@ -174,8 +194,13 @@ def move_booking(booking, starts_at, room=None, now=None):
     before the cut-off."""
     now = now or timezone.now()
     with transaction.atomic():
-        target = _locked_room(room or booking.room)
+        # Both rooms, in one order (by id), so two moves between them cannot
+        # wait on each other; the time left behind is offered to the waitlist.
+        rooms = sorted({booking.room_id, (room or booking.room).pk})
+        locked = {pk: _locked_room(Room(pk=pk)) for pk in rooms}
+        target = locked[(room or booking.room).pk]
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        left = locked[booking.room_id]
         if booking.status != Booking.Status.CONFIRMED:
             raise BookingRefused("not_active", _("这个预约已经取消或已结束,不能改约。"))
         if booking.starts_at - now < cancel_cutoff():
@@ -191,6 +216,7 @@ def move_booking(booking, starts_at, room=None, now=None):
         booking.reminder_sent_at = None
         _save_or_refuse(booking, target)
         notify(booking, Notification.Kind.MOVED)
+        offer_free_times(left, now)
     return booking
 
 
@@ -267,6 +293,12 @@ def erase_personal_data(before, now=None):
         messages, _by_model = Notification.objects.filter(
             Q(created_at__lt=before) | Q(booking__personal_data_erased_at__isnull=False)
         ).delete()
+        # Waitlist entries whose days were all over by then: the mobile goes, the
+        # room, days and outcome stay for the figures.
+        WaitlistEntry.objects.filter(
+            last_day__lt=timezone.localtime(before, LOCAL_TZ).date(),
+            personal_data_erased_at__isnull=True,
+        ).update(mobile="", mobile_hash="", personal_data_erased_at=now)
     return erased, messages
 
 
@@ -282,4 +314,250 @@ def rotate_keys():
         for booking in Booking.objects.select_for_update().order_by("pk").iterator():
             booking.save(update_fields=PERSONAL_FIELDS)
             rotated += 1
+        for entry in WaitlistEntry.objects.select_for_update().order_by("pk").iterator():
+            entry.save(update_fields=["mobile", "mobile_hash"])
     return rotated
+
+
+# --- The waitlist (候补) ------------------------------------------------------
+#
+# A resident who finds no free time in a room between two days leaves a
+# verified mobile. Whenever time frees in that room (a cancellation, a move, a
+# staff cancel, a hold declined or run out) offer_free_times() holds the
+# earliest free slot each waiting resident wants, in the order they joined: a
+# Booking in status HELD, inside the same transaction and under the same room
+# lock as the change that freed it, and covered by the same overlap guard as
+# bookings. The resident gets a text and confirms within the hold
+# (claim_hold); a hold that runs out goes to the next resident.
+
+
+def hold_duration():
+    return datetime.timedelta(minutes=conf.get("WAITLIST_HOLD_MINUTES"))
+
+
+def join_waitlist(*, room, first_day, last_day, mobile, counsellor=None, now=None):
+    """Put a resident on the room's waitlist for the days first_day..last_day,
+    or raise BookingRefused. Refused while the room still has a time those days
+    (code "free"): the resident can simply book it."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, LOCAL_TZ).date()
+    with transaction.atomic():
+        room = _locked_room(room)
+        last_bookable = today + datetime.timedelta(days=room.horizon_days)
+        if first_day > last_day or first_day < today or last_day > last_bookable:
+            raise BookingRefused(
+                "bad_days",
+                _("请选择今天到 %(last)s 之间的日期,而且开始日期不能晚于结束日期。")
+                % {"last": f"{last_bookable.month}月{last_bookable.day}日"},
+            )
+        hold_until_commit(mobile_digest(mobile))
+        live = WaitlistEntry.objects.live().for_mobile(mobile)
+        if live.filter(room=room).exists():
+            raise BookingRefused(
+                "already_waiting",
+                _(
+                    "这个手机号码已经在这间咨询室候补了。需要改日期,请先在“我的预约”里退出候补再重新登记。"
+                ),
+            )
+        if live.count() >= conf.get("WAITLIST_MAX_PER_MOBILE"):
+            raise BookingRefused(
+                "waitlist_limit",
+                _("这个手机号码候补的咨询室已经够多了,请先在“我的预约”里退出一个再登记。"),
+            )
+        entry = WaitlistEntry(
+            room=room,
+            counsellor=counsellor,
+            first_day=first_day,
+            last_day=last_day,
+            mobile=mobile,
+            created_at=now,
+        )
+        if any(entry.wants(slot) for slot in Availability([room], now).slots(room)):
+            raise BookingRefused("free", _("这段时间还有空余时段,可以直接预约,不用候补。"))
+        entry.save()
+    return entry
+
+
+def offer_free_times(room, now):
+    """Hold free times of `room` for the residents waiting for them, first come
+    first served, each getting the earliest slot they want. Runs inside the
+    caller's transaction, which holds the room's lock. Returns the holds made."""
+    today = timezone.localtime(now, LOCAL_TZ).date()
+    waiting = list(
+        WaitlistEntry.objects.waiting()
+        .filter(room=room, last_day__gte=today)
+        .order_by("created_at", "pk")
+    )
+    holds = []
+    for entry in waiting:
+        # Afresh for each: a hold fills a slot and may fill its day's cap.
+        wanted = [s for s in Availability([room], now).slots(room) if entry.wants(s)]
+        if not wanted:
+            continue
+        if (
+            Booking.objects.upcoming(now).for_mobile(entry.mobile).count()
+            >= max_upcoming_per_mobile()
+        ):
+            continue  # could not confirm it; the next resident may
+        slot = wanted[0]
+        hold = Booking(
+            reference=new_reference(Booking.objects),
+            room=room,
+            counsellor_id=slot.counsellor_id,
+            starts_at=slot.start,
+            ends_at=slot.end,
+            status=Booking.Status.HELD,
+            name="",
+            mobile=entry.mobile,
+            visit_type=Booking.VisitType.FOLLOW_UP
+            if entry.counsellor_id
+            else Booking.VisitType.FIRST,
+            hold_expires_at=now + hold_duration(),
+            waitlist_entry=entry,
+        )
+        try:
+            _save_or_refuse(hold, room)
+        except BookingRefused:
+            continue
+        entry.state = WaitlistEntry.State.OFFERED
+        entry.save(update_fields=["state"])
+        notify(hold, Notification.Kind.OFFER)
+        holds.append(hold)
+    return holds
+
+
+def claim_hold(hold, *, name, visit_type, email="", note="", note_consent=False, now=None):
+    """Confirm a time held for this resident, or raise BookingRefused. The hold
+    is theirs until it runs out, so the minimum notice does not apply again; a
+    closure or a change of hours since it was offered does."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        room = _locked_room(hold.room)
+        hold = Booking.objects.select_for_update().get(pk=hold.pk)
+        if hold.status != Booking.Status.HELD or hold.hold_expires_at <= now:
+            raise BookingRefused(
+                "hold_lapsed",
+                _(
+                    "为您保留的时间已过,这个时段已让给下一位居民。您可以选择其他时间,或重新登记候补。"
+                ),
+            )
+        refusal = Availability([room], now, exclude_booking=hold).explain(room, hold.starts_at)
+        if refusal not in (None, Refusal.TOO_SOON):
+            _release(hold, WaitlistEntry.State.MISSED, now)
+            raise BookingRefused(refusal.value, refusal_message(refusal, room))
+        _refuse_over_mobile_limit(hold.mobile, now)
+        hold.status = Booking.Status.CONFIRMED
+        hold.name = name
+        hold.email = email
+        hold.visit_type = visit_type
+        hold.note = note if note_consent else ""
+        hold.note_consent_at = now if note_consent and note else None
+        hold.save()
+        if hold.waitlist_entry_id:
+            WaitlistEntry.objects.filter(pk=hold.waitlist_entry_id).update(
+                state=WaitlistEntry.State.BOOKED, ended_at=now
+            )
+        notify(hold, Notification.Kind.CONFIRMATION)
+    return hold
+
+
+def decline_hold(hold, now=None):
+    """The resident does not want the time held for them: it goes to the next."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        room = _locked_room(hold.room)
+        hold = Booking.objects.select_for_update().get(pk=hold.pk)
+        if hold.status == Booking.Status.HELD:
+            _release(hold, WaitlistEntry.State.LEFT, now)
+            offer_free_times(room, now)
+    return hold
+
+
+def leave_waitlist(entry, now=None):
+    """Take a resident off a waitlist, with any time held for them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        room = _locked_room(entry.room)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.state not in (WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED):
+            return entry
+        held = list(entry.offers.select_for_update().filter(status=Booking.Status.HELD))
+        for hold in held:
+            _release(hold, WaitlistEntry.State.LEFT, now)
+        WaitlistEntry.objects.filter(pk=entry.pk).update(
+            state=WaitlistEntry.State.LEFT, ended_at=now
+        )
+        if held:
+            offer_free_times(room, now)
+    entry.refresh_from_db()
+    return entry
+
+
+def _release(hold, entry_state, now):
+    hold.status = Booking.Status.HOLD_RELEASED
+    hold.cancelled_at = now
+    hold.save(update_fields=["status", "cancelled_at", "updated_at"])
+    if hold.waitlist_entry_id:
+        WaitlistEntry.objects.filter(pk=hold.waitlist_entry_id).update(
+            state=entry_state, ended_at=now
+        )
+
+
+def run_waitlist(now=None):
+    """Release the holds that ran out, passing their times on; close the entries
+    whose days have passed; and offer any time that freed without a booking
+    change (a coordinator added hours). Run every few minutes from cron.
+    Returns (holds released, entries ended, holds made)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, LOCAL_TZ).date()
+    released = made = 0
+    lapsed_rooms = Booking.objects.filter(
+        status=Booking.Status.HELD, hold_expires_at__lte=now
+    ).values_list("room_id", flat=True)
+    waiting_rooms = WaitlistEntry.objects.waiting().values_list("room_id", flat=True)
+    for room_id in sorted(set(lapsed_rooms) | set(waiting_rooms)):
+        with transaction.atomic():
+            room = _locked_room(Room(pk=room_id))
+            for hold in Booking.objects.select_for_update().filter(
+                room=room, status=Booking.Status.HELD, hold_expires_at__lte=now
+            ):
+                _release(hold, WaitlistEntry.State.MISSED, now)
+                released += 1
+            made += len(offer_free_times(room, now))
+    ended = (
+        WaitlistEntry.objects.waiting()
+        .filter(last_day__lt=today)
+        .update(state=WaitlistEntry.State.ENDED, ended_at=now)
+    )
+    return released, ended, made
+
+
+# --- Follow-ups (再次咨询) ------------------------------------------------------
+
+
+def follow_up_slots(availability, earlier):
+    """The free times of the counsellor the resident saw in `earlier`, in its room."""
+    return [
+        slot
+        for slot in availability.slots(earlier.room)
+        if earlier.counsellor_id is not None and slot.counsellor_id == earlier.counsellor_id
+    ]
+
+
+def book_follow_up(earlier, starts_at, now=None):
+    """Book a follow-up with the counsellor of the `earlier` booking, for the same
+    resident (their details copied from it), or raise BookingRefused."""
+    if earlier.counsellor_id is None or earlier.personal_data_erased_at is not None:
+        raise BookingRefused(
+            "no_counsellor", _("找不到上次那位咨询师的安排,请直接选择咨询室和时间预约。")
+        )
+    return create_booking(
+        room=earlier.room,
+        starts_at=starts_at,
+        name=earlier.name,
+        mobile=earlier.mobile,
+        email=earlier.email,
+        visit_type=Booking.VisitType.FOLLOW_UP,
+        counsellor=earlier.counsellor,
+        now=now,
+    )

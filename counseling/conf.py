@@ -25,6 +25,14 @@ DEFAULTS = {
     # details (PIPL: keep them no longer than needed). 180 days covers a course of
     # follow-up sessions and the half-year review of no-shows and complaints.
     "RETENTION_DAYS": 180,
+    # --- Waitlist (候补, counseling.booking) ---------------------------------
+    # Minutes a freed time is kept for the resident first on the waitlist before
+    # it goes to the next one. Half an hour lets someone at work or at the market
+    # see the text and answer, yet a cancelled session rarely sits idle long.
+    "WAITLIST_HOLD_MINUTES": 30,
+    # The most rooms one mobile may wait for at once (a count): enough to wait
+    # for the rooms near home and work, not enough to queue at all six.
+    "WAITLIST_MAX_PER_MOBILE": 2,
     # --- Attempt limits (counseling.ratelimit) -----------------------------
     # For each action and key, (at most N attempts, per window of S seconds). A
     # setting overrides single entries: {"booking": {"ip": (20, 3600)}} keeps the
@@ -34,6 +42,7 @@ DEFAULTS = {
     "RATE_LIMITS": {
         "booking": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
         "lookup": {"ip": (10, 15 * 60), "mobile": (10, 15 * 60)},
+        "waitlist": {"ip": (10, 60 * 60), "mobile": (5, 60 * 60)},
     },
     # --- Messages to residents (counseling.notifications) -------------------
     # Attempts at one message before it is marked failed for staff to see (a count).

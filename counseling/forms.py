@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.forms import HoneypotWidget, MobileField
 
-from .formatting import time_range
+from .formatting import session, time_range
 from .models import Booking
 
 ONE_YEAR = datetime.timedelta(days=366)
@@ -109,10 +109,13 @@ class SlotChoiceForm(forms.Form):
         error_messages={"required": _("请选择一个时段。")},
     )
 
-    def __init__(self, *args, slots, **kwargs):
+    def __init__(self, *args, slots, label=None, with_day=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if label:
+            self.fields["start"].label = label
+        written = session if with_day else time_range
         self.fields["start"].widget.choices = [
-            (slot.start.isoformat(), time_range(slot.start, slot.end)) for slot in slots
+            (slot.start.isoformat(), written(slot.start, slot.end)) for slot in slots
         ]
 
     def clean_start(self):
@@ -125,3 +128,75 @@ class SlotChoiceForm(forms.Form):
         if start is None or start.tzinfo is None or abs(start - timezone.now()) > ONE_YEAR:
             raise forms.ValidationError(_("请选择页面上列出的可预约时段。"))
         return start
+
+
+class WaitlistForm(forms.Form):
+    """Join a room's waitlist: the days the resident could come, and the
+    mobile the text about a freed time goes to. Whether the days can be waited
+    for is counseling.booking's to say."""
+
+    first_day = forms.DateField(
+        label=_("最早哪天可以来"),
+        error_messages={
+            "required": _("请选择最早哪天可以来。"),
+            "invalid": _("日期格式不对,请按 2026-12-08 的样子填写。"),
+        },
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    last_day = forms.DateField(
+        label=_("最晚哪天可以来"),
+        error_messages={
+            "required": _("请选择最晚哪天可以来。"),
+            "invalid": _("日期格式不对,请按 2026-12-08 的样子填写。"),
+        },
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    mobile = MobileField(help_text=_("有空位时发短信到这个号码,不会公开。"))
+    website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
+
+    def __init__(self, *args, first=None, last=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("first_day", "last_day"):
+            attrs = self.fields[name].widget.attrs
+            if first:
+                attrs["min"] = first.isoformat()
+            if last:
+                attrs["max"] = last.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("最晚的日期不能早于最早的日期。"))
+        return cleaned
+
+    @property
+    def is_robot(self):
+        return bool(self.data.get(self.add_prefix("website")))
+
+    def typed_data(self):
+        data = self.cleaned_data
+        return {
+            "first_day": data["first_day"].isoformat(),
+            "last_day": data["last_day"].isoformat(),
+            "mobile": data["mobile"],
+        }
+
+
+class HoldForm(BookingForm):
+    """Confirm a time the waitlist held: the booking form without the mobile,
+    which the resident has just proven."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["mobile"]
+
+    def typed_data(self):
+        data = self.cleaned_data
+        return {
+            "name": data["name"].strip(),
+            "email": data["email"],
+            "visit_type": data["visit_type"],
+            "note": data["note"].strip(),
+            "note_consent": data["note_consent"],
+        }

@@ -205,6 +205,17 @@ class Counsellor(models.Model):
     )
     bio = models.TextField(_("简介"), blank=True)
     is_active = models.BooleanField(_("在岗"), default=True)
+    display_name = models.CharField(
+        _("对居民显示的称呼"),
+        max_length=20,
+        blank=True,
+        help_text=_("例如:刘老师。只有勾选下面一项时,居民再次预约才会看到这个称呼,不会看到姓名。"),
+    )
+    shown_to_residents = models.BooleanField(
+        _("允许向居民显示称呼"),
+        default=False,
+        help_text=_("不勾选时,居民只看到“上次那位咨询师”。"),
+    )
 
     class Meta:
         verbose_name = _("咨询师")
@@ -213,6 +224,12 @@ class Counsellor(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_name(self):
+        """What residents may read: the display name where the coordinator
+        allows it, else nothing (never the real name)."""
+        return self.display_name if self.shown_to_residents else ""
 
 
 def clock(time):
@@ -499,12 +516,17 @@ class Booking(models.Model):
         STAFF_CANCELLED = "staff_cancelled", _("工作人员已取消")
         ATTENDED = "attended", _("已到访")
         NO_SHOW = "no_show", _("未到访")
+        # A freed time kept for a resident on the waitlist until they confirm it
+        # (counseling.booking.claim_hold) or the hold runs out.
+        HELD = "held", _("候补保留中")
+        HOLD_RELEASED = "hold_released", _("候补保留未使用")
 
     class VisitType(models.TextChoices):
         FIRST = "first", _("首次咨询")
         FOLLOW_UP = "follow_up", _("再次咨询")
 
-    BLOCKING_STATUSES = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+    # A hold keeps its time like a booking, also in the database's overlap guard.
+    BLOCKING_STATUSES = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW, Status.HELD)
 
     reference = models.CharField(_("预约编号"), max_length=8, unique=True)
     room = models.ForeignKey(
@@ -542,6 +564,17 @@ class Booking(models.Model):
     cancel_reason = EncryptedTextField(_("取消原因"), blank=True)
     reminder_sent_at = models.DateTimeField(_("提醒发送时间"), null=True, blank=True)
     personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
+    # Set on a hold: until when the time is kept, and the waitlist entry it was
+    # offered to (kept once confirmed, so the figures count who the waitlist served).
+    hold_expires_at = models.DateTimeField(_("保留到"), null=True, blank=True)
+    waitlist_entry = models.ForeignKey(
+        "WaitlistEntry",
+        verbose_name=_("候补登记"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offers",
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -584,6 +617,88 @@ class Booking(models.Model):
         return self.starts_at <= (now or timezone.now())
 
 
+class WaitlistEntryQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(state=WaitlistEntry.State.WAITING)
+
+    def live(self):
+        """Entries still in the queue or holding an offered time."""
+        return self.filter(state__in=(WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED))
+
+    def for_mobile(self, mobile):
+        return self.with_mobile_hashes(mobile_digests(mobile))
+
+    def with_mobile_hashes(self, hashes):
+        return self.filter(mobile_hash__in=hashes)
+
+
+class WaitlistEntry(models.Model):
+    """A resident waiting for a time in a room between two days (候补). When a
+    time frees, counseling.booking holds it for the first entry that wants it
+    and texts the resident. Only counseling.booking writes these."""
+
+    shown_on_pages = False  # portal.core.pagecache: no page shows it
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("候补中")
+        OFFERED = "offered", _("已为其保留时段")
+        BOOKED = "booked", _("已预约")
+        MISSED = "missed", _("保留时段逾期未确认")
+        LEFT = "left", _("居民已退出候补")
+        ENDED = "ended", _("候补期已过")
+
+    room = models.ForeignKey(
+        Room, verbose_name=_("咨询室"), on_delete=models.PROTECT, related_name="waitlist"
+    )
+    # Only this counsellor's times, for a follow-up with the same counsellor.
+    counsellor = models.ForeignKey(
+        Counsellor,
+        verbose_name=_("咨询师"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="waitlist",
+    )
+    first_day = models.DateField(_("最早日期"))
+    last_day = models.DateField(_("最晚日期"))
+    mobile = EncryptedTextField(_("手机号码"))
+    mobile_hash = models.CharField(
+        _("手机号码查找码"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.WAITING, db_index=True
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("候补登记")
+        verbose_name_plural = _("候补登记")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="waitlist_last_day_not_before_first",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.room}:{self.first_day:%m-%d}–{self.last_day:%m-%d}"
+
+    def save(self, *args, **kwargs):
+        self.mobile_hash = mobile_digest(self.mobile) if self.mobile else ""
+        super().save(*args, **kwargs)
+
+    def wants(self, slot):
+        """Whether a free slot (availability.Slot) is one this resident waits for."""
+        return self.first_day <= slot.day <= self.last_day and (
+            self.counsellor_id is None or slot.counsellor_id == self.counsellor_id
+        )
+
+
 class Notification(Message):
     """A message to a resident about a booking, kept until it is delivered."""
 
@@ -592,6 +707,7 @@ class Notification(Message):
         REMINDER = "reminder", _("前一天提醒")
         CANCELLATION = "cancellation", _("取消通知")
         MOVED = "moved", _("改约通知")
+        OFFER = "offer", _("候补空位通知")
 
     booking = models.ForeignKey(
         Booking, verbose_name=_("预约"), on_delete=models.CASCADE, related_name="notifications"
@@ -604,6 +720,13 @@ class Notification(Message):
 
     task_path = "counseling.notifications.deliver"
     about_field = "booking"
+
+    def superseded(self):
+        """An offer from the waitlist whose hold was confirmed, declined or ran
+        out is no longer true: a retry must not send it late."""
+        if self.kind == self.Kind.OFFER and self.booking.status != Booking.Status.HELD:
+            return "offer no longer held"
+        return ""
 
 
 class BookingAccessLog(models.Model):
@@ -669,6 +792,7 @@ class TimetableVersion(models.Model):
         token = secrets.token_hex(16)
         if not cls.objects.filter(pk=1).update(token=token):
             cls.objects.update_or_create(pk=1, defaults={"token": token})
+
 
 class SelfCheckCountQuerySet(models.QuerySet):
     def per_month(self):

@@ -16,7 +16,7 @@ from portal.core import outbox
 from portal.core.sms import Template
 
 from . import conf
-from .formatting import full_moment
+from .formatting import full_moment, short_moment
 
 
 def retry_delay(attempts):
@@ -61,6 +61,15 @@ TEMPLATES = {
         _("【金家岭街道】您 %(time)s 在 %(place)s 的预约(编号 %(reference)s)已取消。"),
         params=("time", "place", "reference"),
     ),
+    "offer": Template(
+        "waitlist_offer",
+        _(
+            "【金家岭街道】您候补的时间有空位了:%(time)s,地点:%(place)s。已为您保留到 %(until)s,"
+            "请在此之前访问 %(url)s 用本手机号码验证后确认,逾期将让给下一位。"
+        ),
+        params=("time", "place", "until"),
+        fixed=("url",),
+    ),
     "cancellation_with_reason": Template(
         "booking_cancelled_reason",
         _(
@@ -82,6 +91,8 @@ def message_text(notification):
         "reference": booking.reference_display,
         "url": manage_url(),
     }
+    if booking.hold_expires_at:
+        values["until"] = short_moment(booking.hold_expires_at)
     kind = notification.kind
     if kind == Notification.Kind.CANCELLATION and booking.cancel_reason:
         kind = "cancellation_with_reason"

@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from . import selfcheck_views, views
+from . import follow_up_views, selfcheck_views, views, waitlist_views
 
 app_name = "counseling"
 
@@ -38,6 +38,9 @@ urlpatterns = [
     path("", views.room_list, name="rooms"),
     path("done/", views.done, name="done"),
     path("verify/", views.verify, name="verify"),
+    path("houbu/verify/", waitlist_views.verify, name="waitlist_verify"),
+    path("houbu/done/", waitlist_views.done, name="waitlist_done"),
+    path("<int:room_id>/houbu/", waitlist_views.join, name="waitlist"),
     path("<int:room_id>/", views.room_days, name="days"),
     path("<int:room_id>/<day:day>/", views.day_slots, name="slots"),
     path("<int:room_id>/<day:day>/<hhmm:time>/", views.book, name="book"),
@@ -57,4 +60,10 @@ manage_urlpatterns = [
     path("move/<day:day>/", views.move_slots, name="move_slots"),
     path("yuyue.ics", views.calendar_file, name="ics"),
     path("leave/", views.leave, name="leave"),
+    path("houbu/<str:reference>/", waitlist_views.hold, name="hold"),
+    path("houbu/<str:reference>/decline/", waitlist_views.decline, name="decline_hold"),
+    path("houbu/leave/<int:entry_id>/", waitlist_views.leave, name="leave_waitlist"),
+    path("zaici/<str:reference>/", follow_up_views.days, name="follow_up"),
+    path("zaici/<str:reference>/houbu/", follow_up_views.wait, name="follow_up_wait"),
+    path("zaici/<str:reference>/<day:day>/", follow_up_views.slots, name="follow_up_slots"),
 ]

@@ -488,6 +488,9 @@ def bookings(request):
             return redirect("yuyue:bookings")
         _remember(request, chosen)
         return redirect("yuyue:detail")
+    from .follow_up_views import follow_up_items
+    from .waitlist_views import waitlist_items
+
     return render(
         request,
         "counseling/manage_bookings.html",
@@ -498,6 +501,8 @@ def bookings(request):
                 for booking in upcoming
             ],
             "masked_mobile": verification.verified_mask(request, PURPOSE),
+            **waitlist_items(request),
+            **follow_up_items(request),
         },
     )
 
@@ -638,7 +643,14 @@ def calendar_file(request, booking):
 def leave(request):
     """Forget the booking, the proven mobile and anything typed in this browser
     (for a shared phone)."""
-    for key in (SESSION_KEY, CONFIRMATION_KEY, PENDING_BOOKING_KEY, PENDING_LOOKUP_KEY):
+    for key in (
+        SESSION_KEY,
+        CONFIRMATION_KEY,
+        PENDING_BOOKING_KEY,
+        PENDING_LOOKUP_KEY,
+        "yuyue_pending_waitlist",
+        "yuyue_waitlist_joined",
+    ):
         request.session.pop(key, None)
     verification.forget(request, PURPOSE)
     return redirect("yuyue:lookup")

@@ -42,6 +42,7 @@ from .models import (
     HolidayOpening,
     OpeningHours,
     Room,
+    WaitlistEntry,
 )
 
 # Registered before any viewset asks for a policy, as Wagtail requires.
@@ -49,6 +50,7 @@ register_permission_policy(Booking, admin_views.CoordinatorPermissionPolicy(Book
 register_permission_policy(
     BookingAccessLog, admin_views.AccessLogPermissionPolicy(BookingAccessLog)
 )
+register_permission_policy(WaitlistEntry, admin_views.CoordinatorPermissionPolicy(WaitlistEntry))
 
 
 class CounselingViewSet(ModelViewSet):
@@ -93,7 +95,7 @@ class CounsellorViewSet(CounselingViewSet):
     model = Counsellor
     icon = "user"
     menu_label = _("咨询师")
-    form_fields = ["name", "title", "bio", "is_active"]
+    form_fields = ["name", "title", "bio", "display_name", "shown_to_residents", "is_active"]
     list_display = ["name", "title", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "title"]
@@ -253,6 +255,11 @@ class BookingViewSet(ReadOnlyViewSet):
                 name="cancel",
             ),
             path(
+                "<int:pk>/follow-up/",
+                admin_views.FollowUpView.as_view(**action_kwargs),
+                name="follow_up",
+            ),
+            path(
                 "<int:pk>/attended/",
                 admin_views.BookingOutcomeView.as_view(
                     status=Booking.Status.ATTENDED, **action_kwargs
@@ -289,6 +296,25 @@ class CoordinatorMenuItem(MenuItem):
         return admin_views.can_see_bookings(request.user)
 
 
+class WaitlistEntryViewSet(ReadOnlyViewSet):
+    """Who waits for which room and days, and how it ended: without the mobile,
+    which only the text about a freed time needs."""
+
+    model = WaitlistEntry
+    icon = "time"
+    menu_label = _("候补")
+    index_view_class = admin_views.WaitlistIndexView
+    menu_item_class = CoordinatorMenuItem
+    ordering = "created_at"
+    list_per_page = 50
+    list_display = ["room", "first_day", "last_day", "counsellor", "state", "created_at"]
+    list_filter = ["room", "state"]
+
+    @property
+    def url_prefix(self):
+        return "counseling/waitlist"
+
+
 class ScheduleViewSet(ViewSet):
     """Each room's week: bands, duty, holidays, closures and bookings."""
 
@@ -313,6 +339,7 @@ class CounselingViewSetGroup(ViewSetGroup):
     menu_order = 300
     items = (
         BookingViewSet,
+        WaitlistEntryViewSet,
         ScheduleViewSet,
         RoomViewSet,
         CounsellorViewSet,

@@ -33,6 +33,7 @@ ok, login, denied, lookup, absent = "ok", "login", "denied", "lookup", "absent"
 EXPECTED = {
     # The coordinators' admin.
     ("GET", "/admin/counseling/booking/"): (login, denied, denied, ok, ok, login),
+    ("GET", "/admin/counseling/waitlist/"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/results/"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/?export=csv"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/?export=xlsx"): (login, denied, denied, ok, ok, login),
