@@ -130,6 +130,24 @@ class SlotChoiceForm(forms.Form):
         return start
 
 
+class DayInput(forms.DateInput):
+    """<input type="date">: a typed value that is not a date is shown empty,
+    since the element may only hold one (HTML's date format)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
 class WaitlistForm(forms.Form):
     """Join a room's waitlist: the days the resident could come, and the
     mobile the text about a freed time goes to. Whether the days can be waited
@@ -141,7 +159,7 @@ class WaitlistForm(forms.Form):
             "required": _("请选择最早哪天可以来。"),
             "invalid": _("日期格式不对,请按 2026-12-08 的样子填写。"),
         },
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     last_day = forms.DateField(
         label=_("最晚哪天可以来"),
@@ -149,7 +167,7 @@ class WaitlistForm(forms.Form):
             "required": _("请选择最晚哪天可以来。"),
             "invalid": _("日期格式不对,请按 2026-12-08 的样子填写。"),
         },
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
     )
     mobile = MobileField(help_text=_("有空位时发短信到这个号码,不会公开。"))
     website = forms.CharField(label=_("请勿填写此项"), required=False, widget=HoneypotWidget())
