@@ -145,20 +145,28 @@ class BookingFilterSet(WagtailFilterSet):
 
 
 def unreached_bookings(today=None):
-    """Confirmed bookings from `today` on (all, without it) that a text about
-    them did not reach: the gateway gave it up. Coordinators phone these
-    residents."""
+    """Bookings from `today` on (all, without it) that a text about them did not
+    reach, the gateway having given it up: confirmed ones, and those staff
+    cancelled, whose resident might otherwise come to a closed room.
+    Coordinators phone these residents. Offers from the waitlist are not among
+    them: the time passes to the next resident by itself."""
+    given_up = (
+        Notification.objects.filter(
+            channel=Notification.Channel.SMS, state=Notification.State.FAILED
+        )
+        .exclude(kind=Notification.Kind.OFFER)
+        .values("booking")
+    )
     bookings = Booking.objects.filter(
-        status=Booking.Status.CONFIRMED,
-        notifications__channel=Notification.Channel.SMS,
-        notifications__state=Notification.State.FAILED,
+        status__in=(Booking.Status.CONFIRMED, Booking.Status.STAFF_CANCELLED),
+        pk__in=given_up,
         personal_data_erased_at__isnull=True,
     )
     if today is not None:
         bookings = bookings.filter(
             starts_at__gte=datetime.datetime.combine(today, datetime.time.min, LOCAL_TZ)
         )
-    return bookings.distinct()
+    return bookings
 
 
 class CoordinatorOnlyMixin:
@@ -432,6 +440,17 @@ class FollowUpView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMix
             {"url": reverse("counseling_booking:index"), "label": _("预约")},
             {"url": self.detail_url(), "label": self.booking.reference_display},
         ]
+
+    def dispatch(self, request, *args, **kwargs):
+        booking = Booking.objects.filter(pk=kwargs["pk"]).first()
+        if booking is not None and (
+            booking.status != Booking.Status.ATTENDED
+            or booking.counsellor_id is None
+            or booking.personal_data_erased_at is not None
+        ):
+            messages.error(request, _("只有已到访、记录了咨询师的预约才能安排再次咨询。"))
+            return HttpResponseRedirect(reverse(self.inspect_url_name, args=[booking.pk]))
+        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class=None):
         return SlotChoiceForm(

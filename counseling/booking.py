@@ -4,6 +4,7 @@ the slot inside a transaction that holds the room: a row lock on PostgreSQL
 of SQLite's IMMEDIATE transactions."""
 
 import datetime
+import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -17,9 +18,11 @@ from portal.core.references import new_reference
 
 from . import conf
 from .availability import Availability, Refusal
-from .formatting import short_moment
+from .formatting import day_label, short_moment
 from .models import LOCAL_TZ, Booking, Notification, Room, WaitlistEntry
 from .notifications import notify
+
+logger = logging.getLogger(__name__)
 
 
 class BookingRefused(Exception):
@@ -335,6 +338,30 @@ def hold_duration():
     return datetime.timedelta(minutes=conf.get("WAITLIST_HOLD_MINUTES"))
 
 
+def in_quiet_hours(now):
+    """Whether `now` falls in the night hours when no offer is texted."""
+    start, end = conf.get("WAITLIST_QUIET_HOURS")
+    if start == end:  # none
+        return False
+    hour = timezone.localtime(now, LOCAL_TZ).hour
+    return hour >= start or hour < end
+
+
+def hold_ends(now, starts_at):
+    """When a hold made at `now` runs out: the hold's length after the text
+    goes, which in the quiet hours is the morning's end of them; never after
+    the session starts."""
+    sent = now
+    if in_quiet_hours(now):
+        morning = timezone.localtime(now, LOCAL_TZ)
+        if morning.hour >= conf.get("WAITLIST_QUIET_HOURS")[0]:
+            morning += datetime.timedelta(days=1)
+        sent = morning.replace(
+            hour=conf.get("WAITLIST_QUIET_HOURS")[1], minute=0, second=0, microsecond=0
+        )
+    return min(sent + hold_duration(), starts_at)
+
+
 def join_waitlist(*, room, first_day, last_day, mobile, counsellor=None, now=None):
     """Put a resident on the room's waitlist for the days first_day..last_day,
     or raise BookingRefused. Refused while the room still has a time those days
@@ -344,11 +371,13 @@ def join_waitlist(*, room, first_day, last_day, mobile, counsellor=None, now=Non
     with transaction.atomic():
         room = _locked_room(room)
         last_bookable = today + datetime.timedelta(days=room.horizon_days)
+        if not room.is_active:
+            raise BookingRefused("closed", refusal_message(Refusal.CLOSED, room))
         if first_day > last_day or first_day < today or last_day > last_bookable:
             raise BookingRefused(
                 "bad_days",
                 _("请选择今天到 %(last)s 之间的日期,而且开始日期不能晚于结束日期。")
-                % {"last": f"{last_bookable.month}月{last_bookable.day}日"},
+                % {"last": day_label(last_bookable)},
             )
         hold_until_commit(mobile_digest(mobile))
         live = WaitlistEntry.objects.live().for_mobile(mobile)
@@ -356,7 +385,8 @@ def join_waitlist(*, room, first_day, last_day, mobile, counsellor=None, now=Non
             raise BookingRefused(
                 "already_waiting",
                 _(
-                    "这个手机号码已经在这间咨询室候补了。需要改日期,请先在“我的预约”里退出候补再重新登记。"
+                    "这个手机号码已经在这间咨询室候补了。需要改日期,"
+                    "请先在“我的预约”里退出候补再重新登记。"
                 ),
             )
         if live.count() >= conf.get("WAITLIST_MAX_PER_MOBILE"):
@@ -378,26 +408,43 @@ def join_waitlist(*, room, first_day, last_day, mobile, counsellor=None, now=Non
     return entry
 
 
+def _holds_and_bookings_ahead(mobile, now):
+    """What counts against the per-mobile limit: upcoming bookings and the
+    times held for the number."""
+    return (
+        Booking.objects.for_mobile(mobile)
+        .filter(status__in=(Booking.Status.CONFIRMED, Booking.Status.HELD), starts_at__gte=now)
+        .count()
+    )
+
+
 def offer_free_times(room, now):
     """Hold free times of `room` for the residents waiting for them, first come
     first served, each getting the earliest slot they want. Runs inside the
-    caller's transaction, which holds the room's lock. Returns the holds made."""
+    caller's transaction, which holds the room's lock, in a savepoint of its
+    own: a failure here is logged and left to run_waitlist, never costing the
+    resident's own change. Returns the holds made."""
+    try:
+        with transaction.atomic():
+            return _offer_free_times(room, now)
+    except Exception:  # noqa: BLE001 - the cancellation or move stands; cron offers again
+        logger.exception("Waitlist offers for room %s not made; run_waitlist will retry.", room.pk)
+        return []
+
+
+def _offer_free_times(room, now):
     today = timezone.localtime(now, LOCAL_TZ).date()
-    waiting = list(
-        WaitlistEntry.objects.waiting()
-        .filter(room=room, last_day__gte=today)
-        .order_by("created_at", "pk")
-    )
-    holds = []
-    for entry in waiting:
-        # Afresh for each: a hold fills a slot and may fill its day's cap.
-        wanted = [s for s in Availability([room], now).slots(room) if entry.wants(s)]
+    if not room.is_active:
+        return []
+    waiting = WaitlistEntry.objects.waiting().filter(room=room, last_day__gte=today)
+    holds, free = [], None
+    for entry in waiting.order_by("created_at", "pk"):
+        if free is None:  # afresh after each hold: it fills a slot, maybe its day's cap
+            free = Availability([room], now).slots(room)
+        wanted = [slot for slot in free if entry.wants(slot)]
         if not wanted:
             continue
-        if (
-            Booking.objects.upcoming(now).for_mobile(entry.mobile).count()
-            >= max_upcoming_per_mobile()
-        ):
+        if _holds_and_bookings_ahead(entry.mobile, now) >= max_upcoming_per_mobile():
             continue  # could not confirm it; the next resident may
         slot = wanted[0]
         hold = Booking(
@@ -409,10 +456,10 @@ def offer_free_times(room, now):
             status=Booking.Status.HELD,
             name="",
             mobile=entry.mobile,
-            visit_type=Booking.VisitType.FOLLOW_UP
-            if entry.counsellor_id
-            else Booking.VisitType.FIRST,
-            hold_expires_at=now + hold_duration(),
+            visit_type=(
+                Booking.VisitType.FOLLOW_UP if entry.counsellor_id else Booking.VisitType.FIRST
+            ),
+            hold_expires_at=hold_ends(now, slot.start),
             waitlist_entry=entry,
         )
         try:
@@ -421,48 +468,70 @@ def offer_free_times(room, now):
             continue
         entry.state = WaitlistEntry.State.OFFERED
         entry.save(update_fields=["state"])
-        notify(hold, Notification.Kind.OFFER)
+        if not in_quiet_hours(now):
+            notify(hold, Notification.Kind.OFFER)
         holds.append(hold)
+        free = None
     return holds
 
 
 def claim_hold(hold, *, name, visit_type, email="", note="", note_consent=False, now=None):
     """Confirm a time held for this resident, or raise BookingRefused. The hold
     is theirs until it runs out, so the minimum notice does not apply again; a
-    closure or a change of hours since it was offered does."""
+    closure, a change of hours or the per-mobile limit since it was offered
+    does, and then the time goes to the next resident."""
     now = now or timezone.now()
+    refused = None
     with transaction.atomic():
         room = _locked_room(hold.room)
         hold = Booking.objects.select_for_update().get(pk=hold.pk)
-        if hold.status != Booking.Status.HELD or hold.hold_expires_at <= now:
+        if (
+            hold.status != Booking.Status.HELD
+            or hold.hold_expires_at <= now
+            or hold.starts_at <= now
+        ):
             raise BookingRefused(
                 "hold_lapsed",
                 _(
-                    "为您保留的时间已过,这个时段已让给下一位居民。您可以选择其他时间,或重新登记候补。"
+                    "为您保留的时间已过,这个时段已让给下一位居民。"
+                    "您可以选择其他时间,或重新登记候补。"
                 ),
             )
-        refusal = Availability([room], now, exclude_booking=hold).explain(room, hold.starts_at)
-        if refusal not in (None, Refusal.TOO_SOON):
+        # Judged as if the minimum notice had just been met: everything but the
+        # clock is checked as of now.
+        checked_at = hold.starts_at - datetime.timedelta(hours=room.min_notice_hours)
+        refusal = Availability([room], checked_at, exclude_booking=hold).explain(
+            room, hold.starts_at
+        )
+        try:
+            if refusal is not None:
+                raise BookingRefused(refusal.value, refusal_message(refusal, room))
+            _refuse_over_mobile_limit(hold.mobile, now)
+        except BookingRefused as refusal_of_hold:
             _release(hold, WaitlistEntry.State.MISSED, now)
-            raise BookingRefused(refusal.value, refusal_message(refusal, room))
-        _refuse_over_mobile_limit(hold.mobile, now)
-        hold.status = Booking.Status.CONFIRMED
-        hold.name = name
-        hold.email = email
-        hold.visit_type = visit_type
-        hold.note = note if note_consent else ""
-        hold.note_consent_at = now if note_consent and note else None
-        hold.save()
-        if hold.waitlist_entry_id:
-            WaitlistEntry.objects.filter(pk=hold.waitlist_entry_id).update(
-                state=WaitlistEntry.State.BOOKED, ended_at=now
-            )
-        notify(hold, Notification.Kind.CONFIRMATION)
+            offer_free_times(room, now)
+            refused = refusal_of_hold
+        else:
+            hold.status = Booking.Status.CONFIRMED
+            hold.name = name
+            hold.email = email
+            hold.visit_type = visit_type
+            hold.note = note if note_consent else ""
+            hold.note_consent_at = now if note_consent and note else None
+            hold.save()
+            if hold.waitlist_entry_id:
+                WaitlistEntry.objects.filter(pk=hold.waitlist_entry_id).update(
+                    state=WaitlistEntry.State.BOOKED, ended_at=now
+                )
+            notify(hold, Notification.Kind.CONFIRMATION)
+    if refused is not None:  # the release above is committed; the resident hears why
+        raise refused
     return hold
 
 
 def decline_hold(hold, now=None):
-    """The resident does not want the time held for them: it goes to the next."""
+    """The resident does not want the time held for them: it goes to the next,
+    and their wait ends (they may join again)."""
     now = now or timezone.now()
     with transaction.atomic():
         room = _locked_room(hold.room)
@@ -478,10 +547,14 @@ def leave_waitlist(entry, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         room = _locked_room(entry.room)
+        held = list(
+            Booking.objects.select_for_update().filter(
+                waitlist_entry=entry, status=Booking.Status.HELD
+            )
+        )
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.state not in (WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED):
             return entry
-        held = list(entry.offers.select_for_update().filter(status=Booking.Status.HELD))
         for hold in held:
             _release(hold, WaitlistEntry.State.LEFT, now)
         WaitlistEntry.objects.filter(pk=entry.pk).update(
@@ -503,19 +576,35 @@ def _release(hold, entry_state, now):
         )
 
 
+def _worth_offering(room_id, now):
+    """Whether a room has a free time someone waits for, read without a lock:
+    run_waitlist locks only the rooms where it has something to do."""
+    room = Room.objects.filter(pk=room_id, is_active=True).first()
+    if room is None:
+        return False
+    today = timezone.localtime(now, LOCAL_TZ).date()
+    entries = list(WaitlistEntry.objects.waiting().filter(room=room, last_day__gte=today))
+    return bool(entries) and any(
+        entry.wants(slot) for slot in Availability([room], now).slots(room) for entry in entries
+    )
+
+
 def run_waitlist(now=None):
-    """Release the holds that ran out, passing their times on; close the entries
-    whose days have passed; and offer any time that freed without a booking
-    change (a coordinator added hours). Run every few minutes from cron.
+    """Release the holds that ran out, passing their times on; text the offers
+    held through the quiet hours once they are over; close the entries whose
+    days have passed; and offer any time that freed without a booking change (a
+    coordinator added hours). Run every minute from cron.
     Returns (holds released, entries ended, holds made)."""
     now = now or timezone.now()
     today = timezone.localtime(now, LOCAL_TZ).date()
     released = made = 0
-    lapsed_rooms = Booking.objects.filter(
-        status=Booking.Status.HELD, hold_expires_at__lte=now
-    ).values_list("room_id", flat=True)
-    waiting_rooms = WaitlistEntry.objects.waiting().values_list("room_id", flat=True)
-    for room_id in sorted(set(lapsed_rooms) | set(waiting_rooms)):
+    lapsed = set(
+        Booking.objects.filter(status=Booking.Status.HELD, hold_expires_at__lte=now).values_list(
+            "room_id", flat=True
+        )
+    )
+    waiting = set(WaitlistEntry.objects.waiting().values_list("room_id", flat=True))
+    for room_id in sorted(lapsed | {pk for pk in waiting - lapsed if _worth_offering(pk, now)}):
         with transaction.atomic():
             room = _locked_room(Room(pk=room_id))
             for hold in Booking.objects.select_for_update().filter(
@@ -524,12 +613,24 @@ def run_waitlist(now=None):
                 _release(hold, WaitlistEntry.State.MISSED, now)
                 released += 1
             made += len(offer_free_times(room, now))
+    if not in_quiet_hours(now):
+        _text_offers_held_overnight()
     ended = (
         WaitlistEntry.objects.waiting()
         .filter(last_day__lt=today)
         .update(state=WaitlistEntry.State.ENDED, ended_at=now)
     )
     return released, ended, made
+
+
+def _text_offers_held_overnight():
+    with transaction.atomic():
+        for hold in (
+            Booking.objects.select_for_update()
+            .filter(status=Booking.Status.HELD)
+            .exclude(notifications__kind=Notification.Kind.OFFER)
+        ):
+            notify(hold, Notification.Kind.OFFER)
 
 
 # --- Follow-ups (再次咨询) ------------------------------------------------------
@@ -547,7 +648,12 @@ def follow_up_slots(availability, earlier):
 def book_follow_up(earlier, starts_at, now=None):
     """Book a follow-up with the counsellor of the `earlier` booking, for the same
     resident (their details copied from it), or raise BookingRefused."""
-    if earlier.counsellor_id is None or earlier.personal_data_erased_at is not None:
+    if (
+        earlier.counsellor_id is None
+        or earlier.personal_data_erased_at is not None
+        or earlier.status != Booking.Status.ATTENDED
+        or not earlier.room.is_active
+    ):
         raise BookingRefused(
             "no_counsellor", _("找不到上次那位咨询师的安排,请直接选择咨询室和时间预约。")
         )

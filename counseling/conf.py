@@ -33,6 +33,11 @@ DEFAULTS = {
     # The most rooms one mobile may wait for at once (a count): enough to wait
     # for the rooms near home and work, not enough to queue at all six.
     "WAITLIST_MAX_PER_MOBILE": 2,
+    # Local hours (from, until) in which no offer is texted: a time freed at
+    # night is held, and the text goes at the end of them with the hold
+    # running from then, so nobody is woken and nobody loses a place asleep.
+    # Equal hours mean none.
+    "WAITLIST_QUIET_HOURS": (21, 8),
     # --- Attempt limits (counseling.ratelimit) -----------------------------
     # For each action and key, (at most N attempts, per window of S seconds). A
     # setting overrides single entries: {"booking": {"ip": (20, 3600)}} keeps the

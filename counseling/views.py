@@ -643,13 +643,15 @@ def calendar_file(request, booking):
 def leave(request):
     """Forget the booking, the proven mobile and anything typed in this browser
     (for a shared phone)."""
+    from .waitlist_views import JOINED_KEY, PENDING_WAITLIST_KEY
+
     for key in (
         SESSION_KEY,
         CONFIRMATION_KEY,
         PENDING_BOOKING_KEY,
         PENDING_LOOKUP_KEY,
-        "yuyue_pending_waitlist",
-        "yuyue_waitlist_joined",
+        PENDING_WAITLIST_KEY,
+        JOINED_KEY,
     ):
         request.session.pop(key, None)
     verification.forget(request, PURPOSE)

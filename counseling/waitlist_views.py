@@ -286,7 +286,12 @@ def decline(request, reference):
             logger.exception("Hold not declined: the database did not answer in time.")
             messages.error(request, BUSY)
             return redirect("yuyue:bookings")
-        messages.success(request, _("已放弃这个时间,它会留给下一位候补的居民。"))
+        messages.success(
+            request,
+            _(
+                "已放弃这个时间,这次候补也结束了;这个时间会留给下一位候补的居民。需要时可以再登记候补。"
+            ),
+        )
     return redirect("yuyue:bookings")
 
 

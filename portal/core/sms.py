@@ -96,11 +96,21 @@ class Template:
         return f"<Template {self.kind}>"
 
     def render(self, **values):
+        """The text in full, and the parameters as a provider takes them: each
+        cut to SMS_PARAM_MAX_LENGTH characters, since providers refuse a longer
+        variable (Alibaba Cloud's limit for most is 35) and a refused text is
+        given up."""
         missing = set(self.params + self.fixed) - set(values)
         if missing:
             raise KeyError(f"{self.kind} needs {sorted(missing)}")
         body = str(self.wording) % values
-        return Text(body, self.kind, {name: str(values[name]) for name in self.params})
+        return Text(body, self.kind, {name: shorten(values[name]) for name in self.params})
+
+
+def shorten(value):
+    longest = getattr(settings, "SMS_PARAM_MAX_LENGTH", 35)
+    value = str(value)
+    return value if len(value) <= longest else value[: longest - 1] + "…"
 
 
 class ConsoleBackend:

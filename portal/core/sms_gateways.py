@@ -28,8 +28,10 @@ ALIYUN_FAILURES = (
     ("isv.DAY_LIMIT_CONTROL", Failure.THROTTLED),
     ("isv.MOBILE_NUMBER_ILLEGAL", Failure.NUMBER),
     ("isv.MOBILE_COUNT_OVER_LIMIT", Failure.NUMBER),
-    ("isv.BLACK_KEY_CONTROL_LIMIT", Failure.NUMBER),
     ("isv.SMS_TEMPLATE_ILLEGAL", Failure.TEMPLATE),
+    # A parameter holds a word the provider blocks, or a link it does not allow.
+    ("isv.BLACK_KEY_CONTROL_LIMIT", Failure.TEMPLATE),
+    ("isv.PARAM_NOT_SUPPORT_URL", Failure.TEMPLATE),
     ("isv.SMS_SIGNATURE_ILLEGAL", Failure.TEMPLATE),
     ("isv.SMS_SIGN_ILLEGAL", Failure.TEMPLATE),
     ("isv.TEMPLATE_MISSING_PARAMETERS", Failure.TEMPLATE),
@@ -70,7 +72,6 @@ TENCENT_FAILURES = (
     ("AuthFailure", Failure.ACCOUNT),
     ("UnauthorizedOperation", Failure.ACCOUNT),
     ("InternalError.Timeout", Failure.NETWORK),
-    ("InternalError.RequestTimeException", Failure.NETWORK),
     ("ClientNetworkError", Failure.NETWORK),
 )
 

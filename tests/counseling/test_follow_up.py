@@ -189,3 +189,17 @@ def test_a_session_not_attended_offers_no_follow_up_to_the_coordinator(room, adm
     assert reverse("counseling_booking:follow_up", args=[earlier.pk]) not in (
         detail.content.decode()
     )
+
+
+def test_the_coordinator_cannot_post_a_follow_up_from_a_session_not_attended(room, admin_client):
+    earlier = attended_session(room)
+    Booking.objects.filter(pk=earlier.pk).update(status=Booking.Status.NO_SHOW)
+    offered = service.follow_up_slots(Availability([room]), earlier)
+
+    response = admin_client.post(
+        reverse("counseling_booking:follow_up", args=[earlier.pk]),
+        {"start": offered[0].start.isoformat()},
+    )
+
+    assert response.status_code == 302
+    assert Booking.objects.count() == 1

@@ -449,3 +449,123 @@ def test_the_database_refuses_a_booking_over_a_held_time():
             name="绕过服务",
             mobile="13600000000",
         )
+
+
+def test_a_time_freed_at_night_is_held_and_texted_in_the_morning(
+    full_room, settings, django_capture_on_commit_callbacks
+):
+    room, booked = full_room
+    settings.COUNSELING_WAITLIST_QUIET_HOURS = (21, 8)
+    entry = join(room, "13900000001", 2, 3)
+    night = datetime.datetime(2026, 9, 14, 23, 0, tzinfo=LOCAL_TZ)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[2], now=night)
+
+    hold = held().get()
+    assert hold.waitlist_entry == entry
+    assert hold.hold_expires_at == datetime.datetime(2026, 9, 15, 8, 30, tzinfo=LOCAL_TZ)
+    assert texts_to("13900000001") == []  # nobody is woken
+    with django_capture_on_commit_callbacks(execute=True):
+        service.run_waitlist(now=night + datetime.timedelta(hours=4))
+    assert texts_to("13900000001") == []
+
+    morning = datetime.datetime(2026, 9, 15, 8, 0, tzinfo=LOCAL_TZ)
+    with django_capture_on_commit_callbacks(execute=True):
+        service.run_waitlist(now=morning)
+        service.run_waitlist(now=morning + datetime.timedelta(minutes=1))
+    [offer] = texts_to("13900000001")
+    assert "9月15日 08:30" in offer
+
+
+def test_a_hold_never_outlasts_its_session_and_cannot_be_confirmed_once_it_began(
+    full_room, settings, django_capture_on_commit_callbacks
+):
+    room, booked = full_room
+    settings.COUNSELING_WAITLIST_HOLD_MINUTES = 600
+    join(room, "13900000001", 0, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[0], now=NOW - datetime.timedelta(hours=1))
+
+    hold = held().get()
+    assert hold.hold_expires_at == hold.starts_at
+    with pytest.raises(BookingRefused) as refused:
+        service.claim_hold(hold, name="王阿姨", visit_type="first", now=hold.starts_at)
+    assert refused.value.code == "hold_lapsed"
+
+
+def test_a_closure_over_a_held_time_is_refused_at_confirmation_and_passed_on(
+    full_room, django_capture_on_commit_callbacks
+):
+    from counseling.models import Closure
+
+    room, booked = full_room
+    first = join(room, "13900000001")
+    second = join(room, "13900000002")
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[1], now=NOW)
+    hold = held().get()
+    # Inside the minimum notice by now, and a coordinator closed the room since.
+    late = hold.starts_at - datetime.timedelta(hours=1)
+    Booking.objects.filter(pk=hold.pk).update(hold_expires_at=late + HALF_HOUR)
+    Closure.objects.create(
+        room=room,
+        starts_at=hold.starts_at - HALF_HOUR,
+        ends_at=hold.ends_at + HALF_HOUR,
+        reason="停电",
+    )
+
+    with pytest.raises(BookingRefused) as refused:
+        service.claim_hold(hold, name="王阿姨", visit_type="first", now=late)
+
+    assert refused.value.code == "closed"
+    hold.refresh_from_db()
+    first.refresh_from_db()
+    assert hold.status == Booking.Status.HOLD_RELEASED  # the release stood
+    assert first.state == WaitlistEntry.State.MISSED
+    second.refresh_from_db()
+    assert second.state == WaitlistEntry.State.WAITING  # nothing free to pass on
+
+
+def test_holds_count_against_the_mobile_limit(
+    full_room, settings, django_capture_on_commit_callbacks
+):
+    room, booked = full_room
+    settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 1
+    other, other_booked = make_full_room("另一间候补测试室", "1350000")
+    join(room, "13900000001")
+    join(other, "13900000001")
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[1], now=NOW)
+        service.cancel_by_resident(other_booked[1], now=NOW)
+
+    assert held().count() == 1  # the second would be over the limit once confirmed
+
+
+def test_an_offer_that_fails_does_not_undo_the_cancellation(full_room, monkeypatch):
+    room, booked = full_room
+    join(room, "13900000001")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("availability failed")
+
+    monkeypatch.setattr(service, "_offer_free_times", broken)
+    cancelled = service.cancel_by_resident(booked[1], now=NOW)
+
+    assert cancelled.status == Booking.Status.CANCELLED
+    assert not held().exists()
+    monkeypatch.undo()
+    service.run_waitlist(now=NOW)
+    assert held().get().starts_at == booked[1].starts_at
+
+
+def test_an_inactive_room_offers_nothing(full_room, django_capture_on_commit_callbacks):
+    room, booked = full_room
+    join(room, "13900000001")
+    room.is_active = False
+    room.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[1], now=NOW)
+
+    assert not held().exists()

@@ -249,7 +249,8 @@ ALIYUN_ANSWERS = [
     (200, "isv.BUSINESS_LIMIT_CONTROL", Failure.THROTTLED),
     (200, "isv.DAY_LIMIT_CONTROL", Failure.THROTTLED),
     (200, "isv.MOBILE_NUMBER_ILLEGAL", Failure.NUMBER),
-    (200, "isv.BLACK_KEY_CONTROL_LIMIT", Failure.NUMBER),
+    (200, "isv.BLACK_KEY_CONTROL_LIMIT", Failure.TEMPLATE),
+    (200, "isv.PARAM_NOT_SUPPORT_URL", Failure.TEMPLATE),
     (200, "isv.SMS_TEMPLATE_ILLEGAL", Failure.TEMPLATE),
     (200, "isv.SMS_SIGNATURE_ILLEGAL", Failure.TEMPLATE),
     (200, "isv.TEMPLATE_MISSING_PARAMETERS", Failure.TEMPLATE),
@@ -279,6 +280,7 @@ TENCENT_ANSWERS = [
     ("error", "RequestLimitExceeded", Failure.THROTTLED),
     ("error", "InternalError.Timeout", Failure.NETWORK),
     ("error", "InternalError.OtherError", Failure.PROVIDER),
+    ("error", "InternalError.RequestTimeException", Failure.PROVIDER),
     ("error", "FailedOperation.TemplateIncorrectOrUnapproved", Failure.TEMPLATE),
 ]
 
@@ -484,6 +486,7 @@ def test_every_kind_of_text_fits_its_template_and_reads_whole():
         "place": "金家岭街道办事处三楼",
         "reference": "2041 7736",
         "reason": "停电",
+        "until": "9月14日 10:30",
         "code": "123456",
         "minutes": "5",
         "url": "https://www.example.gov.cn/yuyue/",
@@ -529,3 +532,50 @@ def test_coordinators_see_whom_a_text_did_not_reach_and_phone_them(
     assert reached.reference_display not in listed
     detail = admin_client.get(reverse("counseling_booking:inspect", args=[unreached.pk]))
     assert "这个号码收不到短信" in detail.content.decode()
+
+
+def test_long_parameters_are_cut_to_what_providers_take_while_the_email_keeps_them(settings):
+    from counseling.notifications import TEMPLATES as BOOKING_TEMPLATES
+
+    reason = "因为咨询室所在楼层电路检修,全天停电,给您带来不便深表歉意,请改约其他时间再来咨询"
+    text = BOOKING_TEMPLATES["cancellation_with_reason"].render(
+        time="2026年9月15日 周二 10:00",
+        place="金家岭街道办事处三楼",
+        reference="2041 7736",
+        reason=reason,
+    )
+
+    assert reason in text  # the console and the email carry it whole
+    assert len(text.params["reason"]) == 35 and text.params["reason"].endswith("…")
+    assert text.params["reason"][:34] == reason[:34]
+    settings.SMS_PARAM_MAX_LENGTH = 12
+    assert (
+        BOOKING_TEMPLATES["moved"]
+        .render(
+            time="2026年9月15日 周二 10:00",
+            place="金家岭街道办事处三楼",
+            reference="2041 7736",
+        )
+        .params["time"]
+        == "2026年9月15日 …"
+    )
+
+
+def test_a_staff_cancellation_whose_text_failed_is_listed_for_a_phone_call(
+    gateway, admin_client, django_capture_on_commit_callbacks
+):
+    room = make_open_room()
+    slot = Availability([room]).slots(room)[0]
+    provider = aliyun(gateway)
+    provider.answer(ALIYUN_OK)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = service.create_booking(
+            room=room, starts_at=slot.start, name="张女士", mobile=MOBILE, visit_type="first"
+        )
+    provider.answer(aliyun_error("isv.MOBILE_NUMBER_ILLEGAL", "invalid mobile"))
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_staff(booking, "停电")
+
+    dashboard = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert "1 个预约的短信没有送达居民" in dashboard
