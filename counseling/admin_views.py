@@ -382,13 +382,8 @@ class BookingActionMixin:
         return reverse(self.inspect_url_name, args=[self.booking.pk])
 
 
-class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, FormView):
-    """Cancel with a reason; the booking service tells the resident."""
-
-    form_class = CancelBookingForm
-    template_name = "counseling/admin/booking_cancel.html"
-    page_title = gettext_lazy("取消预约")
-    header_icon = "cross"
+class BookingFormView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, FormView):
+    """An admin form about one booking, under 预约 › its reference."""
 
     def get_page_subtitle(self):
         return self.booking.reference_display
@@ -405,6 +400,15 @@ class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTempla
             booking=self.booking, when=local_times(self.booking), detail_url=self.detail_url()
         )
         return context
+
+
+class CancelBookingView(BookingFormView):
+    """Cancel with a reason; the booking service tells the resident."""
+
+    form_class = CancelBookingForm
+    template_name = "counseling/admin/booking_cancel.html"
+    page_title = gettext_lazy("取消预约")
+    header_icon = "cross"
 
     def form_valid(self, form):
         reason = form.cleaned_data["reason"]
@@ -423,7 +427,7 @@ class CancelBookingView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTempla
         return HttpResponseRedirect(self.detail_url())
 
 
-class FollowUpView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMixin, FormView):
+class FollowUpView(BookingFormView):
     """At the end of a session: book the resident's next one with the same
     counsellor, among that counsellor's free times in the room. The resident
     gets the usual confirmation text."""
@@ -431,15 +435,6 @@ class FollowUpView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMix
     template_name = "counseling/admin/booking_follow_up.html"
     page_title = gettext_lazy("安排再次咨询")
     header_icon = "date"
-
-    def get_page_subtitle(self):
-        return self.booking.reference_display
-
-    def get_parent_breadcrumbs(self):
-        return [
-            {"url": reverse("counseling_booking:index"), "label": _("预约")},
-            {"url": self.detail_url(), "label": self.booking.reference_display},
-        ]
 
     def dispatch(self, request, *args, **kwargs):
         booking = Booking.objects.filter(pk=kwargs["pk"]).first()
@@ -454,18 +449,11 @@ class FollowUpView(BookingActionMixin, BreadcrumbsMixin, WagtailAdminTemplateMix
 
     def get_form(self, form_class=None):
         return SlotChoiceForm(
-            self.request.POST or None,
+            self.request.POST if self.request.method == "POST" else None,
             slots=follow_up_slots(Availability([self.booking.room]), self.booking),
             label=_("咨询师 %(name)s 的空闲时间") % {"name": self.booking.counsellor},
             with_day=True,
         )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            booking=self.booking, when=local_times(self.booking), detail_url=self.detail_url()
-        )
-        return context
 
     def form_valid(self, form):
         try:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.core import verification
 from portal.core.code_step import BUSY_STATUS
 from portal.core.forms import error_summary
 
@@ -23,7 +22,7 @@ from .booking import BookingRefused, book_follow_up, follow_up_slots, join_waitl
 from .formatting import full_day_label, session
 from .forms import SlotChoiceForm
 from .models import Booking
-from .views import BUSY, PURPOSE, _remember, day_choices
+from .views import BUSY, _remember, day_choices, proven
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +30,14 @@ logger = logging.getLogger(__name__)
 def attended(request):
     """Sessions the proven mobile attended whose counsellor is known, newest
     first, or None when no mobile is proven."""
-    proved = verification.verified_hashes(request, PURPOSE)
-    if proved is None:
+    sessions = proven(request, Booking.objects.select_related("room", "counsellor"))
+    if sessions is None:
         return None
-    return (
-        Booking.objects.select_related("room", "counsellor")
-        .with_mobile_hashes(proved)
-        .filter(
-            status=Booking.Status.ATTENDED,
-            counsellor__isnull=False,
-            personal_data_erased_at__isnull=True,
-        )
-        .order_by("-starts_at")
-    )
+    return sessions.filter(
+        status=Booking.Status.ATTENDED,
+        counsellor__isnull=False,
+        personal_data_erased_at__isnull=True,
+    ).order_by("-starts_at")
 
 
 def follow_up_items(request):

@@ -480,7 +480,20 @@ class HolidayOpening(models.Model):
         return f"{self.room}:{self.date:%Y-%m-%d}"
 
 
-class BookingQuerySet(models.QuerySet):
+class ByMobileQuerySet(models.QuerySet):
+    """Rows holding a resident's mobile, found by its keyed hash (`mobile_hash`)."""
+
+    def for_mobile(self, mobile):
+        """Rows of this mobile, found by its keyed hash under any lookup key."""
+        return self.with_mobile_hashes(mobile_digests(mobile))
+
+    def with_mobile_hashes(self, hashes):
+        """Rows of the mobile whose keyed hashes these are (a proven number or
+        a coordinator's search keeps the hashes, never the number)."""
+        return self.filter(mobile_hash__in=hashes)
+
+
+class BookingQuerySet(ByMobileQuerySet):
     def blocking(self):
         """Bookings that hold their time in the room."""
         return self.filter(status__in=Booking.BLOCKING_STATUSES)
@@ -491,15 +504,6 @@ class BookingQuerySet(models.QuerySet):
     def confirmed_during(self, start, end):
         """Confirmed bookings whose time overlaps [start, end)."""
         return self.filter(status=Booking.Status.CONFIRMED, starts_at__lt=end, ends_at__gt=start)
-
-    def for_mobile(self, mobile):
-        """Bookings of this mobile, found by its keyed hash under any lookup key."""
-        return self.with_mobile_hashes(mobile_digests(mobile))
-
-    def with_mobile_hashes(self, hashes):
-        """Bookings of the mobile whose keyed hashes these are (a proven number or
-        a coordinator's search keeps the hashes, never the number)."""
-        return self.filter(mobile_hash__in=hashes)
 
 
 class Booking(models.Model):
@@ -617,19 +621,13 @@ class Booking(models.Model):
         return self.starts_at <= (now or timezone.now())
 
 
-class WaitlistEntryQuerySet(models.QuerySet):
+class WaitlistEntryQuerySet(ByMobileQuerySet):
     def waiting(self):
         return self.filter(state=WaitlistEntry.State.WAITING)
 
     def live(self):
         """Entries still in the queue or holding an offered time."""
         return self.filter(state__in=(WaitlistEntry.State.WAITING, WaitlistEntry.State.OFFERED))
-
-    def for_mobile(self, mobile):
-        return self.with_mobile_hashes(mobile_digests(mobile))
-
-    def with_mobile_hashes(self, hashes):
-        return self.filter(mobile_hash__in=hashes)
 
 
 class WaitlistEntry(models.Model):

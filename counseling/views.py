@@ -460,18 +460,19 @@ def lookup_code(request):
     )
 
 
+def proven(request, rows):
+    """The rows (bookings, waitlist entries) of the mobile this session proved,
+    or None when it proved none."""
+    proved = verification.verified_hashes(request, PURPOSE)
+    return None if proved is None else rows.with_mobile_hashes(proved)
+
+
 def _proven_bookings(request):
     """The upcoming bookings of the mobile this session proved, or None."""
-    proved = verification.verified_hashes(request, PURPOSE)
-    if proved is None:
+    bookings = proven(request, Booking.objects.select_related("room"))
+    if bookings is None:
         return None
-    return (
-        Booking.objects.select_related("room")
-        .with_mobile_hashes(proved)
-        .filter(personal_data_erased_at__isnull=True)
-        .upcoming()
-        .order_by("starts_at")
-    )
+    return bookings.filter(personal_data_erased_at__isnull=True).upcoming().order_by("starts_at")
 
 
 @never_cache

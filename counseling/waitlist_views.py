@@ -23,7 +23,7 @@ from .booking import BookingRefused, claim_hold, decline_hold, join_waitlist, le
 from .formatting import day_label, session, short_moment
 from .forms import HoldForm, WaitlistForm
 from .models import Booking, WaitlistEntry
-from .views import BUSY, PURPOSE, _remember, room_listed
+from .views import BUSY, PURPOSE, _remember, proven, room_listed
 
 logger = logging.getLogger(__name__)
 
@@ -185,27 +185,18 @@ def done(request):
 
 def proven_holds(request):
     """Times held for the proven mobile and not yet run out, or None."""
-    proved = verification.verified_hashes(request, PURPOSE)
-    if proved is None:
+    holds = proven(request, Booking.objects.select_related("room"))
+    if holds is None:
         return None
-    return (
-        Booking.objects.select_related("room")
-        .with_mobile_hashes(proved)
-        .filter(status=Booking.Status.HELD, hold_expires_at__gt=timezone.now())
-        .order_by("starts_at")
+    return holds.filter(status=Booking.Status.HELD, hold_expires_at__gt=timezone.now()).order_by(
+        "starts_at"
     )
 
 
 def proven_entries(request):
-    proved = verification.verified_hashes(request, PURPOSE)
-    if proved is None:
-        return None
-    return (
-        WaitlistEntry.objects.select_related("room")
-        .with_mobile_hashes(proved)
-        .live()
-        .order_by("created_at")
-    )
+    """The proven mobile's entries still waiting or holding a time, or None."""
+    entries = proven(request, WaitlistEntry.objects.select_related("room"))
+    return None if entries is None else entries.live().order_by("created_at")
 
 
 def waitlist_items(request):

@@ -244,3 +244,28 @@ def page_tree(slug="jinjialing-outage"):
     )
     SiteSettings.for_site(site)  # created up front, as a running site has them
     return home
+
+
+def make_full_room(name="候补测试室", mobiles="1370000", now=None):
+    """A room with one session a day (9:00) from today for three more days, all
+    booked by different residents (mobiles `mobiles` + 4 digits): a room to
+    wait for. Returns (room, the bookings in time order)."""
+    from counseling import booking as service
+    from counseling.availability import Availability
+
+    room = make_weekday_room(name, weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
+    room.horizon_days = 3
+    room.save()
+    booked = [
+        service.create_booking(
+            room=room,
+            starts_at=slot.start,
+            name=f"居民{n}",
+            mobile=f"{mobiles}{n:04d}",
+            visit_type="first",
+            now=now,
+        )
+        for n, slot in enumerate(Availability([room], now).slots(room))
+    ]
+    assert booked and Availability([room], now).slots(room) == []
+    return room, booked

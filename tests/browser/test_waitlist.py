@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from counseling import booking as service
 from counseling.availability import Availability
 from counseling.models import Booking, Counsellor, WaitlistEntry
-from tests.factories import make_weekday_room, sms_code
+from tests.factories import make_full_room, make_weekday_room, sms_code
 
 from .test_accessibility import axe
 from .test_csp import CONSOLE_PROBLEM, VIOLATION_LISTENER, settle
@@ -51,24 +51,6 @@ def check(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def full_room(name):
-    """A room with one session a day for the next three days, all booked."""
-    room = make_weekday_room(name, weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
-    room.horizon_days = 3
-    room.save()
-    booked = [
-        service.create_booking(
-            room=room,
-            starts_at=slot.start,
-            name=f"居民{n}",
-            mobile=f"1360000{n:04d}",
-            visit_type="first",
-        )
-        for n, slot in enumerate(Availability([room]).slots(room))
-    ]
-    return room, booked
-
-
 def press(page, condition, key="Enter"):
     press_tab_until(page, condition)
     page.keyboard.press(key)
@@ -78,7 +60,7 @@ def press(page, condition, key="Enter"):
 def test_resident_waits_for_a_full_room_and_confirms_the_freed_time_by_keyboard(
     new_page, db_access, elder
 ):
-    room, booked = full_room(f"候补浏览器测试室{int(elder)}")
+    room, booked = make_full_room(f"候补浏览器测试室{int(elder)}", "1360000")
     mobile = MOBILES[elder]
     page = watched(new_page, elder)
 

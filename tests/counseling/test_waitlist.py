@@ -15,6 +15,7 @@ from counseling.booking import BookingRefused
 from counseling.models import LOCAL_TZ, Booking, Counsellor, DutyShift, Notification, WaitlistEntry
 from portal.core import outbox
 from portal.core.sms import MemoryBackend
+from tests.factories import make_full_room as full_room_at
 from tests.factories import make_weekday_room
 
 NOW = datetime.datetime(2026, 9, 14, 7, 0, tzinfo=LOCAL_TZ)  # a Monday
@@ -33,23 +34,9 @@ def day(n):
 
 
 def make_full_room(name="候补测试室", mobiles="1370000"):
-    """A room with one session a day (9:00) from today for three more days, all
-    booked: booked[n] is day n's."""
-    room = make_weekday_room(name, weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
-    room.horizon_days = 3
-    room.save()
-    booked = [
-        service.create_booking(
-            room=room,
-            starts_at=slot.start,
-            name=f"居民{n}",
-            mobile=f"{mobiles}{n:04d}",
-            visit_type=Booking.VisitType.FIRST,
-            now=NOW,
-        )
-        for n, slot in enumerate(Availability([room], NOW).slots(room))
-    ]
-    assert len(booked) == 4 and Availability([room], NOW).slots(room) == []
+    """booked[n] is day n's 9:00 session."""
+    room, booked = full_room_at(name, mobiles, now=NOW)
+    assert len(booked) == 4
     return room, booked
 
 

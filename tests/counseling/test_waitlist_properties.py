@@ -15,12 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from counseling import booking as service
-from counseling.availability import Availability
 from counseling.models import Booking, Notification, WaitlistEntry
 from portal.core.models import MobileCode
 from portal.core.privacy import normalise_mobile
 from tests.counseling.test_properties import assert_refused_in_chinese, without_missing
-from tests.factories import make_weekday_room, prove_mobile, sms_code
+from tests.factories import make_full_room, prove_mobile, sms_code
 from tests.strategies import PROPERTY_SETTINGS, param_values
 
 pytestmark = pytest.mark.django_db
@@ -42,21 +41,7 @@ def unlimited_attempts(settings):
 
 @pytest.fixture
 def full_room(db):
-    room = make_weekday_room("属性测试咨询室", weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
-    room.horizon_days = 3
-    room.save()
-    booked = [
-        service.create_booking(
-            room=room,
-            starts_at=slot.start,
-            name=f"居民{n}",
-            mobile=f"1370000{n:04d}",
-            visit_type="first",
-        )
-        for n, slot in enumerate(Availability([room]).slots(room))
-    ]
-    assert Availability([room]).slots(room) == []
-    return room, booked
+    return make_full_room("属性测试咨询室")
 
 
 DAYS = [day_text(n) for n in (-1, 0, 1, 3, 4)] + ["2026-02-30", "２０２６-１２-０８"]

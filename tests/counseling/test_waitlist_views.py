@@ -10,33 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from counseling import booking as service
-from counseling.availability import Availability
 from counseling.models import Booking, WaitlistEntry
 from portal.core.sms import MemoryBackend
-from tests.factories import enter_sms_code, make_weekday_room, prove_mobile
+from tests.factories import enter_sms_code, make_full_room, make_weekday_room, prove_mobile
 
 MOBILE = "13900000001"
 
 
 @pytest.fixture
 def full_room(db, django_capture_on_commit_callbacks):
-    """A room with one session a day for the next three days, all booked."""
-    room = make_weekday_room("候补咨询室", weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
-    room.horizon_days = 3
-    room.save()
     with django_capture_on_commit_callbacks(execute=True):
-        booked = [
-            service.create_booking(
-                room=room,
-                starts_at=slot.start,
-                name=f"居民{n}",
-                mobile=f"1370000{n:04d}",
-                visit_type="first",
-            )
-            for n, slot in enumerate(Availability([room]).slots(room))
-        ]
-    assert booked and Availability([room]).slots(room) == []
-    return room, booked
+        return make_full_room("候补咨询室")
 
 
 def days_ahead(n):

@@ -22,7 +22,13 @@ from counseling.availability import Availability
 from counseling.models import Booking, Room
 from counseling.views import _slot_url
 from portal.service_requests.models import Category, ReportPage, ServiceRequest, Unit
-from tests.factories import demo_page_urls, enter_sms_code, make_weekday_room, prove_mobile
+from tests.factories import (
+    demo_page_urls,
+    enter_sms_code,
+    make_full_room,
+    make_weekday_room,
+    prove_mobile,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = ROOT / ".venv" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -154,22 +160,10 @@ def waitlist_steps():
     from counseling import booking as service
     from counseling.models import TimetableVersion
 
-    room = make_weekday_room("检查候补咨询室", weekdays="MO,TU,WE,TH,FR,SA,SU", hours=(9, 10))
-    room.horizon_days = 3
-    room.save()
     # The test's transaction never commits, so the timetable version the rooms
     # list is kept under moves on here rather than after a commit.
+    room, booked = make_full_room("检查候补咨询室", "1360000")
     TimetableVersion.move_on()
-    booked = [
-        service.create_booking(
-            room=room,
-            starts_at=slot.start,
-            name="居民",
-            mobile=f"1360000{n:04d}",
-            visit_type="first",
-        )
-        for n, slot in enumerate(Availability([room]).slots(room))
-    ]
     resident, mobile = Client(), "13912340999"
     url = f"/counseling/{room.pk}/houbu/"
     today = timezone.localdate()
