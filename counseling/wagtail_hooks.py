@@ -1,7 +1,7 @@
 """The coordinators' admin under one menu, 心理咨询: rooms with their booking
 rules, counsellors, opening hours and duty shifts (weekday boxes and time
-pickers), closures, holiday openings, bookings, the week schedule and the
-read-only access log.
+pickers), closures, holiday openings, bookings, the week schedule, the
+figures (心理咨询数据) and the read-only access log.
 
 Booking data and the access log have their own permission policies (admin_views):
 only coordinators and superusers see them. Bookings are a plain ModelViewSet, not a
@@ -30,7 +30,7 @@ from portal.core.viewsets import ReadOnlyViewSetMixin
 from portal.core.wagtail_hooks import LOOKAHEAD_HOOK
 from portal.home.sections import HOME_SECTION_HOOK
 
-from . import admin_views
+from . import admin_views, figures_views
 from .admin_forms import ClosureForm, WeeklyTimesForm, bookings_on_closed_days
 from .bulk_actions import CancelBookingsBulkAction
 from .models import (
@@ -332,6 +332,20 @@ class ScheduleViewSet(ViewSet):
         ]
 
 
+class FiguresViewSet(ViewSet):
+    """心理咨询数据: the coordinators' monthly figures (counts only)."""
+
+    name = "counseling_figures"
+    url_prefix = "counseling/figures"
+    icon = "table"
+    menu_label = _("心理咨询数据")
+    menu_name = "counseling-figures"
+    menu_item_class = CoordinatorMenuItem
+
+    def get_urlpatterns(self):
+        return [path("", figures_views.FiguresView.as_view(), name="index")]
+
+
 class CounselingViewSetGroup(ViewSetGroup):
     menu_label = _("心理咨询")
     menu_name = "counseling"
@@ -341,6 +355,7 @@ class CounselingViewSetGroup(ViewSetGroup):
         BookingViewSet,
         WaitlistEntryViewSet,
         ScheduleViewSet,
+        FiguresViewSet,
         RoomViewSet,
         CounsellorViewSet,
         OpeningHoursViewSet,

@@ -34,6 +34,7 @@ EXPECTED = {
     # The coordinators' admin.
     ("GET", "/admin/counseling/booking/"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/waitlist/"): (login, denied, denied, ok, ok, login),
+    ("GET", "/admin/counseling/figures/"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/results/"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/?export=csv"): (login, denied, denied, ok, ok, login),
     ("GET", "/admin/counseling/booking/?export=xlsx"): (login, denied, denied, ok, ok, login),
