@@ -341,9 +341,9 @@ def hold_duration():
 def in_quiet_hours(now):
     """Whether `now` falls in the night hours when no offer is texted."""
     start, end = conf.get("WAITLIST_QUIET_HOURS")
-    if start == end:  # none
-        return False
     hour = timezone.localtime(now, LOCAL_TZ).hour
+    if start <= end:  # within one day (none when equal)
+        return start <= hour < end
     return hour >= start or hour < end
 
 
@@ -353,12 +353,11 @@ def hold_ends(now, starts_at):
     the session starts."""
     sent = now
     if in_quiet_hours(now):
+        end = conf.get("WAITLIST_QUIET_HOURS")[1]
         morning = timezone.localtime(now, LOCAL_TZ)
-        if morning.hour >= conf.get("WAITLIST_QUIET_HOURS")[0]:
+        if morning.hour >= end:  # before midnight: the end is tomorrow's
             morning += datetime.timedelta(days=1)
-        sent = morning.replace(
-            hour=conf.get("WAITLIST_QUIET_HOURS")[1], minute=0, second=0, microsecond=0
-        )
+        sent = morning.replace(hour=end, minute=0, second=0, microsecond=0)
     return min(sent + hold_duration(), starts_at)
 
 

@@ -311,3 +311,123 @@ def test_availability_of_a_follow_up_is_its_counsellors_only(full_room):
     Booking.objects.filter(pk=earlier.pk).update(counsellor=None)
     earlier.refresh_from_db()
     assert service.follow_up_slots(free, earlier) == []
+
+
+@pytest.mark.parametrize(
+    "quiet,clock,is_quiet,texted_at",
+    [
+        ((21, 8), "20:59", False, None),
+        ((21, 8), "21:00", True, "2026-09-15 08:00"),
+        ((21, 8), "23:17", True, "2026-09-15 08:00"),
+        ((21, 8), "07:59", True, "2026-09-14 08:00"),
+        ((21, 8), "08:00", False, None),
+        ((12, 14), "13:05", True, "2026-09-14 14:00"),
+        ((12, 14), "11:59", False, None),
+        ((12, 14), "14:00", False, None),
+        ((0, 0), "03:00", False, None),
+    ],
+)
+def test_quiet_hours_and_when_a_hold_made_in_them_runs_out(
+    settings, quiet, clock, is_quiet, texted_at
+):
+    settings.COUNSELING_WAITLIST_QUIET_HOURS = quiet
+    at = datetime.datetime.combine(day(0), datetime.time.fromisoformat(clock), LOCAL_TZ)
+    session = at + datetime.timedelta(days=2)
+
+    assert service.in_quiet_hours(at) is is_quiet
+    sent = datetime.datetime.fromisoformat(texted_at).replace(tzinfo=LOCAL_TZ) if texted_at else at
+    assert service.hold_ends(at, session) == sent + HALF_HOUR
+    assert service.hold_ends(at, at + datetime.timedelta(minutes=10)) == at + datetime.timedelta(
+        minutes=10
+    )
+
+
+def test_only_bookings_and_holds_still_ahead_count_against_the_limit(
+    full_room, settings, django_capture_on_commit_callbacks
+):
+    room, booked = full_room
+    settings.COUNSELING_MAX_UPCOMING_PER_MOBILE = 1
+    mobile = booked[0].mobile
+    Booking.objects.filter(pk=booked[3].pk).update(status=Booking.Status.CANCELLED)
+    service.cancel_by_resident(booked[0], now=NOW - datetime.timedelta(hours=3))
+    # A past session of the same number, and its cancelled booking, do not count.
+    join(room, mobile, 1, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[1], now=NOW)
+    assert held().get().mobile == mobile
+
+
+def test_an_inactive_room_refuses_to_take_a_waitlist_entry_and_says_so(full_room):
+    room, _booked = full_room
+    room.is_active = False
+    room.save()
+    refused = refusal(lambda: join(room, "13900000001"))
+    assert (refused.code, refused.message) == ("closed", "咨询室这一天不开放,请选择其他日期。")
+
+
+def test_leaving_releases_only_ones_own_hold_and_records_when(
+    full_room, django_capture_on_commit_callbacks
+):
+    room, booked = full_room
+    mine = join(room, "13900000001")
+    theirs = join(room, "13900000002")
+    with django_capture_on_commit_callbacks(execute=True):
+        service.cancel_by_resident(booked[1], now=NOW)
+        service.cancel_by_resident(booked[2], now=NOW)
+    my_hold = held().get(waitlist_entry=mine)
+    later = NOW + datetime.timedelta(minutes=7)
+
+    service.leave_waitlist(mine, now=later)
+
+    my_hold.refresh_from_db()
+    assert (my_hold.status, my_hold.cancelled_at) == (Booking.Status.HOLD_RELEASED, later)
+    assert held().get(waitlist_entry=theirs).status == Booking.Status.HELD
+
+
+def test_run_waitlist_counts_every_release_and_offer_and_leaves_confirmed_holds_be(
+    django_capture_on_commit_callbacks,
+):
+    rooms = [make_full_room(f"候补室{n}", f"13{n}0000") for n in range(1, 3)]
+    # Entry ids differ from room ids: one more entry in the first room.
+    for room, _booked in rooms:
+        join(room, f"139{room.pk:04d}0001")
+        join(room, f"139{room.pk:04d}0002")
+    (first, first_booked), (second, second_booked) = rooms
+    join(first, "13977770003")
+    join(second, "13977770004")
+    with django_capture_on_commit_callbacks(execute=True):
+        for booked in (first_booked, second_booked):
+            service.cancel_by_resident(booked[1], now=NOW)
+            service.cancel_by_resident(booked[2], now=NOW)
+    claimed = held().filter(room=second).order_by("starts_at").first()
+    service.claim_hold(claimed, name="王阿姨", visit_type="first", now=NOW)
+    later = NOW + HALF_HOUR
+
+    with django_capture_on_commit_callbacks(execute=True):
+        released, ended, made = service.run_waitlist(now=later)
+
+    assert (released, ended, made) == (3, 0, 2)
+    claimed.refresh_from_db()
+    assert claimed.status == Booking.Status.CONFIRMED
+    assert set(
+        Booking.objects.filter(status=Booking.Status.HOLD_RELEASED).values_list(
+            "cancelled_at", flat=True
+        )
+    ) == {later}
+
+
+def test_run_waitlist_offers_time_added_in_a_room_other_than_the_first(
+    django_capture_on_commit_callbacks,
+):
+    first, _ = make_full_room("候补室甲", "1310000")
+    second, second_booked = make_full_room("候补室乙", "1320000")
+    for n in range(3):
+        join(first, f"1390000100{n}")
+    entry = join(second, "13900002001")
+    # A coordinator frees time without any booking change: the booking goes.
+    Booking.objects.filter(pk=second_booked[2].pk).delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert service.run_waitlist(now=NOW)[2] == 1
+
+    assert held().get().waitlist_entry == entry
