@@ -65,13 +65,6 @@ def empty_sms_outbox():
 
 
 @pytest.fixture(autouse=True)
-def waitlist_texts_any_hour(settings):
-    """Tests run on their own clocks, often early in the morning: offers from
-    the waitlist go out at once. The quiet hours have tests of their own."""
-    settings.COUNSELING_WAITLIST_QUIET_HOURS = (0, 0)
-
-
-@pytest.fixture(autouse=True)
 def fresh_process_caches():
     """Each test computes the law's holidays, expands schedules and loads shown
     free times afresh: the database is rolled back between tests, so ids and the

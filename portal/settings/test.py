@@ -16,6 +16,9 @@ WAGTAILADMIN_BASE_URL = "http://localhost"
 # Texts to residents land in portal.core.sms.MemoryBackend.outbox, where tests read
 # a verification code as a resident reads it on the phone.
 SMS_BACKEND = "portal.core.sms.MemoryBackend"
+# Tests run on clocks of their own, often in the small hours: offers from the
+# waitlist are texted at once. The quiet hours have tests of their own.
+COUNSELING_WAITLIST_QUIET_HOURS = (0, 0)
 # Serve static files through the finders: tests never run collectstatic. Found
 # when asked for rather than all read up front, as WhiteNoise otherwise does for
 # every test client it is built for (half the time of the property tests).
