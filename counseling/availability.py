@@ -242,6 +242,14 @@ def _blocked(slot, blocked, blocked_starts):
     return index >= 0 and blocked[index].end > slot.start
 
 
+def count_by_day(slots):
+    """{day: how many of `slots` fall on it}, in the slots' order."""
+    counts = {}
+    for slot in slots:
+        counts[slot.day] = counts.get(slot.day, 0) + 1
+    return counts
+
+
 def explain(rules, inputs, start, *, now):
     """Why `start` is not a free slot, or None when it is one."""
     if timing := _timing(rules, start, now):
@@ -477,10 +485,7 @@ class Availability:
 
     def free_counts(self, room):
         """How many free slots each day has, for the days that have any, in order."""
-        counts = {}
-        for slot in self.slots(room):
-            counts[slot.day] = counts.get(slot.day, 0) + 1
-        return counts
+        return count_by_day(self.slots(room))
 
     def next_free_day(self, room):
         slots = self.slots(room)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.core.code_step import BUSY_STATUS
 from portal.core.forms import error_summary
 
-from .availability import Availability
+from .availability import Availability, count_by_day
 from .booking import BookingRefused, book_follow_up, follow_up_slots, join_waitlist
 from .formatting import full_day_label, session
 from .forms import SlotChoiceForm
@@ -80,9 +80,7 @@ def days(request, reference):
     earlier = _earlier(request, reference)
     if earlier is None:
         return redirect("yuyue:lookup")
-    counts = {}
-    for slot in follow_up_slots(Availability([earlier.room]), earlier):
-        counts[slot.day] = counts.get(slot.day, 0) + 1
+    counts = count_by_day(follow_up_slots(Availability([earlier.room]), earlier))
     return render(
         request,
         "counseling/follow_up_days.html",
